@@ -1,0 +1,25 @@
+//! Compiles `proto/` with protox (pure Rust, so no system `protoc` is needed) and
+//! writes the descriptor set that server reflection serves.
+
+use std::{env, fs, path::PathBuf};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let out = PathBuf::from(env::var("OUT_DIR")?);
+    let mut compiler = protox::Compiler::new(["proto"])?;
+    // Imports are included so reflection clients (grpcurl) can resolve Struct and Timestamp.
+    compiler.include_source_info(true).include_imports(true);
+    compiler.open_files([
+        "sfgate/v1/salesforce_service.proto",
+        "sfgate/v1/trigger_service.proto",
+    ])?;
+    fs::write(
+        out.join("sfgate_descriptor.bin"),
+        compiler.encode_file_descriptor_set(),
+    )?;
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .compile_fds(compiler.file_descriptor_set())?;
+    println!("cargo:rerun-if-changed=proto");
+    Ok(())
+}

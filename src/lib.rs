@@ -1,0 +1,3 @@
+//! sfgate: a gRPC gateway that lets voice agents and services act on Salesforce.
+pub mod pb;
+pub mod sandbox;
