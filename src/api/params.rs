@@ -1,0 +1,292 @@
+//! Binds `:name` placeholders in SOQL to caller values, rendered as escaped literals.
+//!
+//! A value heard on a call (a name, a phone number) is spliced in only as one SOQL
+//! literal: strings are quoted with every quote and backslash escaped, so no value
+//! can end the literal and change the query.
+
+use std::collections::{BTreeSet, HashMap};
+
+use prost_types::{Value as PbValue, value::Kind};
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{Date, OffsetDateTime, UtcOffset};
+
+use super::convert;
+use super::status::Violation;
+
+/// Replaces every `:name` placeholder outside string literals in `soql` with the
+/// rendered value of `params[name]`. `query_field` and `params_field` name the
+/// request fields in errors (`query`/`params`, or `new_object.where`/`new_object.params`).
+pub(crate) fn bind(
+    soql: &str,
+    params: &HashMap<String, PbValue>,
+    query_field: &str,
+    params_field: &str,
+) -> Result<String, Vec<Violation>> {
+    let mut out = String::with_capacity(soql.len() + 16);
+    let mut used = BTreeSet::new();
+    let mut violations = Vec::new();
+    let mut chars = soql.char_indices().peekable();
+    let mut in_string = false;
+    while let Some((i, c)) = chars.next() {
+        if in_string {
+            out.push(c);
+            match c {
+                // An escape: the next character is part of the literal whatever it is.
+                '\\' => out.extend(chars.next().map(|(_, c)| c)),
+                '\'' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '\'' => {
+                in_string = true;
+                out.push(c);
+            }
+            ':' if chars
+                .peek()
+                .is_some_and(|(_, n)| n.is_ascii_alphabetic() || *n == '_') =>
+            {
+                let start = i + 1;
+                let mut end = start;
+                while let Some((j, n)) = chars.peek().copied() {
+                    if !(n.is_ascii_alphanumeric() || n == '_') {
+                        break;
+                    }
+                    end = j + n.len_utf8();
+                    chars.next();
+                }
+                let name = &soql[start..end];
+                match params.get(name) {
+                    Some(v) => match render(v, &format!("{params_field}.{name}")) {
+                        Ok(lit) => {
+                            used.insert(name);
+                            out.push_str(&lit);
+                        }
+                        Err(v) => violations.push(v),
+                    },
+                    None => violations.push(Violation::new(
+                        query_field,
+                        format!("placeholder :{name} has no value in {params_field}"),
+                    )),
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    for name in params.keys().filter(|k| !used.contains(k.as_str())) {
+        if !violations
+            .iter()
+            .any(|v| v.field == format!("{params_field}.{name}"))
+        {
+            violations.push(Violation::new(
+                format!("{params_field}.{name}"),
+                format!("no placeholder :{name} in {query_field}"),
+            ));
+        }
+    }
+    if violations.is_empty() {
+        Ok(out)
+    } else {
+        Err(violations)
+    }
+}
+
+/// Renders one value as a SOQL literal.
+fn render(v: &PbValue, path: &str) -> Result<String, Violation> {
+    match &v.kind {
+        Some(Kind::ListValue(list)) => {
+            if list.values.is_empty() {
+                return Err(Violation::new(path, "a list for IN must not be empty"));
+            }
+            let items = list
+                .values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| match &v.kind {
+                    Some(Kind::ListValue(_)) => Err(Violation::new(
+                        format!("{path}[{i}]"),
+                        "lists cannot be nested",
+                    )),
+                    _ => render(v, &format!("{path}[{i}]")),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(format!("({})", items.join(", ")))
+        }
+        None | Some(Kind::NullValue(_)) => Ok("null".to_owned()),
+        Some(Kind::BoolValue(b)) => Ok(b.to_string()),
+        Some(Kind::NumberValue(n)) => Ok(convert::number(*n, path)?.to_string()),
+        Some(Kind::StringValue(s)) => Ok(quote(s)),
+        Some(Kind::StructValue(s)) => temporal(s, path),
+    }
+}
+
+/// A `{"date": "YYYY-MM-DD"}` or `{"datetime": "<RFC 3339>"}` value as an unquoted literal.
+fn temporal(s: &prost_types::Struct, path: &str) -> Result<String, Violation> {
+    const HINT: &str =
+        r#"a struct value must be {"date": "YYYY-MM-DD"} or {"datetime": "YYYY-MM-DDThh:mm:ssZ"}"#;
+    let mut fields = s.fields.iter();
+    let (Some((key, value)), None) = (fields.next(), fields.next()) else {
+        return Err(Violation::new(path, HINT));
+    };
+    let Some(Kind::StringValue(text)) = &value.kind else {
+        return Err(Violation::new(path, HINT));
+    };
+    match key.as_str() {
+        "date" => Date::parse(text, format_description!("[year]-[month]-[day]"))
+            .map(|_| text.clone())
+            .map_err(|_| Violation::new(format!("{path}.date"), "must be a date YYYY-MM-DD")),
+        "datetime" => {
+            let t = OffsetDateTime::parse(text, &Rfc3339)
+                .map_err(|_| {
+                    Violation::new(
+                        format!("{path}.datetime"),
+                        "must be an RFC 3339 datetime such as 2024-05-01T10:00:00Z",
+                    )
+                })?
+                .to_offset(UtcOffset::UTC);
+            Ok(soql_datetime(t))
+        }
+        _ => Err(Violation::new(path, HINT)),
+    }
+}
+
+/// A UTC datetime literal; milliseconds only when there are any, as SOQL's
+/// documented grammar has none.
+pub(crate) fn soql_datetime(t: OffsetDateTime) -> String {
+    let t = t.to_offset(UtcOffset::UTC);
+    let (y, m, d) = (t.year(), u8::from(t.month()), t.day());
+    let (hh, mm, ss, ms) = (t.hour(), t.minute(), t.second(), t.millisecond());
+    if ms == 0 {
+        format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
+    } else {
+        format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{ms:03}Z")
+    }
+}
+
+/// A quoted SOQL string literal with Salesforce's backslash escapes.
+pub(crate) fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn params(v: serde_json::Value) -> HashMap<String, PbValue> {
+        let serde_json::Value::Object(m) = v else {
+            unreachable!()
+        };
+        m.into_iter()
+            .map(|(k, v)| (k, convert::json_to_value(v)))
+            .collect()
+    }
+
+    fn bind_ok(q: &str, p: serde_json::Value) -> String {
+        bind(q, &params(p), "query", "params").unwrap()
+    }
+
+    #[test]
+    fn renders_every_kind_of_value() {
+        assert_eq!(
+            bind_ok(
+                "SELECT Id FROM Contact WHERE Phone = :phone AND Age__c > :n AND Active__c = :b AND X = :nul",
+                json!({"phone": "+1 415", "n": 3, "b": true, "nul": null})
+            ),
+            "SELECT Id FROM Contact WHERE Phone = '+1 415' AND Age__c > 3 AND Active__c = true AND X = null"
+        );
+        assert_eq!(
+            bind_ok(
+                "WHERE Name IN :names AND Score__c = :s",
+                json!({"names": ["a", "b'c"], "s": 2.5})
+            ),
+            r"WHERE Name IN ('a', 'b\'c') AND Score__c = 2.5"
+        );
+        assert_eq!(
+            bind_ok(
+                "WHERE CloseDate = :d AND CreatedDate > :t",
+                json!({"d": {"date": "2024-05-01"}, "t": {"datetime": "2024-05-01T12:00:00+02:00"}})
+            ),
+            "WHERE CloseDate = 2024-05-01 AND CreatedDate > 2024-05-01T10:00:00Z"
+        );
+    }
+
+    #[test]
+    fn injection_attempts_stay_one_literal() {
+        let q = bind_ok(
+            "SELECT Id FROM Contact WHERE Name = :name",
+            json!({"name": "x' OR Name != 'y"}),
+        );
+        assert_eq!(
+            q,
+            r"SELECT Id FROM Contact WHERE Name = 'x\' OR Name != \'y'"
+        );
+        let q = bind_ok(
+            "WHERE Name = :n",
+            json!({"n": "a\\' OR Id != null OR Name = '"}),
+        );
+        assert_eq!(q, r"WHERE Name = 'a\\\' OR Id != null OR Name = \''");
+    }
+
+    #[test]
+    fn placeholders_inside_string_literals_and_date_literals_are_left_alone() {
+        assert_eq!(
+            bind_ok(
+                r"WHERE Name = ':x \' :y' AND CreatedDate = LAST_N_DAYS:3 AND A = :x",
+                json!({"x": 1})
+            ),
+            r"WHERE Name = ':x \' :y' AND CreatedDate = LAST_N_DAYS:3 AND A = 1"
+        );
+    }
+
+    #[test]
+    fn missing_and_unused_values_name_the_field() {
+        let err = bind(
+            "WHERE A = :a AND B = :b",
+            &params(json!({"a": 1, "c": 2})),
+            "query",
+            "params",
+        )
+        .unwrap_err();
+        let fields: Vec<_> = err.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(fields, ["query", "params.c"]);
+        assert!(err[0].description.contains(":b"));
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        for bad in [
+            json!([]),
+            json!([[1]]),
+            json!({"date": "May 1"}),
+            json!({"when": "x"}),
+            json!(1e300),
+        ] {
+            let err = bind(
+                "WHERE A = :a",
+                &params(json!({ "a": bad })),
+                "query",
+                "params",
+            );
+            assert!(err.is_err(), "{bad} should be refused");
+        }
+    }
+}
