@@ -1,0 +1,1 @@
+//! JWT bearer grant tests (keys made with the openssl command line).
