@@ -1,10 +1,41 @@
 //! The org's OAuth 2.0 side: the token endpoint, revocation and the sessions
 //! (access tokens) that the REST routes check.
+//!
+//! Routes (all under the instance URL given to [`AuthServer::router`]):
+//! - `POST /services/oauth2/token`: grants `client_credentials` (body or HTTP Basic),
+//!   `password`, `refresh_token` and `urn:ietf:params:oauth:grant-type:jwt-bearer`.
+//! - `POST|GET /services/oauth2/revoke`: revokes an access or refresh token.
+//! - `POST /services/oauth2/introspect` and `GET /services/oauth2/userinfo`.
+//!
+//! Sandbox conventions that real Salesforce does not have (documented here because
+//! clients may rely on them in tests):
+//! - The password grant returns a `refresh_token` when the request's `scope` contains
+//!   `refresh_token` (real orgs issue refresh tokens only from interactive flows).
+//! - JWT assertions may also name the sandbox's own instance URL as `aud`, besides
+//!   `https://login.salesforce.com` and `https://test.salesforce.com`.
+//! - With no `jwt_public_key_pem` (or one that cannot be read), every JWT grant fails
+//!   with `invalid_grant` / `invalid assertion`.
+//! - [`AuthServer::revoke_all`] ends sessions but keeps refresh tokens, as an admin
+//!   ending sessions does, so clients can recover with a refresh.
+
+mod errors;
+mod form;
+mod introspect;
+mod jwt;
+mod revoke;
+mod token;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_jwt;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use rand::distr::{Alphanumeric, SampleString};
 use tokio::time::Instant;
 
 /// How the sandbox's OAuth side is set up.
@@ -66,19 +97,42 @@ pub struct AuthServer {
 
 struct Inner {
     config: OAuthConfig,
-    // std Mutex: held only for map operations, never across an await.
+    // Parsed once: the REST side never pays for PEM/DER parsing per request.
+    jwt_key: Option<jsonwebtoken::DecodingKey>,
+    // std Mutex: held only for map operations, never across an await. Lock order,
+    // where both are needed: `refresh` before `sessions`.
     sessions: Mutex<HashMap<String, SessionEntry>>,
+    refresh: Mutex<HashMap<String, RefreshEntry>>,
+    next_family: AtomicU64,
+    token_requests: AtomicU64,
 }
 
 struct SessionEntry {
     session: Session,
     last_used: Instant,
+    // Wall-clock issue time in epoch ms, reported by introspection.
+    issued_at_ms: u64,
+    scope: &'static str,
+    // The refresh token this session was minted under, so revoking that refresh
+    // token can end it too (Salesforce revokes "any associated access tokens").
+    family: Option<u64>,
 }
+
+struct RefreshEntry {
+    family: u64,
+    issued_at_ms: u64,
+}
+
+/// The scope string of sessions that come with a refresh token.
+const SCOPE_WITH_REFRESH: &str = "refresh_token api";
+/// The scope string of sessions without one.
+const SCOPE_API: &str = "api";
 
 impl std::fmt::Debug for AuthServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuthServer")
             .field("config", &self.inner.config)
+            .field("jwt_key", &self.inner.jwt_key.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -86,10 +140,18 @@ impl std::fmt::Debug for AuthServer {
 impl AuthServer {
     /// A server with no sessions yet.
     pub fn new(config: OAuthConfig) -> Self {
+        let jwt_key = config.jwt_public_key_pem.as_deref().and_then(jwt::load_key);
+        if config.jwt_public_key_pem.is_some() && jwt_key.is_none() {
+            tracing::warn!("sandbox jwt_public_key_pem is not a readable RSA key or certificate");
+        }
         AuthServer {
             inner: Arc::new(Inner {
                 config,
+                jwt_key,
                 sessions: Mutex::new(HashMap::new()),
+                refresh: Mutex::new(HashMap::new()),
+                next_family: AtomicU64::new(1),
+                token_requests: AtomicU64::new(0),
             }),
         }
     }
@@ -97,26 +159,39 @@ impl AuthServer {
     /// The OAuth routes under `/services/oauth2/`. `instance_url` is the org's own
     /// base URL, returned in token responses.
     pub fn router(&self, instance_url: String) -> axum::Router {
-        let _ = instance_url;
+        use axum::routing::{get, post};
+        let ctx = Ctx {
+            server: self.clone(),
+            instance_url: instance_url.trim_end_matches('/').into(),
+        };
         axum::Router::new()
+            .route("/services/oauth2/token", post(token::handle))
+            .route(
+                "/services/oauth2/revoke",
+                get(revoke::handle).post(revoke::handle),
+            )
+            .route("/services/oauth2/introspect", post(introspect::introspect))
+            .route(
+                "/services/oauth2/userinfo",
+                get(introspect::userinfo).post(introspect::userinfo),
+            )
+            .with_state(ctx)
     }
 
     /// Mints a session directly, as a login would.
     pub fn issue_session(&self) -> String {
-        use rand::distr::{Alphanumeric, SampleString};
-        let org15 = &self.inner.config.org_id[..15];
-        let token = format!(
-            "{org15}!{}",
-            Alphanumeric.sample_string(&mut rand::rng(), 96)
-        );
-        let entry = SessionEntry {
-            session: Session {
-                user_id: self.inner.config.user_id.clone(),
-            },
-            last_used: Instant::now(),
-        };
-        self.sessions().insert(token.clone(), entry);
-        token
+        self.insert_session(SCOPE_API, None, &mut self.sessions())
+    }
+
+    /// Mints a refresh token directly, as an interactive login with the
+    /// `refresh_token` scope would. Use it with the `refresh_token` grant.
+    pub fn issue_refresh_token(&self) -> String {
+        self.insert_refresh(&mut self.refreshes()).0
+    }
+
+    /// How many requests the token endpoint has received (every grant, success or not).
+    pub fn token_requests(&self) -> u64 {
+        self.inner.token_requests.load(Ordering::Relaxed)
     }
 
     /// Checks an `Authorization` header value and touches the session's idle timer.
@@ -129,32 +204,103 @@ impl AuthServer {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(AuthFailure::BadHeader)?;
+        self.touch(token).ok_or(AuthFailure::InvalidSession)
+    }
+
+    /// Revokes one access token, or one refresh token together with every access
+    /// token minted from it; false if it was not known.
+    pub fn revoke(&self, token: &str) -> bool {
+        let mut refresh = self.refreshes();
+        if let Some(entry) = refresh.remove(token) {
+            self.sessions()
+                .retain(|_, s| s.family != Some(entry.family));
+            return true;
+        }
+        drop(refresh);
+        self.sessions().remove(token).is_some()
+    }
+
+    /// Revokes every access token, as an admin ending all sessions would. Refresh
+    /// tokens stay valid, so clients can get new sessions with them.
+    pub fn revoke_all(&self) {
+        self.sessions().clear();
+    }
+
+    /// Looks a token up, sliding its idle timer; expired entries are dropped.
+    fn touch(&self, token: &str) -> Option<Session> {
         let mut sessions = self.sessions();
         let now = Instant::now();
         match sessions.get_mut(token) {
             Some(e) if now.duration_since(e.last_used) < self.inner.config.idle_timeout => {
                 e.last_used = now;
-                Ok(e.session.clone())
+                Some(e.session.clone())
             }
             Some(_) => {
                 sessions.remove(token);
-                Err(AuthFailure::InvalidSession)
+                None
             }
-            None => Err(AuthFailure::InvalidSession),
+            None => None,
         }
     }
 
-    /// Revokes one access token; false if it was not known.
-    pub fn revoke(&self, token: &str) -> bool {
-        self.sessions().remove(token).is_some()
+    /// Mints an access token into `sessions` (the caller holds the lock, so a
+    /// refresh-token revocation cannot slip in between check and insert).
+    fn insert_session(
+        &self,
+        scope: &'static str,
+        family: Option<u64>,
+        sessions: &mut HashMap<String, SessionEntry>,
+    ) -> String {
+        let config = &self.inner.config;
+        let token = format!(
+            "{}!{}",
+            org15(&config.org_id),
+            Alphanumeric.sample_string(&mut rand::rng(), 96)
+        );
+        let now = Instant::now();
+        // Idle sessions are otherwise dropped only when presented again; sweep now
+        // and then so a long-running sandbox does not grow without bound.
+        if sessions.len() >= 1024 && sessions.len().is_power_of_two() {
+            let idle = config.idle_timeout;
+            sessions.retain(|_, e| now.duration_since(e.last_used) < idle);
+        }
+        let entry = SessionEntry {
+            session: Session {
+                user_id: config.user_id.clone(),
+            },
+            last_used: now,
+            issued_at_ms: now_ms(),
+            scope,
+            family,
+        };
+        sessions.insert(token.clone(), entry);
+        token
     }
 
-    /// Revokes every access token, as an admin ending all sessions would.
-    pub fn revoke_all(&self) {
-        self.sessions().clear();
+    /// Mints a refresh token into `refreshes`; returns it and its family.
+    fn insert_refresh(&self, refreshes: &mut HashMap<String, RefreshEntry>) -> (String, u64) {
+        let family = self.inner.next_family.fetch_add(1, Ordering::Relaxed);
+        let token = format!(
+            "5Aep861{}",
+            Alphanumeric.sample_string(&mut rand::rng(), 80)
+        );
+        let entry = RefreshEntry {
+            family,
+            issued_at_ms: now_ms(),
+        };
+        refreshes.insert(token.clone(), entry);
+        (token, family)
     }
 
-    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, SessionEntry>> {
+    fn config(&self) -> &OAuthConfig {
+        &self.inner.config
+    }
+
+    fn count_token_request(&self) {
+        self.inner.token_requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn sessions(&self) -> MutexGuard<'_, HashMap<String, SessionEntry>> {
         // A panic while holding the lock cannot leave the map half-updated, so a
         // poisoned lock is still safe to use.
         self.inner
@@ -162,4 +308,39 @@ impl AuthServer {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+
+    fn refreshes(&self) -> MutexGuard<'_, HashMap<String, RefreshEntry>> {
+        self.inner
+            .refresh
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// State shared by the OAuth handlers.
+#[derive(Clone)]
+struct Ctx {
+    server: AuthServer,
+    instance_url: Arc<str>,
+}
+
+/// The 15-character form of an Id, the prefix of every access token. Falls back to
+/// the whole string rather than panicking on a short or odd configured Id.
+fn org15(org_id: &str) -> &str {
+    org_id.get(..15).unwrap_or(org_id)
+}
+
+/// Wall-clock now in epoch milliseconds (`issued_at` is wall time, not tokio time).
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// The identity URL Salesforce returns as `id`.
+fn identity_url(config: &OAuthConfig) -> String {
+    format!(
+        "https://login.salesforce.com/id/{}/{}",
+        config.org_id, config.user_id
+    )
 }
