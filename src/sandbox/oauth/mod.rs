@@ -73,6 +73,29 @@ impl std::fmt::Debug for OAuthConfig {
     }
 }
 
+/// Salesforce's typical default session timeout (the org setting ranges from 15
+/// minutes to 24 hours).
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(2 * 60 * 60);
+
+/// The documented sandbox defaults: client id `sandbox`, client secret `sandbox`,
+/// user `dev@sandbox.local` with password `sandbox` and no security token, no JWT
+/// key, a 2-hour idle timeout, and fixed, checksum-valid org and user Ids.
+impl Default for OAuthConfig {
+    fn default() -> Self {
+        OAuthConfig {
+            client_id: "sandbox".into(),
+            client_secret: "sandbox".into(),
+            username: "dev@sandbox.local".into(),
+            password: "sandbox".into(),
+            security_token: String::new(),
+            jwt_public_key_pem: None,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            org_id: "00D000000000001EAA".into(),
+            user_id: "005000000000001AAA".into(),
+        }
+    }
+}
+
 /// A valid session, as the REST routes see it.
 #[derive(Debug, Clone)]
 pub struct Session {
