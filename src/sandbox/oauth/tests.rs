@@ -231,6 +231,17 @@ async fn password_grant() {
         "api",
         false,
     );
+    // Usernames are case-insensitive, passwords are not.
+    let upper =
+        "grant_type=password&client_id=sandbox&client_secret=sandbox&username=DEV%40Sandbox.local";
+    assert_success(
+        &token(&server, &format!("{upper}&password=sandbox")).await,
+        "api",
+        false,
+    );
+    token(&server, &format!("{base}&password=SANDBOX"))
+        .await
+        .assert_error("invalid_grant", "authentication failure");
     for wrong in ["sandboxWRONG", "hunter2-typed", "sandboxSECTOKENx", ""] {
         let reply = token(&server, &format!("{base}&password={wrong}")).await;
         reply.assert_error("invalid_grant", "authentication failure");
@@ -514,6 +525,13 @@ async fn introspect_reports_live_tokens_without_touching_them() {
     )
     .await
     .assert_error("invalid_client", "invalid client credentials");
+    post_form(
+        &server,
+        "/services/oauth2/introspect",
+        &format!("token={access}&client_id=x&client_secret=sandbox"),
+    )
+    .await
+    .assert_error("invalid_client_id", "client identifier invalid");
     // Introspection is not use: the session still expires on its original timer.
     tokio::time::advance(IDLE - Duration::from_secs(1)).await;
     post_form(&server, "/services/oauth2/introspect", &ask(&access)).await;
