@@ -8,8 +8,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tokio::time::Instant;
 
-use super::errors::{OAuthError, json_response};
-use super::form::{Params, basic_credentials};
+use super::errors::json_response;
+use super::form::Params;
+use super::token::check_client;
 use super::{AuthServer, Ctx, SCOPE_WITH_REFRESH, identity_url, now_ms};
 
 /// What introspection reports about a live token.
@@ -32,17 +33,8 @@ pub(super) async fn introspect(
 ) -> Response {
     let params = Params::parse(query.as_deref(), &body);
     let config = ctx.server.config();
-    let (id, secret) = basic_credentials(&headers).unwrap_or_else(|| {
-        (
-            params.get("client_id").unwrap_or_default().to_owned(),
-            params.get("client_secret").unwrap_or_default().to_owned(),
-        )
-    });
-    if id != config.client_id {
-        return OAuthError::InvalidClientId.into_response();
-    }
-    if secret != config.client_secret {
-        return OAuthError::InvalidClient.into_response();
+    if let Err(error) = check_client(&ctx.server, &headers, &params, true) {
+        return error.into_response();
     }
     let info = params.get("token").and_then(|t| ctx.server.peek(t));
     let body = match info {

@@ -93,7 +93,8 @@ pub(super) fn verify(
     if now_secs() > exp.saturating_add(EXP_SKEW_SECS) {
         return Err(OAuthError::ExpiredAssertion);
     }
-    if claims.get("sub").and_then(Value::as_str) != Some(config.username.as_str()) {
+    let sub = claims.get("sub").and_then(Value::as_str);
+    if !sub.is_some_and(|s| s.eq_ignore_ascii_case(&config.username)) {
         return Err(OAuthError::NotApproved);
     }
     Ok(())

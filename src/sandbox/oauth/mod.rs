@@ -23,6 +23,7 @@ mod form;
 mod introspect;
 mod jwt;
 mod revoke;
+mod store;
 mod token;
 
 #[cfg(test)]
@@ -32,11 +33,10 @@ mod tests_jwt;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rand::distr::{Alphanumeric, SampleString};
-use tokio::time::Instant;
+use store::{RefreshEntry, SessionEntry};
 
 /// How the sandbox's OAuth side is set up.
 #[derive(Clone)]
@@ -73,6 +73,29 @@ impl std::fmt::Debug for OAuthConfig {
     }
 }
 
+/// Salesforce's typical default session timeout (the org setting ranges from 15
+/// minutes to 24 hours).
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(2 * 60 * 60);
+
+/// The documented sandbox defaults: client id `sandbox`, client secret `sandbox`,
+/// user `dev@sandbox.local` with password `sandbox` and no security token, no JWT
+/// key, a 2-hour idle timeout, and fixed, checksum-valid org and user Ids.
+impl Default for OAuthConfig {
+    fn default() -> Self {
+        OAuthConfig {
+            client_id: "sandbox".into(),
+            client_secret: "sandbox".into(),
+            username: "dev@sandbox.local".into(),
+            password: "sandbox".into(),
+            security_token: String::new(),
+            jwt_public_key_pem: None,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            org_id: "00D000000000001EAA".into(),
+            user_id: "005000000000001AAA".into(),
+        }
+    }
+}
+
 /// A valid session, as the REST routes see it.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -105,22 +128,6 @@ struct Inner {
     refresh: Mutex<HashMap<String, RefreshEntry>>,
     next_family: AtomicU64,
     token_requests: AtomicU64,
-}
-
-struct SessionEntry {
-    session: Session,
-    last_used: Instant,
-    // Wall-clock issue time in epoch ms, reported by introspection.
-    issued_at_ms: u64,
-    scope: &'static str,
-    // The refresh token this session was minted under, so revoking that refresh
-    // token can end it too (Salesforce revokes "any associated access tokens").
-    family: Option<u64>,
-}
-
-struct RefreshEntry {
-    family: u64,
-    issued_at_ms: u64,
 }
 
 /// The scope string of sessions that come with a refresh token.
@@ -225,96 +232,6 @@ impl AuthServer {
     pub fn revoke_all(&self) {
         self.sessions().clear();
     }
-
-    /// Looks a token up, sliding its idle timer; expired entries are dropped.
-    fn touch(&self, token: &str) -> Option<Session> {
-        let mut sessions = self.sessions();
-        let now = Instant::now();
-        match sessions.get_mut(token) {
-            Some(e) if now.duration_since(e.last_used) < self.inner.config.idle_timeout => {
-                e.last_used = now;
-                Some(e.session.clone())
-            }
-            Some(_) => {
-                sessions.remove(token);
-                None
-            }
-            None => None,
-        }
-    }
-
-    /// Mints an access token into `sessions` (the caller holds the lock, so a
-    /// refresh-token revocation cannot slip in between check and insert).
-    fn insert_session(
-        &self,
-        scope: &'static str,
-        family: Option<u64>,
-        sessions: &mut HashMap<String, SessionEntry>,
-    ) -> String {
-        let config = &self.inner.config;
-        let token = format!(
-            "{}!{}",
-            org15(&config.org_id),
-            Alphanumeric.sample_string(&mut rand::rng(), 96)
-        );
-        let now = Instant::now();
-        // Idle sessions are otherwise dropped only when presented again; sweep now
-        // and then so a long-running sandbox does not grow without bound.
-        if sessions.len() >= 1024 && sessions.len().is_power_of_two() {
-            let idle = config.idle_timeout;
-            sessions.retain(|_, e| now.duration_since(e.last_used) < idle);
-        }
-        let entry = SessionEntry {
-            session: Session {
-                user_id: config.user_id.clone(),
-            },
-            last_used: now,
-            issued_at_ms: now_ms(),
-            scope,
-            family,
-        };
-        sessions.insert(token.clone(), entry);
-        token
-    }
-
-    /// Mints a refresh token into `refreshes`; returns it and its family.
-    fn insert_refresh(&self, refreshes: &mut HashMap<String, RefreshEntry>) -> (String, u64) {
-        let family = self.inner.next_family.fetch_add(1, Ordering::Relaxed);
-        let token = format!(
-            "5Aep861{}",
-            Alphanumeric.sample_string(&mut rand::rng(), 80)
-        );
-        let entry = RefreshEntry {
-            family,
-            issued_at_ms: now_ms(),
-        };
-        refreshes.insert(token.clone(), entry);
-        (token, family)
-    }
-
-    fn config(&self) -> &OAuthConfig {
-        &self.inner.config
-    }
-
-    fn count_token_request(&self) {
-        self.inner.token_requests.fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn sessions(&self) -> MutexGuard<'_, HashMap<String, SessionEntry>> {
-        // A panic while holding the lock cannot leave the map half-updated, so a
-        // poisoned lock is still safe to use.
-        self.inner
-            .sessions
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn refreshes(&self) -> MutexGuard<'_, HashMap<String, RefreshEntry>> {
-        self.inner
-            .refresh
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
 }
 
 /// State shared by the OAuth handlers.
@@ -322,12 +239,6 @@ impl AuthServer {
 struct Ctx {
     server: AuthServer,
     instance_url: Arc<str>,
-}
-
-/// The 15-character form of an Id, the prefix of every access token. Falls back to
-/// the whole string rather than panicking on a short or odd configured Id.
-fn org15(org_id: &str) -> &str {
-    org_id.get(..15).unwrap_or(org_id)
 }
 
 /// Wall-clock now in epoch milliseconds (`issued_at` is wall time, not tokio time).

@@ -11,7 +11,7 @@ use tower::ServiceExt as _;
 use super::{AuthFailure, AuthServer, OAuthConfig};
 
 pub(super) const INSTANCE: &str = "http://127.0.0.1:8443";
-pub(super) const ORG: &str = "00D000000000001AAA";
+pub(super) const ORG: &str = "00D000000000001EAA";
 pub(super) const USER: &str = "005000000000001AAA";
 const IDLE: Duration = Duration::from_secs(2 * 60 * 60);
 
@@ -135,6 +135,12 @@ async fn client_credentials_in_body() {
     let access = body["access_token"].as_str().unwrap_or_default();
     let session = server.authenticate(Some(&bearer(access))).expect("valid");
     assert_eq!(session.user_id, USER);
+    // signature = Base64(HMAC-SHA256(client_secret, id + issued_at))
+    let id = body["id"].as_str().unwrap_or_default();
+    let issued_at = body["issued_at"].as_str().unwrap_or_default();
+    let mac = super::token::hmac_sha256(b"sandbox", &[id.as_bytes(), issued_at.as_bytes()]);
+    let expected = base64::engine::general_purpose::STANDARD.encode(mac);
+    assert_eq!(body["signature"], expected);
 }
 
 #[tokio::test]
@@ -225,6 +231,17 @@ async fn password_grant() {
         "api",
         false,
     );
+    // Usernames are case-insensitive, passwords are not.
+    let upper =
+        "grant_type=password&client_id=sandbox&client_secret=sandbox&username=DEV%40Sandbox.local";
+    assert_success(
+        &token(&server, &format!("{upper}&password=sandbox")).await,
+        "api",
+        false,
+    );
+    token(&server, &format!("{base}&password=SANDBOX"))
+        .await
+        .assert_error("invalid_grant", "authentication failure");
     for wrong in ["sandboxWRONG", "hunter2-typed", "sandboxSECTOKENx", ""] {
         let reply = token(&server, &format!("{base}&password={wrong}")).await;
         reply.assert_error("invalid_grant", "authentication failure");
@@ -508,6 +525,13 @@ async fn introspect_reports_live_tokens_without_touching_them() {
     )
     .await
     .assert_error("invalid_client", "invalid client credentials");
+    post_form(
+        &server,
+        "/services/oauth2/introspect",
+        &format!("token={access}&client_id=x&client_secret=sandbox"),
+    )
+    .await
+    .assert_error("invalid_client_id", "client identifier invalid");
     // Introspection is not use: the session still expires on its original timer.
     tokio::time::advance(IDLE - Duration::from_secs(1)).await;
     post_form(&server, "/services/oauth2/introspect", &ask(&access)).await;
@@ -535,6 +559,44 @@ async fn userinfo() {
     assert_eq!(body["preferred_username"], "dev@sandbox.local");
     let reply = send(&server, request("Bearer 00D000000000001!nope")).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
+}
+
+/// The 3-character suffix of an 18-character Salesforce Id: one character per
+/// 5-character chunk, whose bits mark the chunk's uppercase letters.
+fn id_checksum(id15: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
+    id15.as_bytes()
+        .chunks(5)
+        .map(|chunk| {
+            let bits = chunk
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.is_ascii_uppercase())
+                .fold(0usize, |acc, (i, _)| acc | (1 << i));
+            char::from(ALPHABET[bits])
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn documented_defaults_work() {
+    // Real Ids from Salesforce's docs check the helper itself.
+    assert_eq!(id_checksum("001D000000IRFma"), "IAH");
+    assert_eq!(id_checksum("003RO0000035WQg"), "YAM");
+    let defaults = OAuthConfig::default();
+    for id in [&defaults.org_id, &defaults.user_id] {
+        assert_eq!(id.len(), 18);
+        assert_eq!(id[15..], id_checksum(&id[..15]), "{id}");
+    }
+    assert!(defaults.org_id.starts_with("00D") && defaults.user_id.starts_with("005"));
+    let server = AuthServer::new(defaults);
+    let reply = token(
+        &server,
+        "grant_type=password&client_id=sandbox&client_secret=sandbox\
+         &username=dev%40sandbox.local&password=sandbox",
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
 }
 
 #[test]

@@ -154,6 +154,7 @@ async fn accepts_string_exp_other_audiences_and_small_skew() {
         json!({ "exp": (now() + 180).to_string() }),
         json!({ "exp": now() - 60 }),
         json!({ "aud": "https://test.salesforce.com" }),
+        json!({ "sub": "Dev@Sandbox.local" }),
         json!({ "aud": INSTANCE }),
         json!({ "aud": ["https://example.com", "https://login.salesforce.com/"] }),
     ];

@@ -91,7 +91,10 @@ fn password(
 ) -> Result<Granted, OAuthError> {
     check_client(server, headers, params, true)?;
     let config = server.config();
-    let username_ok = params.get("username") == Some(config.username.as_str());
+    // Salesforce usernames are case-insensitive.
+    let username_ok = params
+        .get("username")
+        .is_some_and(|u| u.eq_ignore_ascii_case(&config.username));
     let given = params.get("password").unwrap_or_default();
     // The password alone, or followed by the security token (an empty token makes
     // both forms the same).
@@ -117,7 +120,7 @@ fn password(
 
 /// Checks `client_id` / `client_secret` from HTTP Basic, else from the body. The
 /// secret may be omitted only where the grant allows it (`refresh_token`).
-fn check_client(
+pub(super) fn check_client(
     server: &AuthServer,
     headers: &HeaderMap,
     params: &Params,
