@@ -1,3 +1,4 @@
 //! sfgate: a gRPC gateway that lets voice agents and services act on Salesforce.
 pub mod pb;
+pub mod salesforce;
 pub mod sandbox;
