@@ -1033,3 +1033,60 @@ async fn an_unreachable_instance_is_unreachable_without_the_query_in_the_error()
     let shown = format!("{err} {err:?} {:?}", std::error::Error::source(&err));
     assert!(!shown.contains("pii"), "{shown}");
 }
+
+#[tokio::test]
+async fn bodies_that_are_not_the_documented_shape_are_decode_errors() {
+    let fake = Fake::start().await;
+    let client = fake.cc_client();
+    fake.respond(200, json!({"done": "yes"}));
+    let err = client
+        .query("SELECT Id FROM Lead", false, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Decode { path, .. } if path == "/services/data/v62.0/query"),
+        "{err:?}"
+    );
+
+    // A malformed token response is refused without quoting it: it may hold a token.
+    let fake = Fake::start().await;
+    fake.token_answer(
+        200,
+        json!({"access_token": "leaky-token-value", "instance_url": 12}),
+    );
+    let err = fake.cc_client().token().await.unwrap_err();
+    assert!(matches!(err, Error::Auth(AuthError::Decode(_))), "{err:?}");
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains("leaky-token-value"), "{shown}");
+}
+
+#[tokio::test]
+async fn a_refresh_refused_with_invalid_grant_reaches_the_rejected_caller() {
+    let fake = Fake::start().await;
+    let client = fake.cc_client();
+    client.token().await.unwrap();
+    fake.revoke_all();
+    fake.token_answer(
+        400,
+        json!({"error": "invalid_grant", "error_description": "authentication failure"}),
+    );
+
+    let err = client
+        .query("SELECT Id FROM Lead", false, None)
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(&err, Error::Auth(a) if a.needs_reconnect()),
+        "{err:?}"
+    );
+    assert_eq!(fake.seen().len(), 1, "no retry without a new token");
+    // The rejected token is not handed out again: the next call asks for a new one.
+    fake.respond(200, json!({"totalSize": 0, "done": true, "records": []}));
+    client
+        .query("SELECT Id FROM Lead", false, None)
+        .await
+        .unwrap();
+    assert_eq!(fake.token_requests().len(), 3);
+    assert_eq!(fake.seen()[1].authorization, bearer(2));
+}

@@ -25,6 +25,9 @@ pub struct ApiError {
 #[non_exhaustive]
 pub enum Error {
     /// Salesforce answered with an error status and its JSON error envelope.
+    ///
+    /// `Display` names the first error code, not its message: query error messages quote the
+    /// SOQL (with its literal values) and `Display` is what ends up in logs.
     #[error("salesforce answered {status}: {}", .errors.first().map_or("", |e| e.error_code.as_str()))]
     Api {
         /// The HTTP status.
