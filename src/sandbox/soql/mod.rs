@@ -13,11 +13,13 @@ mod compile;
 mod dates;
 mod errors;
 mod eval;
+mod ids;
 mod lexer;
 mod parser;
 mod run;
 #[cfg(test)]
 mod tests;
+mod where_clause;
 
 pub use ast::Query;
 pub use parser::parse;

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::eval::{Field, Plan, keys_cmp, parent};
+use super::ids;
 use super::{DataSource, QueryOutput, Record};
 
 /// Runs `plan`; `all_rows` includes deleted records (`queryAll`).
@@ -13,19 +14,12 @@ pub(crate) fn run(
     all_rows: bool,
     api_version: &str,
 ) -> QueryOutput {
-    let matches = |rec: &Record| {
-        let deleted = rec.get("IsDeleted") == Some(&Value::Bool(true));
-        (all_rows || !deleted) && plan.filter.as_ref().is_none_or(|f| f.matches(rec, data))
-    };
+    let each_match = |visit: &mut dyn FnMut(&Record)| each_match(plan, data, all_rows, visit);
     let sobject = plan.obj.name.clone();
     let limit = plan.limit.unwrap_or(u64::MAX);
     let Some(fields) = &plan.select else {
         let mut count = 0u64;
-        data.scan(&plan.obj.name, &mut |rec| {
-            if matches(rec) {
-                count += 1;
-            }
-        });
+        each_match(&mut |_| count += 1);
         return QueryOutput {
             sobject,
             total_size: count.min(limit),
@@ -38,23 +32,19 @@ pub(crate) fn run(
         // Without ORDER BY the scan order is the answer: shape only the window.
         let mut seen = 0u64;
         let mut rows = Vec::new();
-        data.scan(&plan.obj.name, &mut |rec| {
-            if matches(rec) {
-                if seen >= plan.offset && seen < end {
-                    rows.push(shape(rec));
-                }
-                seen += 1;
+        each_match(&mut |rec| {
+            if seen >= plan.offset && seen < end {
+                rows.push(shape(rec));
             }
+            seen += 1;
         });
         rows
     } else {
         // `scan` lends each record only for the call, so keep the Ids of the
         // matches and borrow the records again through `get` to sort them.
         let mut ids = Vec::new();
-        data.scan(&plan.obj.name, &mut |rec| {
-            if let Some(id) = rec.get("Id").and_then(Value::as_str)
-                && matches(rec)
-            {
+        each_match(&mut |rec| {
+            if let Some(id) = rec.get("Id").and_then(Value::as_str) {
                 ids.push(id.to_owned());
             }
         });
@@ -72,6 +62,34 @@ pub(crate) fn run(
         sobject,
         total_size: rows.len() as u64,
         rows,
+    }
+}
+
+/// Calls `visit` with every record of the plan's type that is visible and
+/// passes the filter: through `get` when the filter pins the Id, else by a scan.
+fn each_match(
+    plan: &Plan<'_>,
+    data: &dyn DataSource,
+    all_rows: bool,
+    visit: &mut dyn FnMut(&Record),
+) {
+    let mut check = |rec: &Record| {
+        let deleted = rec.get("IsDeleted") == Some(&Value::Bool(true));
+        if (all_rows || !deleted) && plan.filter.as_ref().is_none_or(|f| f.matches(rec, data)) {
+            visit(rec);
+        }
+    };
+    match plan.filter.as_ref().and_then(ids::pinned) {
+        Some(ids) => {
+            for id in ids {
+                if let Some((def, rec)) = data.get(&id)
+                    && def.name == plan.obj.name
+                {
+                    check(rec);
+                }
+            }
+        }
+        None => data.scan(&plan.obj.name, &mut check),
     }
 }
 

@@ -51,7 +51,9 @@ fn object(name: &str, prefix: &str, extra: Vec<FieldDef>) -> ObjectDef {
 
 /// An 18-character Id whose 15-character head has mixed case.
 fn id(prefix: &str, n: u32) -> String {
-    format!("{prefix}xY{n:010}AAA")
+    let head = format!("{prefix}xY{n:010}");
+    let sum = super::ids::checksum(&head);
+    head + &sum
 }
 
 struct Org {
@@ -1092,5 +1094,144 @@ fn random_bytes_and_token_soup_never_panic() {
         let text = String::from_utf8_lossy(&bytes);
         let e = run_on(&org, &text, false);
         assert!(e.is_err(), "{text:?}");
+    }
+}
+
+// === id lookups ===
+
+#[test]
+fn checksum_matches_known_salesforce_ids() {
+    let known = [
+        ("001D000000IqhSL", "IAZ"),
+        ("003RO0000035WQg", "YAM"),
+        ("a00D0000008pQSN", "IA2"),
+        ("005D0000001QX8W", "IAW"),
+        ("AbCdEfGhIjKlMnO", "VKV"),
+        ("aaaaaaaaaaaaaaa", "AAA"),
+    ];
+    for (id15, suffix) in known {
+        assert_eq!(super::ids::checksum(id15), suffix, "{id15}");
+    }
+}
+
+/// Counts scans, to show which queries are answered by Id lookups.
+struct Counting {
+    org: Org,
+    scans: std::cell::Cell<usize>,
+}
+
+impl DataSource for Counting {
+    fn object(&self, name: &str) -> Option<&ObjectDef> {
+        self.org.object(name)
+    }
+
+    fn scan(&self, sobject: &str, visit: &mut dyn FnMut(&Record)) {
+        self.scans.set(self.scans.get() + 1);
+        self.org.scan(sobject, visit);
+    }
+
+    fn get(&self, id18: &str) -> Option<(&ObjectDef, &Record)> {
+        self.org.get(id18)
+    }
+}
+
+#[test]
+fn id_filters_are_lookups_not_scans_and_keep_every_rule() {
+    let data = Counting {
+        org: org(),
+        scans: std::cell::Cell::new(0),
+    };
+    let names = |soql: &str, all_rows: bool| {
+        let out = execute(soql, &data, all_rows, NOW, "60.0").unwrap();
+        column(&out, "Name")
+    };
+    let acme = id("001", 1);
+    let cases: Vec<(String, bool, Vec<&str>)> = vec![
+        (format!("Id = '{acme}'"), false, vec!["Acme"]),
+        (format!("Id = '{}'", &acme[..15]), false, vec!["Acme"]),
+        (
+            format!("Id = '{}'", acme.to_lowercase()),
+            false,
+            vec!["Acme"],
+        ),
+        (
+            format!("Id = '{}'", acme[..15].to_lowercase()),
+            false,
+            vec![],
+        ),
+        (
+            format!("Id IN ('{acme}', '{acme}', '{}', null)", id("001", 2)),
+            false,
+            vec!["Acme", "Globex"],
+        ),
+        (
+            format!("Id = '{acme}' AND Industry = 'Finance'"),
+            false,
+            vec![],
+        ),
+        (format!("Id = '{}'", id("001", 4)), false, vec![]),
+        (
+            format!("Id = '{}'", id("001", 4)),
+            true,
+            vec!["Deleted Inc"],
+        ),
+        (format!("Id = '{}'", id("003", 1)), false, vec![]),
+    ];
+    for (cond, all_rows, want) in cases {
+        let got = names(
+            &format!("SELECT Name FROM Account WHERE {cond} ORDER BY Name"),
+            all_rows,
+        );
+        assert_eq!(got, want, "{cond}");
+    }
+    assert_eq!(data.scans.get(), 0);
+    let either = names(
+        &format!("SELECT Name FROM Account WHERE Id = '{acme}' OR Name = 'Globex'"),
+        false,
+    );
+    assert_eq!(either, ["Acme", "Globex"]);
+    assert_eq!(data.scans.get(), 1);
+}
+
+// === many rows ===
+
+#[test]
+fn sorted_windows_agree_with_a_full_sort() {
+    let mut org = org();
+    let mut seed: u64 = 7;
+    for n in 100..400u32 {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+        let score = (seed >> 40) % 50;
+        let fields = if score.is_multiple_of(7) {
+            json!({"LastName": format!("L{n}"), "Score__c": null})
+        } else {
+            json!({"LastName": format!("L{n}"), "Score__c": score})
+        };
+        org.records.push((
+            1,
+            record(id("003", n), "2024-01-01T00:00:00.000+0000", false, fields),
+        ));
+    }
+    let all = run_on(
+        &org,
+        "SELECT LastName, Score__c FROM Contact ORDER BY Score__c DESC, LastName",
+        false,
+    )
+    .unwrap();
+    assert_eq!(all.total_size, 304);
+    let scores: Vec<Option<f64>> = all.rows.iter().map(|r| r["Score__c"].as_f64()).collect();
+    let first_null = scores.iter().position(Option::is_none).unwrap();
+    assert!(
+        scores[first_null..].iter().all(Option::is_none),
+        "nulls last for DESC"
+    );
+    assert!(scores[..first_null].windows(2).all(|w| w[0] >= w[1]));
+    for (limit, offset) in [(1, 0), (10, 0), (10, 5), (50, 250), (7, 300), (1000, 0)] {
+        let soql = format!(
+            "SELECT LastName, Score__c FROM Contact ORDER BY Score__c DESC, LastName LIMIT {limit} OFFSET {offset}"
+        );
+        let page = run_on(&org, &soql, false).unwrap();
+        let want: Vec<Value> = all.rows.iter().skip(offset).take(limit).cloned().collect();
+        assert_eq!(page.rows, want, "LIMIT {limit} OFFSET {offset}");
     }
 }
