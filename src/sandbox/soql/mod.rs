@@ -8,6 +8,22 @@ use time::OffsetDateTime;
 
 use super::schema::ObjectDef;
 
+mod ast;
+mod compile;
+mod dates;
+mod errors;
+mod eval;
+mod ids;
+mod lexer;
+mod parser;
+mod run;
+#[cfg(test)]
+mod tests;
+mod where_clause;
+
+pub use ast::Query;
+pub use parser::parse;
+
 /// A stored record: field API names (canonical case) to JSON values. Ids are
 /// 18-character strings, datetimes `YYYY-MM-DDThh:mm:ss.000+0000` strings (UTC,
 /// so they sort as text), dates `YYYY-MM-DD` strings, numbers JSON numbers.
@@ -60,9 +76,13 @@ pub fn execute(
     now: OffsetDateTime,
     api_version: &str,
 ) -> Result<QueryOutput, SoqlError> {
-    let _ = (data, all_rows, now, api_version);
-    Err(SoqlError {
-        error_code: "MALFORMED_QUERY",
-        message: format!("unexpected token: {soql}"),
-    })
+    if soql.trim().is_empty() {
+        return Err(errors::plain(
+            errors::MALFORMED,
+            "SOQL statements cannot be empty or null",
+        ));
+    }
+    let query = parse(soql, now)?;
+    let plan = compile::compile(soql, &query, data)?;
+    Ok(run::run(&plan, data, all_rows, api_version))
 }
