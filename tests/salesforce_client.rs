@@ -1090,3 +1090,36 @@ async fn a_refresh_refused_with_invalid_grant_reaches_the_rejected_caller() {
     assert_eq!(fake.token_requests().len(), 3);
     assert_eq!(fake.seen()[1].authorization, bearer(2));
 }
+
+#[tokio::test]
+async fn describe_sobject_reads_the_documented_shape() {
+    let fake = Fake::start().await;
+    let client = fake.cc_client();
+    fake.respond(200, json!({
+        "name": "Contact", "label": "Contact", "labelPlural": "Contacts", "keyPrefix": "003",
+        "custom": false, "createable": true, "updateable": true, "deletable": true, "queryable": true,
+        "fields": [
+            {"name": "Id", "label": "Contact ID", "type": "id", "length": 18, "nillable": false,
+             "createable": false, "updateable": false, "picklistValues": [], "referenceTo": []},
+            {"name": "LastName", "label": "Last Name", "type": "string", "length": 80, "nillable": false,
+             "createable": true, "updateable": true, "defaultValue": null}
+        ],
+        "childRelationships": [], "recordTypeInfos": [], "urls": {}
+    }));
+    let d = client.describe_sobject("Contact").await.unwrap();
+    assert_eq!(
+        (d.name.as_str(), d.key_prefix.as_deref()),
+        ("Contact", Some("003"))
+    );
+    assert!(d.createable && d.queryable);
+    assert_eq!(d.fields.len(), 2);
+    assert_eq!(
+        (d.fields[1].name.as_str(), d.fields[1].field_type.as_str()),
+        ("LastName", "string")
+    );
+    assert!(!d.fields[0].createable && d.fields[1].updateable);
+    assert_eq!(
+        fake.seen()[0].path,
+        "/services/data/v62.0/sobjects/Contact/describe"
+    );
+}
