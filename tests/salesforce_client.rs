@@ -518,6 +518,43 @@ async fn a_hundred_concurrent_calls_on_a_cold_client_make_one_token_request() {
 }
 
 #[tokio::test]
+async fn callers_waiting_on_a_refused_token_request_share_its_error() {
+    let fake = Fake::start().await;
+    *fake.state.token_delay.lock().unwrap() = Duration::from_millis(100);
+    fake.token_answer(
+        400,
+        json!({"error": "invalid_grant", "error_description": "authentication failure"}),
+    );
+    let client = fake.cc_client();
+    let calls: Vec<_> = (0..20)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.query("SELECT Id FROM Lead", false, None).await })
+        })
+        .collect();
+    for call in calls {
+        let err = call.await.unwrap().unwrap_err();
+        assert!(
+            matches!(&err, Error::Auth(a) if a.needs_reconnect()),
+            "{err:?}"
+        );
+    }
+    assert_eq!(
+        fake.token_requests().len(),
+        1,
+        "one refused request, not one per caller"
+    );
+
+    // A caller arriving afterwards tries again.
+    fake.respond(200, json!({"totalSize": 0, "done": true, "records": []}));
+    client
+        .query("SELECT Id FROM Lead", false, None)
+        .await
+        .unwrap();
+    assert_eq!(fake.token_requests().len(), 2);
+}
+
+#[tokio::test]
 async fn an_invalid_session_refreshes_once_and_retries_once() {
     let fake = Fake::start().await;
     let client = fake.cc_client();
