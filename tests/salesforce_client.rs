@@ -1006,6 +1006,15 @@ async fn add_topic_reports_other_failures_as_they_are() {
 async fn debug_output_never_shows_a_secret() {
     let fake = Fake::start().await;
     let flows = [
+        AuthFlow::ClientCredentials {
+            client_id: "cid".into(),
+            client_secret: Secret::new("s3cr3t-client"),
+        },
+        AuthFlow::RefreshToken {
+            client_id: "cid".into(),
+            client_secret: Some(Secret::new("s3cr3t-client")),
+            refresh_token: Secret::new("s3cr3t-refresh"),
+        },
         AuthFlow::Password {
             client_id: "cid".into(),
             client_secret: Secret::new("s3cr3t-client"),
