@@ -122,6 +122,11 @@ impl<'d> Compiler<'_, 'd> {
             Cond::Cmp(path, op, lit) => {
                 let field = self.field(path)?;
                 if matches!(lit.value, LitValue::Null) {
+                    // On a boolean `= null` means false and `!= null` true.
+                    if field.ftype == FieldType::Boolean && matches!(op, CmpOp::Eq | CmpOp::Ne) {
+                        let test = Test::Cmp(CmpOp::Eq, Operand::Bool(*op == CmpOp::Ne));
+                        return Ok(Filter::Test(field, test));
+                    }
                     return match op {
                         CmpOp::Eq => Ok(Filter::Test(field, Test::IsNull(true))),
                         CmpOp::Ne => Ok(Filter::Test(field, Test::IsNull(false))),
@@ -139,6 +144,7 @@ impl<'d> Compiler<'_, 'd> {
                 let mut ops = Vec::with_capacity(lits.len());
                 for lit in lits {
                     ops.push(match lit.value {
+                        LitValue::Null if field.ftype == FieldType::Boolean => Operand::Bool(false),
                         LitValue::Null => Operand::Null,
                         _ => self.operand(path, &field, lit)?,
                     });

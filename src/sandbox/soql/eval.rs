@@ -53,9 +53,16 @@ impl Field {
             None => rec,
             Some(via) => parent(rec, via, data)?,
         };
-        rec.get(&self.name).filter(|v| !v.is_null())
+        let v = rec.get(&self.name).filter(|v| !v.is_null());
+        // Salesforce booleans are never null: an unset one reads as false.
+        if self.ftype == FieldType::Boolean {
+            return v.or(Some(&FALSE));
+        }
+        v
     }
 }
+
+static FALSE: Value = Value::Bool(false);
 
 /// The parent record a lookup points at, if it exists and has the right type.
 pub(crate) fn parent<'a>(

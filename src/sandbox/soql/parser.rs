@@ -215,8 +215,10 @@ impl Parser<'_> {
     /// A non-negative integer (LIMIT, OFFSET, `LAST_N_DAYS:n`).
     pub(crate) fn count(&mut self) -> Result<(u64, Pos), SoqlError> {
         let t = self.peek();
+        let text = t.text(self.src);
+        // Digits only: `u64::from_str` would also take a leading `+`.
         let n = match t.kind {
-            Kind::Num => t.text(self.src).parse::<u64>().ok(),
+            Kind::Num if text.bytes().all(|b| b.is_ascii_digit()) => text.parse::<u64>().ok(),
             _ => None,
         };
         let pos = t.pos;

@@ -410,6 +410,10 @@ fn boolean_literals_any_case() {
     assert_eq!(accounts("Active__c = TRUE"), ["Acme", "O'Brien & Co"]);
     assert_eq!(accounts("Active__c = false").len(), 3);
     assert_eq!(accounts("Active__c != true").len(), 3);
+    // Booleans are never null: `= null` is false and `!= null` is true.
+    assert_eq!(accounts("Active__c = null").len(), 3);
+    assert_eq!(accounts("Active__c != null"), ["Acme", "O'Brien & Co"]);
+    assert_eq!(accounts("Active__c IN (null)").len(), 3);
     let e = error("SELECT Id FROM Account WHERE Active__c > true");
     assert_eq!(e.error_code, "INVALID_QUERY_FILTER_OPERATOR");
 }
@@ -590,6 +594,9 @@ fn date_literals_are_whole_utc_days() {
     );
     assert_eq!(accounts("CreatedDate = LAST_N_DAYS:12").len(), 4);
     assert_eq!(accounts("CreatedDate = NEXT_N_DAYS:1"), ["100% Pure_Juice"]);
+    assert_eq!(accounts("CreatedDate = N_DAYS_AGO:12"), ["O'Brien & Co"]);
+    assert_eq!(accounts("CreatedDate = LAST_90_DAYS").len(), 4);
+    assert_eq!(accounts("CreatedDate = NEXT_90_DAYS").len(), 1);
     assert_eq!(accounts("CreatedDate = THIS_WEEK").len(), 4);
     assert_eq!(accounts("CreatedDate = LAST_WEEK"), Vec::<String>::new());
     assert_eq!(accounts("CreatedDate = THIS_MONTH").len(), 5);
@@ -606,7 +613,7 @@ fn date_literals_are_whole_utc_days() {
         "MALFORMED_QUERY"
     );
     assert_eq!(
-        error("SELECT Id FROM Account WHERE CreatedDate = LAST_90_DAYS").error_code,
+        error("SELECT Id FROM Account WHERE CreatedDate = LAST_9_DAYS").error_code,
         "MALFORMED_QUERY"
     );
     let e = error("SELECT Id FROM Account WHERE CreatedDate = LAST_N_DAYS:99999999999");
@@ -841,6 +848,10 @@ fn limit_and_offset_apply_after_sorting() {
     );
     assert_eq!(
         error("SELECT Name FROM Account LIMIT 1.5").error_code,
+        "MALFORMED_QUERY"
+    );
+    assert_eq!(
+        error("SELECT Name FROM Account LIMIT +1").error_code,
         "MALFORMED_QUERY"
     );
 }
