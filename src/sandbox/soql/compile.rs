@@ -136,7 +136,7 @@ impl<'d> Compiler<'_, 'd> {
                 if *op != CmpOp::Eq && *op != CmpOp::Ne && field.ftype == FieldType::Boolean {
                     return Err(self.bad_operator(path, &field));
                 }
-                let operand = self.operand(path, &field, lit)?;
+                let operand = self.operand(&field, lit)?;
                 Filter::Test(field, Test::Cmp(*op, operand))
             }
             Cond::In(path, negated, lits) => {
@@ -146,7 +146,7 @@ impl<'d> Compiler<'_, 'd> {
                     ops.push(match lit.value {
                         LitValue::Null if field.ftype == FieldType::Boolean => Operand::Bool(false),
                         LitValue::Null => Operand::Null,
-                        _ => self.operand(path, &field, lit)?,
+                        _ => self.operand(&field, lit)?,
                     });
                 }
                 Filter::Test(field, Test::In(*negated, ops))
@@ -174,7 +174,7 @@ impl<'d> Compiler<'_, 'd> {
             field.ftype.describe_name(),
             path.dotted()
         );
-        errors::at(errors::INVALID_OPERATOR, self.src, path.pos(), &text)
+        errors::at(errors::MALFORMED, self.src, path.pos(), &text)
     }
 
     fn wrong_type(&self, pos: Pos, field: &Field) -> SoqlError {
@@ -183,7 +183,7 @@ impl<'d> Compiler<'_, 'd> {
     }
 
     /// A literal in the form the field's stored values take.
-    fn operand(&self, path: &Path, field: &Field, lit: &Lit) -> Result<Operand, SoqlError> {
+    fn operand(&self, field: &Field, lit: &Lit) -> Result<Operand, SoqlError> {
         let ft = field.ftype;
         let bad = || self.wrong_type(lit.pos, field);
         Ok(match (&lit.value, ft) {
@@ -193,12 +193,7 @@ impl<'d> Compiler<'_, 'd> {
                     && id.bytes().all(|b| b.is_ascii_alphanumeric());
                 if !valid {
                     let text = format!("invalid ID field: {id}");
-                    return Err(errors::at(
-                        errors::INVALID_OPERATOR,
-                        self.src,
-                        path.pos(),
-                        &text,
-                    ));
+                    return Err(errors::at(errors::MALFORMED, self.src, lit.pos, &text));
                 }
                 Operand::Id(id)
             }

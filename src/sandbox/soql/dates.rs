@@ -22,6 +22,9 @@ pub(crate) fn parse_date(text: &str) -> Option<Date> {
 /// stored form, converted to UTC.
 pub(crate) fn parse_datetime(text: &str) -> Option<String> {
     let date = parse_date(text.get(0..10)?)?;
+    if !matches!(text.get(10..11)?, "T" | "t") {
+        return None;
+    }
     let hour: u8 = text.get(11..13)?.parse().ok()?;
     let minute: u8 = text.get(14..16)?.parse().ok()?;
     let second: u8 = text.get(17..19)?.parse().ok()?;

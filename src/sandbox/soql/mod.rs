@@ -47,7 +47,10 @@ pub trait DataSource {
 /// A SOQL error, as Salesforce reports it in `[{"message","errorCode"}]` (no `fields`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SoqlError {
-    /// `MALFORMED_QUERY`, `INVALID_FIELD`, `INVALID_TYPE` or `INVALID_QUERY_FILTER_OPERATOR`.
+    /// `MALFORMED_QUERY`, `INVALID_FIELD` or `INVALID_TYPE`; also
+    /// `NUMBER_OUTSIDE_VALID_RANGE` (OFFSET over 2000) and `QUERY_TOO_COMPLICATED`
+    /// (conditions nested too deeply). Since Summer '24 Salesforce reports bad
+    /// filter operators as `MALFORMED_QUERY`, not `INVALID_QUERY_FILTER_OPERATOR`.
     pub error_code: &'static str,
     /// Salesforce's message, with the caret block where Salesforce gives one.
     pub message: String,
