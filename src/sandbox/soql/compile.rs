@@ -5,7 +5,7 @@
 use super::SoqlError;
 use super::ast::{CmpOp, Cond, Lit, LitValue, Path, Query, Select};
 use super::errors::{self, Pos};
-use super::eval::{Field, Filter, LikeTok, Operand, Plan, Sort, Test, fold};
+use super::eval::{Field, Filter, LikeTok, Operand, Plan, Sort, Test, fold, text_cmp};
 use super::lexer::StrChar;
 use crate::sandbox::schema::{FieldType, ObjectDef};
 
@@ -149,7 +149,7 @@ impl<'d> Compiler<'_, 'd> {
                         _ => self.operand(&field, lit)?,
                     });
                 }
-                Filter::Test(field, Test::In(*negated, ops))
+                Filter::Test(field, in_test(*negated, ops))
             }
             Cond::Like(path, lit) => {
                 let field = self.field(path)?;
@@ -213,6 +213,31 @@ impl<'d> Compiler<'_, 'd> {
             }
             _ => return Err(bad()),
         })
+    }
+}
+
+/// `IN`/`NOT IN`; a list of text values is sorted once so each record costs
+/// a binary search, not a pass over the list.
+fn in_test(negated: bool, ops: Vec<Operand>) -> Test {
+    let all_text = ops
+        .iter()
+        .all(|o| matches!(o, Operand::Text(_) | Operand::Null));
+    if !all_text {
+        return Test::In(negated, ops);
+    }
+    let with_null = ops.contains(&Operand::Null);
+    let mut texts: Vec<String> = ops
+        .into_iter()
+        .filter_map(|o| match o {
+            Operand::Text(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    texts.sort_by(|a, b| text_cmp(a, b));
+    Test::InText {
+        negated,
+        texts,
+        with_null,
     }
 }
 

@@ -90,6 +90,12 @@ pub(crate) enum Test {
     Cmp(CmpOp, Operand),
     /// `IN` or (`true`) `NOT IN`.
     In(bool, Vec<Operand>),
+    /// `IN`/`NOT IN` over text: case-folded values sorted by `text_cmp`.
+    InText {
+        negated: bool,
+        texts: Vec<String>,
+        with_null: bool,
+    },
     Like(Vec<LikeTok>),
 }
 
@@ -134,7 +140,8 @@ pub(crate) fn fold(c: char) -> char {
     }
 }
 
-fn text_cmp(a: &str, b: &str) -> Ordering {
+/// Text order without regard to case.
+pub(crate) fn text_cmp(a: &str, b: &str) -> Ordering {
     a.chars().map(fold).cmp(b.chars().map(fold))
 }
 
@@ -156,6 +163,18 @@ impl Test {
             Test::Cmp(op, operand) => compare(*op, v, operand),
             Test::In(negated, ops) => {
                 let hit = ops.iter().any(|o| compare(CmpOp::Eq, v, o));
+                hit != *negated
+            }
+            Test::InText {
+                negated,
+                texts,
+                with_null,
+            } => {
+                let hit = match v {
+                    None => *with_null,
+                    Some(Value::String(s)) => texts.binary_search_by(|t| text_cmp(t, s)).is_ok(),
+                    Some(_) => false,
+                };
                 hit != *negated
             }
             Test::Like(pat) => v.and_then(Value::as_str).is_some_and(|s| like(pat, s)),

@@ -349,6 +349,17 @@ fn text_equality_and_in_ignore_case() {
         ["Acme", "Globex"]
     );
     assert_eq!(last_names("LastName = 'ärger'"), ["Ärger"]);
+    // A long list is searched, not scanned: every member must still be found.
+    let mut many: Vec<String> = (0..60).map(|n| format!("'name {n}'")).collect();
+    many.extend([
+        "'GLOBEX'".into(),
+        "'zzz'".into(),
+        "'aCmE'".into(),
+        "'B'".into(),
+    ]);
+    let list = many.join(", ");
+    assert_eq!(accounts(&format!("Name IN ({list})")), ["Acme", "Globex"]);
+    assert_eq!(accounts(&format!("Name NOT IN ({list})")).len(), 3);
 }
 
 #[test]
