@@ -5,8 +5,9 @@
 use super::SoqlError;
 use super::ast::{CmpOp, Cond, Lit, LitValue, Path, Query, Select};
 use super::errors::{self, Pos};
-use super::eval::{Field, Filter, LikeTok, Operand, Plan, Sort, Test, fold, text_cmp};
+use super::eval::{Field, Filter, Operand, Plan, Sort, Test, fold, text_cmp};
 use super::lexer::StrChar;
+use super::like::LikeTok;
 use crate::sandbox::schema::{FieldType, ObjectDef};
 
 use super::DataSource;

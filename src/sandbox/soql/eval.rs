@@ -6,6 +6,7 @@ use std::cmp::Ordering;
 use serde_json::Value;
 
 use super::ast::CmpOp;
+use super::like::{LikeTok, like};
 use super::{DataSource, Record};
 use crate::sandbox::schema::{FieldType, ObjectDef};
 
@@ -113,15 +114,6 @@ pub(crate) enum Operand {
     Stamp(String),
     /// Whole days: `start` inclusive, `end` exclusive, in stored form.
     Range(String, String),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum LikeTok {
-    Char(char),
-    /// `_`
-    One,
-    /// `%`
-    Many,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -242,44 +234,6 @@ fn id_cmp(stored: &str, lit: &str) -> Ordering {
     } else {
         stored.cmp(lit)
     }
-}
-
-/// LIKE with `%` and `_`, without regard to case: the classic greedy matcher
-/// that backtracks only to the last `%`, so it is linear-ish and never recurses.
-fn like(pat: &[LikeTok], s: &str) -> bool {
-    let (mut p, mut i) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while i < s.len() {
-        let Some(c) = s.get(i..).and_then(|r| r.chars().next()) else {
-            return false;
-        };
-        match pat.get(p) {
-            Some(LikeTok::Char(x)) if *x == fold(c) => {
-                p += 1;
-                i += c.len_utf8();
-            }
-            Some(LikeTok::One) => {
-                p += 1;
-                i += c.len_utf8();
-            }
-            Some(LikeTok::Many) => {
-                star = Some((p, i));
-                p += 1;
-            }
-            _ => {
-                let Some((sp, si)) = star else { return false };
-                let skipped = s
-                    .get(si..)
-                    .and_then(|r| r.chars().next())
-                    .map_or(1, char::len_utf8);
-                star = Some((sp, si + skipped));
-                p = sp + 1;
-                i = si + skipped;
-            }
-        }
-    }
-    pat.get(p..)
-        .is_some_and(|rest| rest.iter().all(|t| *t == LikeTok::Many))
 }
 
 /// How two non-null values of one field order (ascending).

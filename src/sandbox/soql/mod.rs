@@ -15,6 +15,7 @@ mod errors;
 mod eval;
 mod ids;
 mod lexer;
+mod like;
 mod parser;
 mod run;
 #[cfg(test)]

@@ -463,6 +463,18 @@ fn string_escapes_decode_and_injection_stays_one_literal() {
     );
     assert_eq!(accounts("Name = '\\u0041cme'"), ["Acme"]);
     assert_eq!(accounts("Name != 'a\\n\\t\\r\\b\\f\\\"'").len(), 5);
+    // A record whose name is the injection text is the one and only match.
+    let mut org = org();
+    let name = "x' OR Name != 'y";
+    let fields = json!({"Name": name, "Industry": "a\nb\t\"c\"\\"});
+    org.records.push((
+        0,
+        record(id("001", 9), "2024-01-01T00:00:00.000+0000", false, fields),
+    ));
+    let soql = "SELECT Name FROM Account WHERE Name = 'x\\' OR Name != \\'y'";
+    assert_eq!(column(&run_on(&org, soql, false).unwrap(), "Name"), [name]);
+    let soql = "SELECT Name FROM Account WHERE Industry = 'A\\nB\\T\\\"C\\\"\\\\'";
+    assert_eq!(column(&run_on(&org, soql, false).unwrap(), "Name"), [name]);
 }
 
 #[test]
