@@ -2,6 +2,19 @@
 //!
 //! It never answers a query it does not fully understand: anything outside the
 //! supported subset is refused with Salesforce's error code and message shape.
+//!
+//! The subset: `SELECT` a field list (own fields and one-hop parent fields such
+//! as `Account.Name`) or `COUNT()`, `FROM` one object, `WHERE` with
+//! `= != <> < <= > >= LIKE IN NOT IN`, `AND`/`OR`/`NOT` and parentheses, literals
+//! (`null`, booleans, numbers, quoted strings with Salesforce's escapes, dates,
+//! datetimes, and the date literals in `dates`), `ORDER BY` with several keys,
+//! `ASC`/`DESC` and `NULLS FIRST`/`LAST`, `LIMIT` and `OFFSET`.
+//!
+//! The pipeline: `lexer` → `parser` (with `where_clause`) builds an
+//! `ast`; `compile` checks it against the schema and resolves names and
+//! literals once; `run` scans (or, for `Id = …`, looks up, see `ids`) and
+//! filters with `eval`, sorts only the matches and shapes only the rows
+//! returned.
 
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
