@@ -105,7 +105,8 @@ impl Parser<'_> {
         self.expect_word("SELECT")?;
         let select = self.select()?;
         self.expect_word("FROM")?;
-        let from = self.name()?;
+        // Standard objects named like keywords (`Order`, `Group`) are valid here.
+        let from = self.name(&["SELECT", "FROM", "WHERE", "LIMIT", "OFFSET"])?;
         let filter = if self.eat_word("WHERE") {
             Some(self.cond()?)
         } else {
@@ -162,11 +163,11 @@ impl Parser<'_> {
         Ok(Select::Fields(fields))
     }
 
-    /// A name that is not a reserved word.
-    fn name(&mut self) -> Result<Name, SoqlError> {
+    /// A name that is none of the `reserved` words.
+    fn name(&mut self, reserved: &[&str]) -> Result<Name, SoqlError> {
         let t = self.peek();
         let text = t.text(self.src);
-        if t.kind != Kind::Word || RESERVED.iter().any(|r| r.eq_ignore_ascii_case(text)) {
+        if t.kind != Kind::Word || reserved.iter().any(|r| r.eq_ignore_ascii_case(text)) {
             return Err(self.unexpected());
         }
         let name = Name {
@@ -178,10 +179,10 @@ impl Parser<'_> {
     }
 
     pub(crate) fn path(&mut self) -> Result<Path, SoqlError> {
-        let mut parts = vec![self.name()?];
+        let mut parts = vec![self.name(RESERVED)?];
         while self.peek().kind == Kind::Dot {
             self.i += 1;
-            parts.push(self.name()?);
+            parts.push(self.name(RESERVED)?);
         }
         Ok(Path { parts })
     }

@@ -987,6 +987,30 @@ fn empty_query_is_refused() {
 }
 
 #[test]
+fn objects_named_like_keywords_can_be_queried() {
+    let mut org = org();
+    org.objects.push(object(
+        "Order",
+        "801",
+        vec![field("Name", FieldType::String)],
+    ));
+    let order = |n| {
+        (
+            2,
+            record(
+                id("801", n),
+                "2024-01-01T00:00:00.000+0000",
+                false,
+                json!({"Name": format!("O{n}")}),
+            ),
+        )
+    };
+    org.records.extend([order(2), order(1)]);
+    let out = run_on(&org, "SELECT Name FROM Order ORDER BY Name LIMIT 5", false).unwrap();
+    assert_eq!(column(&out, "Name"), ["O1", "O2"]);
+}
+
+#[test]
 fn soql_outside_the_subset_is_malformed() {
     let cases = [
         ("SELECT Id, (SELECT Id FROM Contacts) FROM Account", "("),
