@@ -5,8 +5,9 @@
 use super::SoqlError;
 use super::ast::{CmpOp, Cond, Lit, LitValue, Path, Query, Select};
 use super::errors::{self, Pos};
-use super::eval::{Field, Filter, LikeTok, Operand, Plan, Sort, Test, fold};
+use super::eval::{Field, Filter, Operand, Plan, Sort, Test, fold, text_cmp};
 use super::lexer::StrChar;
+use super::like::LikeTok;
 use crate::sandbox::schema::{FieldType, ObjectDef};
 
 use super::DataSource;
@@ -122,6 +123,11 @@ impl<'d> Compiler<'_, 'd> {
             Cond::Cmp(path, op, lit) => {
                 let field = self.field(path)?;
                 if matches!(lit.value, LitValue::Null) {
+                    // On a boolean `= null` means false and `!= null` true.
+                    if field.ftype == FieldType::Boolean && matches!(op, CmpOp::Eq | CmpOp::Ne) {
+                        let test = Test::Cmp(CmpOp::Eq, Operand::Bool(*op == CmpOp::Ne));
+                        return Ok(Filter::Test(field, test));
+                    }
                     return match op {
                         CmpOp::Eq => Ok(Filter::Test(field, Test::IsNull(true))),
                         CmpOp::Ne => Ok(Filter::Test(field, Test::IsNull(false))),
@@ -131,7 +137,7 @@ impl<'d> Compiler<'_, 'd> {
                 if *op != CmpOp::Eq && *op != CmpOp::Ne && field.ftype == FieldType::Boolean {
                     return Err(self.bad_operator(path, &field));
                 }
-                let operand = self.operand(path, &field, lit)?;
+                let operand = self.operand(&field, lit)?;
                 Filter::Test(field, Test::Cmp(*op, operand))
             }
             Cond::In(path, negated, lits) => {
@@ -139,11 +145,12 @@ impl<'d> Compiler<'_, 'd> {
                 let mut ops = Vec::with_capacity(lits.len());
                 for lit in lits {
                     ops.push(match lit.value {
+                        LitValue::Null if field.ftype == FieldType::Boolean => Operand::Bool(false),
                         LitValue::Null => Operand::Null,
-                        _ => self.operand(path, &field, lit)?,
+                        _ => self.operand(&field, lit)?,
                     });
                 }
-                Filter::Test(field, Test::In(*negated, ops))
+                Filter::Test(field, in_test(*negated, ops))
             }
             Cond::Like(path, lit) => {
                 let field = self.field(path)?;
@@ -168,7 +175,7 @@ impl<'d> Compiler<'_, 'd> {
             field.ftype.describe_name(),
             path.dotted()
         );
-        errors::at(errors::INVALID_OPERATOR, self.src, path.pos(), &text)
+        errors::at(errors::MALFORMED, self.src, path.pos(), &text)
     }
 
     fn wrong_type(&self, pos: Pos, field: &Field) -> SoqlError {
@@ -177,7 +184,7 @@ impl<'d> Compiler<'_, 'd> {
     }
 
     /// A literal in the form the field's stored values take.
-    fn operand(&self, path: &Path, field: &Field, lit: &Lit) -> Result<Operand, SoqlError> {
+    fn operand(&self, field: &Field, lit: &Lit) -> Result<Operand, SoqlError> {
         let ft = field.ftype;
         let bad = || self.wrong_type(lit.pos, field);
         Ok(match (&lit.value, ft) {
@@ -187,12 +194,7 @@ impl<'d> Compiler<'_, 'd> {
                     && id.bytes().all(|b| b.is_ascii_alphanumeric());
                 if !valid {
                     let text = format!("invalid ID field: {id}");
-                    return Err(errors::at(
-                        errors::INVALID_OPERATOR,
-                        self.src,
-                        path.pos(),
-                        &text,
-                    ));
+                    return Err(errors::at(errors::MALFORMED, self.src, lit.pos, &text));
                 }
                 Operand::Id(id)
             }
@@ -212,6 +214,31 @@ impl<'d> Compiler<'_, 'd> {
             }
             _ => return Err(bad()),
         })
+    }
+}
+
+/// `IN`/`NOT IN`; a list of text values is sorted once so each record costs
+/// a binary search, not a pass over the list.
+fn in_test(negated: bool, ops: Vec<Operand>) -> Test {
+    let all_text = ops
+        .iter()
+        .all(|o| matches!(o, Operand::Text(_) | Operand::Null));
+    if !all_text {
+        return Test::In(negated, ops);
+    }
+    let with_null = ops.contains(&Operand::Null);
+    let mut texts: Vec<String> = ops
+        .into_iter()
+        .filter_map(|o| match o {
+            Operand::Text(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    texts.sort_by(|a, b| text_cmp(a, b));
+    Test::InText {
+        negated,
+        texts,
+        with_null,
     }
 }
 

@@ -22,6 +22,9 @@ pub(crate) fn parse_date(text: &str) -> Option<Date> {
 /// stored form, converted to UTC.
 pub(crate) fn parse_datetime(text: &str) -> Option<String> {
     let date = parse_date(text.get(0..10)?)?;
+    if !matches!(text.get(10..11)?, "T" | "t") {
+        return None;
+    }
     let hour: u8 = text.get(11..13)?.parse().ok()?;
     let minute: u8 = text.get(14..16)?.parse().ok()?;
     let second: u8 = text.get(17..19)?.parse().ok()?;
@@ -107,7 +110,7 @@ pub(crate) fn bounds(first: Date, last: Date, datetime: bool) -> Option<(String,
 
 /// The date literals taking `:n` (`LAST_N_DAYS:7`).
 pub(crate) fn takes_n(name: &str) -> bool {
-    ["LAST_N_DAYS", "NEXT_N_DAYS"]
+    ["LAST_N_DAYS", "NEXT_N_DAYS", "N_DAYS_AGO"]
         .iter()
         .any(|n| n.eq_ignore_ascii_case(name))
 }
@@ -140,8 +143,13 @@ pub(crate) fn literal_days(name: &str, n: u32, now: OffsetDateTime) -> Option<(D
         "TODAY" => (today, today),
         "YESTERDAY" => (plus(today, -1)?, plus(today, -1)?),
         "TOMORROW" => (plus(today, 1)?, plus(today, 1)?),
+        // LAST_N_DAYS includes today (so LAST_N_DAYS:1 is yesterday and
+        // today); NEXT_N_DAYS starts tomorrow.
         "LAST_N_DAYS" => (plus(today, -n)?, today),
         "NEXT_N_DAYS" => (plus(today, 1)?, plus(today, n)?),
+        "LAST_90_DAYS" => (plus(today, -90)?, today),
+        "NEXT_90_DAYS" => (plus(today, 1)?, plus(today, 90)?),
+        "N_DAYS_AGO" => (plus(today, -n)?, plus(today, -n)?),
         "THIS_WEEK" => (sunday, plus(sunday, 6)?),
         "LAST_WEEK" => (plus(sunday, -7)?, plus(sunday, -1)?),
         "NEXT_WEEK" => (plus(sunday, 7)?, plus(sunday, 13)?),

@@ -13,7 +13,6 @@ pub(crate) struct Pos {
 pub(crate) const MALFORMED: &str = "MALFORMED_QUERY";
 pub(crate) const INVALID_FIELD: &str = "INVALID_FIELD";
 pub(crate) const INVALID_TYPE: &str = "INVALID_TYPE";
-pub(crate) const INVALID_OPERATOR: &str = "INVALID_QUERY_FILTER_OPERATOR";
 pub(crate) const OUT_OF_RANGE: &str = "NUMBER_OUTSIDE_VALID_RANGE";
 pub(crate) const TOO_COMPLICATED: &str = "QUERY_TOO_COMPLICATED";
 
@@ -37,10 +36,21 @@ pub(crate) fn at(error_code: &'static str, src: &str, pos: Pos, text: &str) -> S
     }
 }
 
-/// `MALFORMED_QUERY` "unexpected token: X", Salesforce's answer to anything the
-/// grammar does not expect (including everything outside the supported subset).
+/// `MALFORMED_QUERY` "unexpected token: 'X'", Salesforce's answer to anything
+/// the grammar does not expect (including everything outside the supported
+/// subset). Since Summer '24 the token is quoted.
 pub(crate) fn unexpected(src: &str, pos: Pos, token: &str) -> SoqlError {
-    at(MALFORMED, src, pos, &format!("unexpected token: {token}"))
+    at(MALFORMED, src, pos, &format!("unexpected token: '{token}'"))
+}
+
+/// A character no token can start with. Salesforce reports it from its lexer:
+/// no caret block, and a 0-based column (`line 1:15 unexpected token: '$'`).
+pub(crate) fn bad_character(pos: Pos, c: char) -> SoqlError {
+    let (row, col0) = (pos.row, pos.col.saturating_sub(1));
+    plain(
+        MALFORMED,
+        format!("line {row}:{col0} unexpected token: '{c}'"),
+    )
 }
 
 pub(crate) fn no_such_column(src: &str, pos: Pos, field: &str, entity: &str) -> SoqlError {

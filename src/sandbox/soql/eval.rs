@@ -6,6 +6,7 @@ use std::cmp::Ordering;
 use serde_json::Value;
 
 use super::ast::CmpOp;
+use super::like::{LikeTok, like};
 use super::{DataSource, Record};
 use crate::sandbox::schema::{FieldType, ObjectDef};
 
@@ -53,9 +54,16 @@ impl Field {
             None => rec,
             Some(via) => parent(rec, via, data)?,
         };
-        rec.get(&self.name).filter(|v| !v.is_null())
+        let v = rec.get(&self.name).filter(|v| !v.is_null());
+        // Salesforce booleans are never null: an unset one reads as false.
+        if self.ftype == FieldType::Boolean {
+            return v.or(Some(&FALSE));
+        }
+        v
     }
 }
+
+static FALSE: Value = Value::Bool(false);
 
 /// The parent record a lookup points at, if it exists and has the right type.
 pub(crate) fn parent<'a>(
@@ -83,6 +91,12 @@ pub(crate) enum Test {
     Cmp(CmpOp, Operand),
     /// `IN` or (`true`) `NOT IN`.
     In(bool, Vec<Operand>),
+    /// `IN`/`NOT IN` over text: case-folded values sorted by `text_cmp`.
+    InText {
+        negated: bool,
+        texts: Vec<String>,
+        with_null: bool,
+    },
     Like(Vec<LikeTok>),
 }
 
@@ -102,15 +116,6 @@ pub(crate) enum Operand {
     Range(String, String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum LikeTok {
-    Char(char),
-    /// `_`
-    One,
-    /// `%`
-    Many,
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Sort {
     pub(crate) field: Field,
@@ -127,7 +132,8 @@ pub(crate) fn fold(c: char) -> char {
     }
 }
 
-fn text_cmp(a: &str, b: &str) -> Ordering {
+/// Text order without regard to case.
+pub(crate) fn text_cmp(a: &str, b: &str) -> Ordering {
     a.chars().map(fold).cmp(b.chars().map(fold))
 }
 
@@ -149,6 +155,18 @@ impl Test {
             Test::Cmp(op, operand) => compare(*op, v, operand),
             Test::In(negated, ops) => {
                 let hit = ops.iter().any(|o| compare(CmpOp::Eq, v, o));
+                hit != *negated
+            }
+            Test::InText {
+                negated,
+                texts,
+                with_null,
+            } => {
+                let hit = match v {
+                    None => *with_null,
+                    Some(Value::String(s)) => texts.binary_search_by(|t| text_cmp(t, s)).is_ok(),
+                    Some(_) => false,
+                };
                 hit != *negated
             }
             Test::Like(pat) => v.and_then(Value::as_str).is_some_and(|s| like(pat, s)),
@@ -216,44 +234,6 @@ fn id_cmp(stored: &str, lit: &str) -> Ordering {
     } else {
         stored.cmp(lit)
     }
-}
-
-/// LIKE with `%` and `_`, without regard to case: the classic greedy matcher
-/// that backtracks only to the last `%`, so it is linear-ish and never recurses.
-fn like(pat: &[LikeTok], s: &str) -> bool {
-    let (mut p, mut i) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while i < s.len() {
-        let Some(c) = s.get(i..).and_then(|r| r.chars().next()) else {
-            return false;
-        };
-        match pat.get(p) {
-            Some(LikeTok::Char(x)) if *x == fold(c) => {
-                p += 1;
-                i += c.len_utf8();
-            }
-            Some(LikeTok::One) => {
-                p += 1;
-                i += c.len_utf8();
-            }
-            Some(LikeTok::Many) => {
-                star = Some((p, i));
-                p += 1;
-            }
-            _ => {
-                let Some((sp, si)) = star else { return false };
-                let skipped = s
-                    .get(si..)
-                    .and_then(|r| r.chars().next())
-                    .map_or(1, char::len_utf8);
-                star = Some((sp, si + skipped));
-                p = sp + 1;
-                i = si + skipped;
-            }
-        }
-    }
-    pat.get(p..)
-        .is_some_and(|rest| rest.iter().all(|t| *t == LikeTok::Many))
 }
 
 /// How two non-null values of one field order (ascending).

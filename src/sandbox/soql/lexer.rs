@@ -184,7 +184,7 @@ impl Lexer<'_> {
         for _ in 0..10 {
             self.bump();
         }
-        let time = self.peek(0) == Some('T')
+        let time = matches!(self.peek(0), Some('T' | 't'))
             && self.digits_at(1, 2)
             && self.peek(3) == Some(':')
             && self.digits_at(4, 2)
@@ -228,10 +228,7 @@ impl Lexer<'_> {
             (Some(')'), _) => (Kind::RParen, 1),
             (Some('.'), _) => (Kind::Dot, 1),
             (Some(':'), _) => (Kind::Colon, 1),
-            (Some(c), _) => {
-                let mut buf = [0u8; 4];
-                return Err(errors::unexpected(self.src, pos, c.encode_utf8(&mut buf)));
-            }
+            (Some(c), _) => return Err(errors::bad_character(pos, c)),
             (None, _) => return Err(errors::unexpected(self.src, pos, "<EOF>")),
         };
         for _ in 0..len {

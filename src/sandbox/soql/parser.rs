@@ -105,7 +105,8 @@ impl Parser<'_> {
         self.expect_word("SELECT")?;
         let select = self.select()?;
         self.expect_word("FROM")?;
-        let from = self.name()?;
+        // Standard objects named like keywords (`Order`, `Group`) are valid here.
+        let from = self.name(&["SELECT", "FROM", "WHERE", "LIMIT", "OFFSET"])?;
         let filter = if self.eat_word("WHERE") {
             Some(self.cond()?)
         } else {
@@ -162,11 +163,11 @@ impl Parser<'_> {
         Ok(Select::Fields(fields))
     }
 
-    /// A name that is not a reserved word.
-    fn name(&mut self) -> Result<Name, SoqlError> {
+    /// A name that is none of the `reserved` words.
+    fn name(&mut self, reserved: &[&str]) -> Result<Name, SoqlError> {
         let t = self.peek();
         let text = t.text(self.src);
-        if t.kind != Kind::Word || RESERVED.iter().any(|r| r.eq_ignore_ascii_case(text)) {
+        if t.kind != Kind::Word || reserved.iter().any(|r| r.eq_ignore_ascii_case(text)) {
             return Err(self.unexpected());
         }
         let name = Name {
@@ -178,10 +179,10 @@ impl Parser<'_> {
     }
 
     pub(crate) fn path(&mut self) -> Result<Path, SoqlError> {
-        let mut parts = vec![self.name()?];
+        let mut parts = vec![self.name(RESERVED)?];
         while self.peek().kind == Kind::Dot {
             self.i += 1;
-            parts.push(self.name()?);
+            parts.push(self.name(RESERVED)?);
         }
         Ok(Path { parts })
     }
@@ -215,8 +216,10 @@ impl Parser<'_> {
     /// A non-negative integer (LIMIT, OFFSET, `LAST_N_DAYS:n`).
     pub(crate) fn count(&mut self) -> Result<(u64, Pos), SoqlError> {
         let t = self.peek();
+        let text = t.text(self.src);
+        // Digits only: `u64::from_str` would also take a leading `+`.
         let n = match t.kind {
-            Kind::Num => t.text(self.src).parse::<u64>().ok(),
+            Kind::Num if text.bytes().all(|b| b.is_ascii_digit()) => text.parse::<u64>().ok(),
             _ => None,
         };
         let pos = t.pos;

@@ -349,6 +349,17 @@ fn text_equality_and_in_ignore_case() {
         ["Acme", "Globex"]
     );
     assert_eq!(last_names("LastName = 'ärger'"), ["Ärger"]);
+    // A long list is searched, not scanned: every member must still be found.
+    let mut many: Vec<String> = (0..60).map(|n| format!("'name {n}'")).collect();
+    many.extend([
+        "'GLOBEX'".into(),
+        "'zzz'".into(),
+        "'aCmE'".into(),
+        "'B'".into(),
+    ]);
+    let list = many.join(", ");
+    assert_eq!(accounts(&format!("Name IN ({list})")), ["Acme", "Globex"]);
+    assert_eq!(accounts(&format!("Name NOT IN ({list})")).len(), 3);
 }
 
 #[test]
@@ -410,8 +421,12 @@ fn boolean_literals_any_case() {
     assert_eq!(accounts("Active__c = TRUE"), ["Acme", "O'Brien & Co"]);
     assert_eq!(accounts("Active__c = false").len(), 3);
     assert_eq!(accounts("Active__c != true").len(), 3);
+    // Booleans are never null: `= null` is false and `!= null` is true.
+    assert_eq!(accounts("Active__c = null").len(), 3);
+    assert_eq!(accounts("Active__c != null"), ["Acme", "O'Brien & Co"]);
+    assert_eq!(accounts("Active__c IN (null)").len(), 3);
     let e = error("SELECT Id FROM Account WHERE Active__c > true");
-    assert_eq!(e.error_code, "INVALID_QUERY_FILTER_OPERATOR");
+    assert_eq!(e.error_code, "MALFORMED_QUERY");
 }
 
 #[test]
@@ -435,7 +450,7 @@ fn like_wildcards_and_escapes() {
     assert_eq!(last_names("LastName LIKE 'är%'"), ["Ärger"]);
     assert_eq!(last_names("FirstName LIKE '%'"), ["Smith", "smith"]);
     let e = error("SELECT Id FROM Account WHERE NumberOfEmployees LIKE '1%'");
-    assert_eq!(e.error_code, "INVALID_QUERY_FILTER_OPERATOR");
+    assert_eq!(e.error_code, "MALFORMED_QUERY");
 }
 
 #[test]
@@ -448,6 +463,18 @@ fn string_escapes_decode_and_injection_stays_one_literal() {
     );
     assert_eq!(accounts("Name = '\\u0041cme'"), ["Acme"]);
     assert_eq!(accounts("Name != 'a\\n\\t\\r\\b\\f\\\"'").len(), 5);
+    // A record whose name is the injection text is the one and only match.
+    let mut org = org();
+    let name = "x' OR Name != 'y";
+    let fields = json!({"Name": name, "Industry": "a\nb\t\"c\"\\"});
+    org.records.push((
+        0,
+        record(id("001", 9), "2024-01-01T00:00:00.000+0000", false, fields),
+    ));
+    let soql = "SELECT Name FROM Account WHERE Name = 'x\\' OR Name != \\'y'";
+    assert_eq!(column(&run_on(&org, soql, false).unwrap(), "Name"), [name]);
+    let soql = "SELECT Name FROM Account WHERE Industry = 'A\\nB\\T\\\"C\\\"\\\\'";
+    assert_eq!(column(&run_on(&org, soql, false).unwrap(), "Name"), [name]);
 }
 
 #[test]
@@ -505,13 +532,13 @@ fn mixing_and_or_without_parentheses_is_refused() {
     assert_eq!(e.error_code, "MALFORMED_QUERY");
     assert!(
         e.message
-            .ends_with("ERROR at Row:1:Column:56\nunexpected token: OR"),
+            .ends_with("ERROR at Row:1:Column:56\nunexpected token: 'OR'"),
         "{}",
         e.message
     );
     let e = error("SELECT Id FROM Account WHERE Name = 'a' OR Name = 'b' AND Name = 'c'");
     assert!(
-        e.message.ends_with("unexpected token: AND"),
+        e.message.ends_with("unexpected token: 'AND'"),
         "{}",
         e.message
     );
@@ -590,6 +617,9 @@ fn date_literals_are_whole_utc_days() {
     );
     assert_eq!(accounts("CreatedDate = LAST_N_DAYS:12").len(), 4);
     assert_eq!(accounts("CreatedDate = NEXT_N_DAYS:1"), ["100% Pure_Juice"]);
+    assert_eq!(accounts("CreatedDate = N_DAYS_AGO:12"), ["O'Brien & Co"]);
+    assert_eq!(accounts("CreatedDate = LAST_90_DAYS").len(), 4);
+    assert_eq!(accounts("CreatedDate = NEXT_90_DAYS").len(), 1);
     assert_eq!(accounts("CreatedDate = THIS_WEEK").len(), 4);
     assert_eq!(accounts("CreatedDate = LAST_WEEK"), Vec::<String>::new());
     assert_eq!(accounts("CreatedDate = THIS_MONTH").len(), 5);
@@ -606,7 +636,7 @@ fn date_literals_are_whole_utc_days() {
         "MALFORMED_QUERY"
     );
     assert_eq!(
-        error("SELECT Id FROM Account WHERE CreatedDate = LAST_90_DAYS").error_code,
+        error("SELECT Id FROM Account WHERE CreatedDate = LAST_9_DAYS").error_code,
         "MALFORMED_QUERY"
     );
     let e = error("SELECT Id FROM Account WHERE CreatedDate = LAST_N_DAYS:99999999999");
@@ -686,7 +716,7 @@ fn fifteen_char_ids_match_case_sensitively_and_eighteen_without_case() {
         ["smith", "Jones", "Ärger"]
     );
     let e = error("SELECT Id FROM Account WHERE Id = '001abc'");
-    assert_eq!(e.error_code, "INVALID_QUERY_FILTER_OPERATOR");
+    assert_eq!(e.error_code, "MALFORMED_QUERY");
     assert!(
         e.message.ends_with("invalid ID field: 001abc"),
         "{}",
@@ -843,6 +873,10 @@ fn limit_and_offset_apply_after_sorting() {
         error("SELECT Name FROM Account LIMIT 1.5").error_code,
         "MALFORMED_QUERY"
     );
+    assert_eq!(
+        error("SELECT Name FROM Account LIMIT +1").error_code,
+        "MALFORMED_QUERY"
+    );
 }
 
 // === parent fields ===
@@ -932,6 +966,23 @@ fn caret_uses_the_line_of_a_multi_line_query() {
 }
 
 #[test]
+fn caret_columns_count_characters_and_survive_crlf() {
+    let e = error("SELECT Id\r\nFROM Nope");
+    assert_eq!(e.message.lines().nth(1), Some("FROM Nope"));
+    assert!(
+        e.message.contains("\n     ^\nERROR at Row:2:Column:6\n"),
+        "{}",
+        e.message
+    );
+    let e = error("SELECT Id FROM Contact WHERE LastName = 'Ärger' AND Nope = 1");
+    assert!(
+        e.message.contains("ERROR at Row:1:Column:53\n"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
 fn unknown_object_is_invalid_type() {
     let e = error("SELECT Id FROM Chapter");
     assert_eq!(e.error_code, "INVALID_TYPE");
@@ -953,6 +1004,30 @@ fn empty_query_is_refused() {
 }
 
 #[test]
+fn objects_named_like_keywords_can_be_queried() {
+    let mut org = org();
+    org.objects.push(object(
+        "Order",
+        "801",
+        vec![field("Name", FieldType::String)],
+    ));
+    let order = |n| {
+        (
+            2,
+            record(
+                id("801", n),
+                "2024-01-01T00:00:00.000+0000",
+                false,
+                json!({"Name": format!("O{n}")}),
+            ),
+        )
+    };
+    org.records.extend([order(2), order(1)]);
+    let out = run_on(&org, "SELECT Name FROM Order ORDER BY Name LIMIT 5", false).unwrap();
+    assert_eq!(column(&out, "Name"), ["O1", "O2"]);
+}
+
+#[test]
 fn soql_outside_the_subset_is_malformed() {
     let cases = [
         ("SELECT Id, (SELECT Id FROM Contacts) FROM Account", "("),
@@ -968,10 +1043,8 @@ fn soql_outside_the_subset_is_malformed() {
         ("SELECT Id FROM Account WITH SECURITY_ENFORCED", "WITH"),
         ("SELECT Id FROM Account USING SCOPE mine", "USING"),
         ("SELECT Id FROM Account a", "a"),
-        ("SELECT Id FROM Account;", ";"),
         ("SELECT FROM Account", "FROM"),
         ("SELECT Id, COUNT() FROM Account", "("),
-        ("SELECT Id FROM Account WHERE Name = :name", ":"),
         ("SELECT Id FROM Account WHERE Name == 'x'", "="),
         ("SELECT Id FROM Account WHERE Name", "<EOF>"),
         ("SELECT Id FROM Account WHERE Name IN ()", ")"),
@@ -985,11 +1058,46 @@ fn soql_outside_the_subset_is_malformed() {
         let e = error(q);
         assert_eq!(e.error_code, "MALFORMED_QUERY", "{q}");
         assert!(
-            e.message.ends_with(&format!("\nunexpected token: {token}")),
+            e.message
+                .ends_with(&format!("\nunexpected token: '{token}'")),
             "{q}: {}",
             e.message
         );
     }
+}
+
+#[test]
+fn characters_no_token_starts_with_are_lexer_errors() {
+    let e = error("SELECT Id from $casecomment WHERE isdeleted = false");
+    assert_eq!(e.error_code, "MALFORMED_QUERY");
+    assert_eq!(e.message, "line 1:15 unexpected token: '$'");
+    let e = error("SELECT Id FROM Account;");
+    assert_eq!(e.message, "line 1:22 unexpected token: ';'");
+    let e = error("SELECT Id FROM Account WHERE Name = :name");
+    assert_eq!(
+        e.message,
+        "\nSELECT Id FROM Account WHERE Name = :name\n                                    ^\nERROR at Row:1:Column:37\nunexpected token: ':'"
+    );
+}
+
+#[test]
+fn impossible_dates_are_invalid_not_unexpected() {
+    let e = error("SELECT Id FROM Account WHERE SystemModstamp > 2020-12-12t12:12:00-25:00");
+    assert_eq!(e.error_code, "MALFORMED_QUERY");
+    assert!(
+        e.message
+            .ends_with("Column:47\nInvalid datetime: 2020-12-12t12:12:00-25:00"),
+        "{}",
+        e.message
+    );
+    let e = error("SELECT Id FROM Account WHERE Founded__c = 2020-02-30");
+    assert!(
+        e.message.ends_with("\nInvalid date: 2020-02-30"),
+        "{}",
+        e.message
+    );
+    // A lowercase `t` and `z` are accepted, as Salesforce does.
+    assert_eq!(accounts("CreatedDate = 2024-03-13t08:00:00z"), ["Acme"]);
 }
 
 #[test]

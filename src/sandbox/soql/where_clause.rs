@@ -99,14 +99,27 @@ impl Parser<'_> {
         Ok(items)
     }
 
+    /// A date or datetime that is not a real one: `Invalid datetime: …`, as
+    /// Salesforce has said since Summer '24.
+    fn invalid(&self, what: &str, t: &Token) -> SoqlError {
+        let text = format!("Invalid {what}: {}", t.text(self.src));
+        errors::at(errors::MALFORMED, self.src, t.pos, &text)
+    }
+
     fn literal(&mut self) -> Result<Lit, SoqlError> {
         let t = self.peek().clone();
         let text = t.text(self.src);
         let value = match &t.kind {
             Kind::Str(chars) => Some(LitValue::Str(chars.clone())),
             Kind::Num => text.parse::<f64>().ok().map(LitValue::Num),
-            Kind::Date => dates::parse_date(text).map(|d| LitValue::Date(dates::day(d))),
-            Kind::DateTime => dates::parse_datetime(text).map(LitValue::DateTime),
+            Kind::Date => match dates::parse_date(text) {
+                Some(d) => Some(LitValue::Date(dates::day(d))),
+                None => return Err(self.invalid("date", &t)),
+            },
+            Kind::DateTime => match dates::parse_datetime(text) {
+                Some(d) => Some(LitValue::DateTime(d)),
+                None => return Err(self.invalid("datetime", &t)),
+            },
             Kind::Word => self.word_literal(&t)?,
             _ => None,
         };
