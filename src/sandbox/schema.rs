@@ -100,7 +100,9 @@ pub struct ObjectDef {
 impl ObjectDef {
     /// The field with this API name, compared without regard to case as Salesforce does.
     pub fn field(&self, name: &str) -> Option<&FieldDef> {
-        self.fields.iter().find(|f| f.name.eq_ignore_ascii_case(name))
+        self.fields
+            .iter()
+            .find(|f| f.name.eq_ignore_ascii_case(name))
     }
 
     /// The reference field whose relationship name is `name` (`Account` → `AccountId`).

@@ -105,7 +105,10 @@ impl AuthServer {
     pub fn issue_session(&self) -> String {
         use rand::distr::{Alphanumeric, SampleString};
         let org15 = &self.inner.config.org_id[..15];
-        let token = format!("{org15}!{}", Alphanumeric.sample_string(&mut rand::rng(), 96));
+        let token = format!(
+            "{org15}!{}",
+            Alphanumeric.sample_string(&mut rand::rng(), 96)
+        );
         let entry = SessionEntry {
             session: Session {
                 user_id: self.inner.config.user_id.clone(),
@@ -119,7 +122,10 @@ impl AuthServer {
     /// Checks an `Authorization` header value and touches the session's idle timer.
     pub fn authenticate(&self, header: Option<&str>) -> Result<Session, AuthFailure> {
         let token = header
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("OAuth ")))
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("OAuth "))
+            })
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(AuthFailure::BadHeader)?;
