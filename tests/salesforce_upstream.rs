@@ -265,6 +265,38 @@ async fn waiting_for_a_slot_ends_at_the_deadline() {
 }
 
 #[tokio::test]
+async fn a_token_endpoint_that_never_answers_ends_at_the_deadline() {
+    // Accepts connections and holds them open without a word.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let config = ConnectionConfig {
+        name: "silent".into(),
+        login_url: format!("http://{addr}").parse().unwrap(),
+        api_version: "62.0".into(),
+        auth: AuthFlow::ClientCredentials {
+            client_id: "cid".into(),
+            client_secret: Secret::new("cc-secret-value"),
+        },
+        allowed_hosts: vec!["127.0.0.1".into()],
+        limits: UpstreamLimits::default(),
+    };
+    let client = Client::new(config, reqwest::Client::new());
+    let started = Instant::now();
+    let deadline = started + Duration::from_millis(200);
+    let result = with_deadline(deadline, client.token()).await;
+    assert!(matches!(result, Err(Error::DeadlineExceeded)), "{result:?}");
+    let result = with_deadline(deadline, client.query(SOQL, false, None)).await;
+    assert!(matches!(result, Err(Error::DeadlineExceeded)), "{result:?}");
+    assert!(started.elapsed() < Duration::from_millis(1000));
+}
+
+#[tokio::test]
 async fn a_retry_whose_backoff_ends_past_the_deadline_is_not_started() {
     let fake = Fake::start(|_, _| maintenance()).await;
     let client = fake.client(UpstreamLimits {

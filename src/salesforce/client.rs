@@ -111,9 +111,14 @@ impl Client {
     }
 
     /// The connection's current access token, fetching one if none is cached. Concurrent
-    /// callers share one token request.
+    /// callers share one token request. Bounded by the deadline like any call, but never
+    /// refused for the daily budget reserve: token requests don't count against it.
     pub async fn token(&self) -> Result<Token, Error> {
-        Ok(self.current_token().await?.0)
+        let fetch = self.current_token();
+        match tokio::time::timeout_at(self.deadline(), fetch).await {
+            Ok(result) => Ok(result?.0),
+            Err(_) => Err(Error::DeadlineExceeded),
+        }
     }
 
     /// The org's API usage from the last `Sforce-Limit-Info` header seen, if any.
@@ -131,6 +136,12 @@ impl Client {
         &self.inner.key_prefixes
     }
 
+    /// The deadline in scope, or the connection's default timeout from now.
+    fn deadline(&self) -> Instant {
+        deadline::current()
+            .unwrap_or_else(|| Instant::now() + self.inner.config.limits.default_timeout)
+    }
+
     async fn current_token(&self) -> Result<(Token, u64), Error> {
         let inner = &*self.inner;
         inner
@@ -144,9 +155,7 @@ impl Client {
     /// the deadline permit. A retry whose backoff would end past the deadline is not started:
     /// the last failure is returned as it is, which says more than a deadline error.
     pub(crate) async fn send(&self, request: ApiRequest<'_>) -> Result<ApiResponse, Error> {
-        let limits = &self.inner.config.limits;
-        let deadline =
-            deadline::current().unwrap_or_else(|| Instant::now() + limits.default_timeout);
+        let deadline = self.deadline();
         tokio::time::timeout_at(deadline, self.send_with_retries(&request, deadline))
             .await
             .unwrap_or(Err(Error::DeadlineExceeded))
