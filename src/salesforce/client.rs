@@ -1,7 +1,7 @@
-//! [`Client`]: one per configured connection; every REST call goes through `Client::send`,
-//! which bounds it by the caller's deadline and retries what is safe to retry, and
-//! `Client::send_once`, which adds the token, takes a request slot, keeps the daily budget
-//! reserve, records `Sforce-Limit-Info`, and refreshes once on a rejected session.
+//! [`Client`]: one per configured connection. Every REST call goes through `Client::send`
+//! (in `retry`: the deadline and the retries) and, per attempt, `Client::send_once`, which
+//! adds the token, takes a request slot, keeps the daily budget reserve, records
+//! `Sforce-Limit-Info`, and refreshes once on a rejected session.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,7 +15,7 @@ use tokio::time::Instant;
 use super::auth::{self, AuthFlow, Token, TokenCache};
 use super::limits::{ApiUsage, UsageTracker};
 use super::upstream::{Upstream, UpstreamLimits, UpstreamStats};
-use super::{ApiError, Error, deadline, retry};
+use super::{ApiError, Error, deadline};
 
 /// One Salesforce org connection, as configured.
 #[derive(Debug, Clone)]
@@ -132,12 +132,20 @@ impl Client {
         self.inner.upstream.stats()
     }
 
+    pub(super) fn config(&self) -> &ConnectionConfig {
+        &self.inner.config
+    }
+
+    pub(super) fn upstream(&self) -> &Upstream {
+        &self.inner.upstream
+    }
+
     pub(super) fn key_prefix_cache(&self) -> &OnceCell<HashMap<String, String>> {
         &self.inner.key_prefixes
     }
 
     /// The deadline in scope, or the connection's default timeout from now.
-    fn deadline(&self) -> Instant {
+    pub(super) fn deadline(&self) -> Instant {
         deadline::current()
             .unwrap_or_else(|| Instant::now() + self.inner.config.limits.default_timeout)
     }
@@ -150,72 +158,10 @@ impl Client {
             .await
     }
 
-    /// Sends `request` within the deadline in scope (or the connection's default timeout),
-    /// retrying what [`retry::retry_reason`] allows while `max_retries`, the retry budget and
-    /// the deadline permit. A retry whose backoff would end past the deadline is not started:
-    /// the last failure is returned as it is, which says more than a deadline error.
-    pub(crate) async fn send(&self, request: ApiRequest<'_>) -> Result<ApiResponse, Error> {
-        let deadline = self.deadline();
-        tokio::time::timeout_at(deadline, self.send_with_retries(&request, deadline))
-            .await
-            .unwrap_or(Err(Error::DeadlineExceeded))
-    }
-
-    async fn send_with_retries(
-        &self,
-        request: &ApiRequest<'_>,
-        deadline: Instant,
-    ) -> Result<ApiResponse, Error> {
-        let inner = &*self.inner;
-        inner.upstream.deposit();
-        let mut retries = 0;
-        loop {
-            let error = match self.send_once(request, deadline).await {
-                Ok(response) => return Ok(response),
-                Err(error) => error,
-            };
-            if retries > 0
-                && let Some(code) = request.done_on_retry
-                && error.has_error_code(code)
-            {
-                tracing::debug!(connection = %inner.config.name, code, "retry found the work done");
-                return Ok(ApiResponse {
-                    path: String::new(),
-                    body: Vec::new(),
-                });
-            }
-            let Some(reason) = retry::retry_reason(&error, &request.method) else {
-                return Err(error);
-            };
-            if retries >= inner.config.limits.max_retries {
-                return Err(error);
-            }
-            let backoff = retry::backoff(inner.config.limits.retry_base, retries);
-            if Instant::now() + backoff >= deadline {
-                tracing::debug!(connection = %inner.config.name, reason, "no time left to retry");
-                return Err(error);
-            }
-            if !inner.upstream.withdraw_retry() {
-                tracing::debug!(connection = %inner.config.name, reason, "retry budget spent");
-                return Err(error);
-            }
-            retries += 1;
-            tracing::debug!(
-                connection = %inner.config.name,
-                method = %request.method,
-                attempt = retries + 1,
-                reason,
-                backoff_ms = backoff.as_millis() as u64,
-                "retrying salesforce call"
-            );
-            tokio::time::sleep(backoff).await;
-        }
-    }
-
     /// One try of `request`; on a 401 `INVALID_SESSION_ID` replaces the token (unless another
     /// caller already did) and sends it once more. A second rejection reaches the caller:
     /// never a loop, and never retried by `send` either. Any non-2xx becomes an [`Error`].
-    async fn send_once(
+    pub(super) async fn send_once(
         &self,
         request: &ApiRequest<'_>,
         deadline: Instant,

@@ -15,11 +15,81 @@ use std::time::Duration;
 
 use http::{Method, StatusCode};
 use rand::Rng;
+use tokio::time::Instant;
 
+use super::Client;
 use super::Error;
+use super::client::{ApiRequest, ApiResponse};
+
+// === impl Client ===
+
+impl Client {
+    /// Sends `request` within the deadline in scope (or the connection's default timeout),
+    /// retrying what [`retry_reason`] allows while `max_retries`, the retry budget and
+    /// the deadline permit. A retry whose backoff would end past the deadline is not started:
+    /// the last failure is returned as it is, which says more than a deadline error.
+    pub(crate) async fn send(&self, request: ApiRequest<'_>) -> Result<ApiResponse, Error> {
+        let deadline = self.deadline();
+        tokio::time::timeout_at(deadline, self.send_with_retries(&request, deadline))
+            .await
+            .unwrap_or(Err(Error::DeadlineExceeded))
+    }
+
+    async fn send_with_retries(
+        &self,
+        request: &ApiRequest<'_>,
+        deadline: Instant,
+    ) -> Result<ApiResponse, Error> {
+        let (config, upstream) = (self.config(), self.upstream());
+        upstream.deposit();
+        let mut retries = 0;
+        loop {
+            let error = match self.send_once(request, deadline).await {
+                Ok(response) => return Ok(response),
+                Err(error) => error,
+            };
+            if retries > 0
+                && let Some(code) = request.done_on_retry
+                && error.has_error_code(code)
+            {
+                tracing::debug!(connection = %config.name, code, "retry found the work done");
+                // No body: the one caller that sets `done_on_retry` (delete) reads none.
+                return Ok(ApiResponse {
+                    path: String::new(),
+                    body: Vec::new(),
+                });
+            }
+            let Some(reason) = retry_reason(&error, &request.method) else {
+                return Err(error);
+            };
+            if retries >= config.limits.max_retries {
+                return Err(error);
+            }
+            let backoff = backoff(config.limits.retry_base, retries);
+            if Instant::now() + backoff >= deadline {
+                tracing::debug!(connection = %config.name, reason, "no time left to retry");
+                return Err(error);
+            }
+            if !upstream.withdraw_retry() {
+                tracing::debug!(connection = %config.name, reason, "retry budget spent");
+                return Err(error);
+            }
+            retries += 1;
+            tracing::debug!(
+                connection = %config.name,
+                method = %request.method,
+                attempt = retries + 1,
+                reason,
+                backoff_ms = backoff.as_millis() as u64,
+                "retrying salesforce call"
+            );
+            tokio::time::sleep(backoff).await;
+        }
+    }
+}
 
 /// Why `error` is worth another attempt, for the debug log; `None` when it is not.
-pub(crate) fn retry_reason(error: &Error, method: &Method) -> Option<&'static str> {
+fn retry_reason(error: &Error, method: &Method) -> Option<&'static str> {
     if let Error::Unreachable(e) = error
         && e.is_connect()
     {
@@ -62,7 +132,7 @@ fn is_idempotent(method: &Method) -> bool {
 /// The wait before retry number `retry` (0 for the first): `base · 2^retry`, of which the
 /// upper half is random. Callers that failed together then come back apart, and no retry is
 /// immediate.
-pub(crate) fn backoff(base: Duration, retry: u32) -> Duration {
+fn backoff(base: Duration, retry: u32) -> Duration {
     let exp = base.saturating_mul(1u32.checked_shl(retry).unwrap_or(u32::MAX));
     let half = exp / 2;
     half + rand::rng().random_range(Duration::ZERO..=half)
