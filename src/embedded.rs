@@ -70,6 +70,7 @@ pub fn connection_config(
         },
         // The sandbox hands out its own loopback URL as the instance URL.
         allowed_hosts: vec![addr.ip().to_string()],
+        limits: Default::default(),
     }
 }
 

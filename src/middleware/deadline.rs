@@ -5,7 +5,9 @@
 //! `Timeout`, which fails with an error tonic turns into `INTERNAL`, and tonic's own
 //! server timeout, which answers `CANCELLED`, this answers the status a caller's
 //! retry logic expects. The deadline is also put into the request extensions as a
-//! [`Deadline`], so handlers can bound queueing and retries by the time left.
+//! [`Deadline`], and into the task for the Salesforce client
+//! ([`crate::salesforce::with_deadline`]), which bounds its queueing, requests
+//! and retries by the time left.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -16,6 +18,7 @@ use tonic::Code;
 use tower::{Layer, Service};
 
 use crate::api::gateway_status;
+use crate::salesforce::with_deadline;
 
 /// When the current call must be answered by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,7 +117,9 @@ where
         let budget = asked.map_or(self.default, |a| (a - margin(a)).min(self.default));
         let deadline = Instant::now() + budget;
         request.extensions_mut().insert(Deadline(deadline));
-        let call = self.inner.call(request);
+        // The Salesforce client reads the deadline from the task, so its waiting,
+        // requests and retries stop in time too.
+        let call = with_deadline(deadline, self.inner.call(request));
         Box::pin(async move {
             match tokio::time::timeout_at(deadline, call).await {
                 Ok(result) => result,
