@@ -16,6 +16,7 @@ mod validate;
 
 pub use caller::{Caller, Permission};
 pub use salesforce::SalesforceApi;
+pub(crate) use status::{overloaded, rate_limited, request_too_large, too_many_streams};
 
 /// A gateway error status (domain `sfgate`) with this reason, for the middleware.
 pub fn gateway_status(code: tonic::Code, reason: &str, message: &str) -> tonic::Status {

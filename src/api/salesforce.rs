@@ -18,12 +18,23 @@ use crate::salesforce::{Client, RecordId};
 #[derive(Debug, Clone)]
 pub struct SalesforceApi {
     connections: Arc<HashMap<String, Client>>,
+    /// Most records one query call returns (`Limits::max_records`).
+    max_records: usize,
 }
 
 impl SalesforceApi {
     /// A service over these connections, by name.
     pub fn new(connections: Arc<HashMap<String, Client>>) -> Self {
-        SalesforceApi { connections }
+        SalesforceApi {
+            connections,
+            max_records: crate::middleware::DEFAULT_MAX_RECORDS,
+        }
+    }
+
+    /// At most `max` records per query call (at least 1).
+    pub fn with_max_records(mut self, max: usize) -> Self {
+        self.max_records = max.max(1);
+        self
     }
 
     /// The caller's connection for this request, checked against its grants.
@@ -87,7 +98,7 @@ impl SalesforceService for SalesforceApi {
         request: Request<ExecuteSoqlQueryRequest>,
     ) -> Result<Response<ExecuteSoqlQueryResponse>, Status> {
         let client = self.connection(&request, &request.get_ref().connection, Permission::Query)?;
-        let response = query::run(client, request.get_ref()).await?;
+        let response = query::run(client, request.get_ref(), self.max_records).await?;
         Ok(Response::new(response))
     }
 
