@@ -81,16 +81,6 @@ pub struct SandboxConfig {
     pub faults: FaultConfig,
 }
 
-/// The fixed org Id of every sandbox (`00D…`).
-pub fn org_id() -> String {
-    ids::mint("00D", 1)
-}
-
-/// The fixed Id of the sandbox's one user (`005…`).
-pub fn user_id() -> String {
-    ids::mint("005", 1)
-}
-
 impl Default for SandboxConfig {
     /// Client id `sandbox`, secret `sandbox`, user `dev@sandbox.local` with
     /// password `sandbox` (no security token), 2 h idle timeout, 100,000 API
@@ -98,17 +88,7 @@ impl Default for SandboxConfig {
     /// open locators, no faults.
     fn default() -> Self {
         SandboxConfig {
-            oauth: OAuthConfig {
-                client_id: "sandbox".into(),
-                client_secret: "sandbox".into(),
-                username: "dev@sandbox.local".into(),
-                password: "sandbox".into(),
-                security_token: String::new(),
-                jwt_public_key_pem: None,
-                idle_timeout: Duration::from_secs(2 * 60 * 60),
-                org_id: org_id(),
-                user_id: user_id(),
-            },
+            oauth: OAuthConfig::default(),
             daily_api_limit: 100_000,
             seed_path: None,
             seed: None,
