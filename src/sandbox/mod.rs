@@ -31,30 +31,25 @@ pub mod ids;
 pub mod oauth;
 pub mod objects;
 mod routes;
+mod sample;
 pub mod schema;
 pub mod seed;
+mod serve;
 pub mod soql;
 pub mod store;
 pub mod values;
 
-use std::convert::Infallible;
-use std::future::Future;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
-
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use tower::ServiceExt;
 
 pub use counters::RequestCounts;
 pub use faults::{FaultConfig, Faults};
 pub use seed::{Seed, SeedError};
+pub use serve::spawn;
 
 use counters::{ApiUsage, Counters};
 use oauth::{AuthServer, OAuthConfig};
-use routes::{Cursors, DropConnection};
+use routes::Cursors;
 use store::{State, Store};
 
 /// How a sandbox org is set up.
@@ -176,7 +171,7 @@ impl Sandbox {
         }
         let now = time::OffsetDateTime::now_utc();
         if config.sample_data {
-            seed::load_records(&mut state, &seed::sample().records, now)?;
+            seed::load_records(&mut state, &sample::sample().records, now)?;
         }
         for s in &seeds {
             seed::load_records(&mut state, &s.records, now)?;
@@ -205,57 +200,6 @@ impl Sandbox {
     /// they become a bare 500.
     pub fn router(&self, instance_url: String) -> axum::Router {
         routes::router(self.shared.clone(), instance_url)
-    }
-
-    /// Serves HTTP/1.1 on `listener` until `shutdown` completes, then waits
-    /// for open requests to finish.
-    pub async fn serve(
-        self,
-        listener: tokio::net::TcpListener,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        let addr = listener.local_addr()?;
-        let router = self.router(format!("http://{addr}"));
-        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-        let mut shutdown = std::pin::pin!(shutdown);
-        loop {
-            let (stream, _) = tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok(s) => s,
-                    // Out of file descriptors and the like: back off rather than spin.
-                    Err(_) => { tokio::time::sleep(Duration::from_millis(50)).await; continue; }
-                },
-                () = &mut shutdown => break,
-            };
-            let _ = stream.set_nodelay(true);
-            let router = router.clone();
-            let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-                let router = router.clone();
-                async move {
-                    let resp = router
-                        .oneshot(req)
-                        .await
-                        .unwrap_or_else(|e: Infallible| match e {});
-                    // An error from the service makes hyper close the connection
-                    // without a response: that is the dropped-connection fault.
-                    if resp.extensions().get::<DropConnection>().is_some() {
-                        Err(Dropped)
-                    } else {
-                        Ok(resp)
-                    }
-                }
-            });
-            let conn = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                .into_owned();
-            let conn = graceful.watch(conn);
-            tokio::spawn(async move {
-                let _ = conn.await;
-            });
-        }
-        drop(listener);
-        graceful.shutdown().await;
-        Ok(())
     }
 
     /// The OAuth server: issue or revoke sessions directly.
@@ -304,10 +248,6 @@ impl Sandbox {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("connection dropped by fault injection")]
-struct Dropped;
-
 fn user_record(oauth: &OAuthConfig, user: &str) -> soql::Record {
     let stamp = values::system_stamp(time::OffsetDateTime::now_utc());
     let mut r = soql::Record::new();
@@ -329,17 +269,4 @@ fn user_record(oauth: &OAuthConfig, user: &str) -> soql::Record {
         r.insert(k.to_owned(), v);
     }
     r
-}
-
-/// Builds a sandbox and serves it on `127.0.0.1:0` in a tokio task, until
-/// the process ends. Returns its address and handle.
-pub async fn spawn(config: SandboxConfig) -> std::io::Result<(SocketAddr, Sandbox)> {
-    let sandbox = Sandbox::new(config).map_err(std::io::Error::other)?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let handle = sandbox.clone();
-    tokio::spawn(async move {
-        let _ = sandbox.serve(listener, std::future::pending()).await;
-    });
-    Ok((addr, handle))
 }

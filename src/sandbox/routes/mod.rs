@@ -5,6 +5,7 @@ mod admin;
 mod body;
 mod describe;
 mod query;
+mod record;
 mod sobjects;
 mod topics;
 
