@@ -49,7 +49,7 @@ pub use serve::spawn;
 
 use counters::{ApiUsage, Counters};
 use oauth::{AuthServer, OAuthConfig};
-use routes::Cursors;
+use routes::{Cursors, IdempotencyKeys};
 use store::{State, Store};
 
 /// How a sandbox org is set up.
@@ -116,6 +116,7 @@ struct Shared {
     counters: Counters,
     usage: ApiUsage,
     cursors: Cursors,
+    idempotency: IdempotencyKeys,
     versions: Vec<u32>,
     max_body_bytes: usize,
 }
@@ -188,6 +189,7 @@ impl Sandbox {
                 counters: Counters::default(),
                 usage: ApiUsage::new(config.daily_api_limit),
                 cursors: Cursors::new(config.max_open_cursors),
+                idempotency: IdempotencyKeys::default(),
                 versions,
                 max_body_bytes: config.max_body_bytes,
             }),
