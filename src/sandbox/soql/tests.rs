@@ -966,6 +966,23 @@ fn caret_uses_the_line_of_a_multi_line_query() {
 }
 
 #[test]
+fn caret_columns_count_characters_and_survive_crlf() {
+    let e = error("SELECT Id\r\nFROM Nope");
+    assert_eq!(e.message.lines().nth(1), Some("FROM Nope"));
+    assert!(
+        e.message.contains("\n     ^\nERROR at Row:2:Column:6\n"),
+        "{}",
+        e.message
+    );
+    let e = error("SELECT Id FROM Contact WHERE LastName = 'Ärger' AND Nope = 1");
+    assert!(
+        e.message.contains("ERROR at Row:1:Column:53\n"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
 fn unknown_object_is_invalid_type() {
     let e = error("SELECT Id FROM Chapter");
     assert_eq!(e.error_code, "INVALID_TYPE");
