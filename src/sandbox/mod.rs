@@ -5,13 +5,42 @@
 //!
 //! # Layout
 //! - [`ids`]: 18-character Ids with Salesforce's checksum, minted in order.
-//! - [`objects`] and [`seed`]: the standard types, custom ones from a seed file,
-//!   and the sample data.
+//! - [`objects`], [`seed`]: the standard types, custom ones from a seed file
+//!   (format in [`seed`]), and the sample data.
 //! - [`store`] (with `dml`): the records behind one `RwLock`; it implements the
 //!   SOQL engine's [`soql::DataSource`].
 //! - `routes`: the HTTP side — version check, sessions ([`oauth`]), the daily
 //!   budget, [`faults`], and the Salesforce-shaped errors of [`errors`].
 //! - [`counters`]: requests by route, in-flight peak, API usage.
+//!
+//! # Routes
+//! - `GET /services/data/` (no session), and under `/services/data/vXX.X/`
+//!   (or `latest`): `sobjects/` (describe global), `sobjects/{Type}/` (GET
+//!   basic info, POST create), `sobjects/{Type}/describe`,
+//!   `sobjects/{Type}/{Id}` (GET, PATCH, DELETE),
+//!   `sobjects/{Type}/{ExtIdField}/{value}` (GET, PATCH upsert), `query`,
+//!   `queryAll`, `query/{locator}-{offset}`, `limits`,
+//!   `connect/records/{Id}/topics` (GET, POST), `ui-api/records` (POST, with
+//!   `Idempotency-Key`).
+//! - `/services/oauth2/…` from [`oauth`].
+//! - Admin, no session: `GET|PUT|DELETE /__sandbox/faults` ([`FaultConfig`]
+//!   as camelCase JSON), `GET /__sandbox/requests` ([`RequestCounts`]),
+//!   `POST /__sandbox/reset-counts`, `GET /__sandbox/usage`,
+//!   `POST /__sandbox/reset-usage`.
+//!
+//! # Choices where Salesforce's behaviour is not documented
+//! - A path Id that is malformed or of another type: GET → 404 `NOT_FOUND`
+//!   "Provided external ID field does not exist or is not accessible: …"
+//!   (Salesforce reads the segment as a field name); PATCH/DELETE → 400
+//!   `MALFORMED_ID` with `fields: ["Id"]`.
+//! - An 18-character Id in mixed case whose suffix does not match is refused
+//!   (corruption); one in a single case is re-cased from its suffix.
+//! - Oversized bodies: 413 `REQUEST_ENTITY_TOO_LARGE`. 503s:
+//!   `SERVER_UNAVAILABLE`. Connect topic already on the record: 400
+//!   `DUPLICATE_VALUE`. Idempotency key reused with another body: 400
+//!   `IDEMPOTENCY_KEY_REUSED`.
+//! - The daily budget counts every authenticated API request (not the
+//!   versions list, not refused ones) and resets only on request.
 //!
 //! # Use
 //! ```no_run
