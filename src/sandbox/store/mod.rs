@@ -187,20 +187,18 @@ impl State {
     ) -> Result<String, SfError> {
         let meta = self.objects.get(ti).ok_or_else(SfError::not_found)?;
         let changes = dml::check(meta, body, Op::Create, None, &|id| self.resolve(id))?;
+        // Null fields are left out of the stored record (readers treat a
+        // missing field as null): fewer keys make every scan faster.
         let mut rec = Record::new();
         for f in &meta.def.fields {
-            let blank = match f.ftype {
-                FieldType::Boolean => Value::Bool(false),
-                _ => Value::Null,
-            };
-            rec.insert(f.name.clone(), blank);
+            if f.ftype == FieldType::Boolean {
+                rec.insert(f.name.clone(), Value::Bool(false));
+            }
         }
         for (k, v) in &meta.defaults {
             rec.insert(k.clone(), v.clone());
         }
-        for (k, v) in changes {
-            rec.insert(k, v);
-        }
+        apply(&mut rec, changes);
         let type_name = meta.def.name.clone();
         let prefix = meta.def.key_prefix.clone();
         self.check_topic_rules(&type_name, &rec, None)?;
@@ -249,9 +247,7 @@ impl State {
         })?;
         let type_name = meta.def.name.clone();
         let mut rec = current.clone();
-        for (k, v) in changes {
-            rec.insert(k, v);
-        }
+        apply(&mut rec, changes);
         let id = rec
             .get("Id")
             .and_then(Value::as_str)
@@ -311,6 +307,17 @@ impl State {
                 self.assignments.remove(&(topic, entity));
             }
             _ => {}
+        }
+    }
+}
+
+/// Sets the changed fields; a null removes the field (see [`State::create`]).
+fn apply(rec: &mut Record, changes: dml::Changes) {
+    for (k, v) in changes {
+        if v.is_null() {
+            rec.remove(&k);
+        } else {
+            rec.insert(k, v);
         }
     }
 }

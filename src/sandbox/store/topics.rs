@@ -98,7 +98,7 @@ pub(super) fn derive_name(ty: &str, rec: &mut Record) {
                 .join(" ");
             rec.insert("Name".into(), Value::String(name));
         }
-        t if t.ends_with("__c") && text("Name").is_empty() && rec.contains_key("Name") => {
+        t if t.ends_with("__c") && text("Name").is_empty() => {
             let id = text("Id");
             rec.insert("Name".into(), Value::String(id));
         }
