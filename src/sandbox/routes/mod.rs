@@ -5,8 +5,10 @@ mod admin;
 mod body;
 mod describe;
 mod query;
+mod record;
 mod sobjects;
 mod topics;
+mod uiapi;
 
 use std::sync::Arc;
 
@@ -25,6 +27,7 @@ use super::faults::chance;
 use super::oauth::AuthFailure;
 
 pub use query::Cursors;
+pub use uiapi::IdempotencyKeys;
 
 /// The API version of a request (`"58.0"`), put in its extensions by the guard.
 #[derive(Debug, Clone)]
@@ -83,6 +86,11 @@ pub fn router(shared: Arc<Shared>, instance_url: String) -> Router {
         &format!("{V}/connect/records/{{id}}/topics"),
         get(topics::list).post(topics::assign),
     );
+    api = both(
+        api,
+        &format!("{V}/ui-api/records"),
+        axum::routing::post(uiapi::create_record),
+    );
     api = both(api, V, get(resources));
     let max_body = shared.max_body_bytes;
     let api = api
@@ -129,6 +137,8 @@ async fn guard(State(sh): State<Arc<Shared>>, mut req: Request, next: Next) -> R
         .get::<RouteKind>()
         .copied()
         .unwrap_or(RouteKind::Other);
+    // Lock and after-commit faults hit writes only; a GET of connect topics is a read.
+    let write = kind.is_write() && req.method() != Method::GET;
     let faults = sh.faults.get();
     let (_in_flight, now) = sh.counters.enter();
     let resp = if faults.max_concurrent > 0 && now > faults.max_concurrent {
@@ -167,7 +177,7 @@ async fn guard(State(sh): State<Arc<Shared>>, mut req: Request, next: Next) -> R
                         "Server is temporarily unavailable, please try again later",
                     )
                     .into_response()
-                } else if kind.is_write() && chance(faults.lock_row_rate) {
+                } else if write && chance(faults.lock_row_rate) {
                     let status = StatusCode::from_u16(faults.lock_row_status)
                         .unwrap_or(StatusCode::BAD_REQUEST);
                     SfError::dml(
@@ -181,9 +191,7 @@ async fn guard(State(sh): State<Arc<Shared>>, mut req: Request, next: Next) -> R
                     req.extensions_mut().insert(ApiVersion(version));
                     req.extensions_mut().insert(faults);
                     let resp = next.run(req).await;
-                    if kind.is_write()
-                        && resp.status().is_success()
-                        && chance(faults.drop_after_commit_rate)
+                    if write && resp.status().is_success() && chance(faults.drop_after_commit_rate)
                     {
                         return dropped();
                     }

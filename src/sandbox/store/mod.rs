@@ -18,6 +18,10 @@ use super::schema::{FieldType, ObjectDef};
 use super::soql::{DataSource, Record};
 use super::values::system_stamp;
 
+mod topics;
+
+use topics::{derive_name, normalise_topic};
+
 /// The records and metadata behind the lock.
 #[derive(Debug)]
 pub struct State {
@@ -49,24 +53,6 @@ pub enum Located {
     Deleted(String),
     /// A live record: its Id and position in the table.
     Live(String, usize),
-}
-
-fn normalise_topic(name: &str) -> String {
-    name.chars()
-        .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
-fn duplicate(field: &str, id18: &str) -> SfError {
-    SfError::dml(
-        "DUPLICATE_VALUE",
-        format!(
-            "duplicate value found: {field} duplicates value on record with id: {}",
-            ids::short(id18)
-        ),
-        Vec::new(),
-    )
 }
 
 impl State {
@@ -201,20 +187,18 @@ impl State {
     ) -> Result<String, SfError> {
         let meta = self.objects.get(ti).ok_or_else(SfError::not_found)?;
         let changes = dml::check(meta, body, Op::Create, None, &|id| self.resolve(id))?;
+        // Null fields are left out of the stored record (readers treat a
+        // missing field as null): fewer keys make every scan faster.
         let mut rec = Record::new();
         for f in &meta.def.fields {
-            let blank = match f.ftype {
-                FieldType::Boolean => Value::Bool(false),
-                _ => Value::Null,
-            };
-            rec.insert(f.name.clone(), blank);
+            if f.ftype == FieldType::Boolean {
+                rec.insert(f.name.clone(), Value::Bool(false));
+            }
         }
         for (k, v) in &meta.defaults {
             rec.insert(k.clone(), v.clone());
         }
-        for (k, v) in changes {
-            rec.insert(k, v);
-        }
+        apply(&mut rec, changes);
         let type_name = meta.def.name.clone();
         let prefix = meta.def.key_prefix.clone();
         self.check_topic_rules(&type_name, &rec, None)?;
@@ -263,9 +247,7 @@ impl State {
         })?;
         let type_name = meta.def.name.clone();
         let mut rec = current.clone();
-        for (k, v) in changes {
-            rec.insert(k, v);
-        }
+        apply(&mut rec, changes);
         let id = rec
             .get("Id")
             .and_then(Value::as_str)
@@ -327,83 +309,16 @@ impl State {
             _ => {}
         }
     }
-
-    /// DUPLICATE_VALUE for a Topic name taken by another topic (ignoring case
-    /// and spacing) or a topic already assigned to the record.
-    fn check_topic_rules(
-        &self,
-        ty: &str,
-        rec: &Record,
-        own_id: Option<&str>,
-    ) -> Result<(), SfError> {
-        let text = |k: &str| rec.get(k).and_then(Value::as_str).unwrap_or("");
-        match ty {
-            "Topic" => match self.topic_names.get(&normalise_topic(text("Name"))) {
-                Some(other) if Some(other.as_str()) != own_id => Err(duplicate("Name", other)),
-                _ => Ok(()),
-            },
-            "TopicAssignment" => {
-                let key = (text("TopicId").to_owned(), text("EntityId").to_owned());
-                match self.assignments.get(&key) {
-                    Some(other) => Err(duplicate("TopicId", other)),
-                    None => Ok(()),
-                }
-            }
-            _ => Ok(()),
-        }
-    }
-
-    fn fill_assignment(&self, rec: &mut Record) {
-        let entity = rec.get("EntityId").and_then(Value::as_str).unwrap_or("");
-        let ty = self
-            .record(entity)
-            .map(|(ti, _)| self.objects[ti].def.name.clone());
-        let prefix = entity.get(..3).map(str::to_owned);
-        rec.insert("EntityKeyPrefix".into(), prefix.into());
-        rec.insert("EntityType".into(), ty.into());
-    }
-
-    fn index_topic(&mut self, ty: &str, rec: &Record) {
-        let text = |k: &str| rec.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
-        match ty {
-            "Topic" => {
-                self.topic_names
-                    .insert(normalise_topic(&text("Name")), text("Id"));
-            }
-            "TopicAssignment" => {
-                self.assignments
-                    .insert((text("TopicId"), text("EntityId")), text("Id"));
-            }
-            _ => {}
-        }
-    }
-
-    /// The live Topic with this name (ignoring case and spacing).
-    pub fn topic_named(&self, name: &str) -> Option<&str> {
-        self.topic_names
-            .get(&normalise_topic(name))
-            .map(String::as_str)
-    }
 }
 
-/// Keeps the org-computed `Name` of people (First Last) and of custom
-/// records without one (their Id, as a real org does).
-fn derive_name(ty: &str, rec: &mut Record) {
-    let text = |k: &str| rec.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
-    match ty {
-        "Contact" | "Lead" | "User" => {
-            let name = [text("FirstName"), text("LastName")]
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-                .join(" ");
-            rec.insert("Name".into(), Value::String(name));
+/// Sets the changed fields; a null removes the field (see [`State::create`]).
+fn apply(rec: &mut Record, changes: dml::Changes) {
+    for (k, v) in changes {
+        if v.is_null() {
+            rec.remove(&k);
+        } else {
+            rec.insert(k, v);
         }
-        t if t.ends_with("__c") && text("Name").is_empty() && rec.contains_key("Name") => {
-            let id = text("Id");
-            rec.insert("Name".into(), Value::String(id));
-        }
-        _ => {}
     }
 }
 

@@ -1,0 +1,119 @@
+//! Size and speed: 100,000 records with a non-indexed WHERE, and one-row
+//! lookups per second. Timings are asserted in release builds only:
+//! `cargo test --release --test sandbox_perf -- --include-ignored --nocapture`.
+
+mod sandbox_support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use sandbox_support::{Org, V};
+use serde_json::{Map, Value, json};
+use sfgate::sandbox::seed::SeedRecord;
+use sfgate::sandbox::{SandboxConfig, Seed};
+
+fn contacts(n: usize) -> Seed {
+    let records = (0..n)
+        .map(|i| {
+            let mut fields = Map::new();
+            fields.insert("LastName".into(), json!(format!("Bulk{i:06}")));
+            fields.insert(
+                "Title".into(),
+                json!(if i == n / 2 { "Needle" } else { "Hay" }),
+            );
+            fields.insert("Phone".into(), json!(format!("+1415{i:07}")));
+            SeedRecord {
+                sobject: "Contact".into(),
+                reference: None,
+                fields,
+            }
+        })
+        .collect();
+    Seed {
+        objects: Vec::new(),
+        records,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hundred_thousand_records_answer_a_non_indexed_where() {
+    let started = Instant::now();
+    let org = Org::with(SandboxConfig {
+        seed: Some(contacts(100_000)),
+        ..Default::default()
+    })
+    .await;
+    let load = started.elapsed();
+    let url = format!("{}{V}/query", org.base);
+    let soql = "SELECT Id, LastName FROM Contact WHERE Title = 'Needle'";
+    let mut best = Duration::MAX;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let resp = org
+            .client
+            .get(&url)
+            .query(&[("q", soql)])
+            .bearer_auth(&org.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let body: Value = resp.json().await.unwrap();
+        best = best.min(t.elapsed());
+        assert_eq!(body["totalSize"], 1);
+        assert_eq!(body["records"][0]["LastName"], "Bulk050000");
+    }
+    println!("100k records: loaded in {load:?}, non-indexed WHERE best of 5: {best:?}");
+    if !cfg!(debug_assertions) {
+        assert!(best < Duration::from_millis(100), "{best:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a load test: run in release with --include-ignored"]
+async fn one_row_lookups_per_second() {
+    let org = Arc::new(
+        Org::with(SandboxConfig {
+            daily_api_limit: u64::MAX / 2,
+            ..Default::default()
+        })
+        .await,
+    );
+    let url = format!(
+        "{}{V}/query?q=SELECT+Id,+Name+FROM+Contact+WHERE+Phone+=+'%2B14155550100'",
+        org.base
+    );
+    let done = Arc::new(AtomicU64::new(0));
+    let until = Instant::now() + Duration::from_secs(3);
+    let workers: Vec<_> = (0..64)
+        .map(|_| {
+            let (org, url, done) = (org.clone(), url.clone(), done.clone());
+            tokio::spawn(async move {
+                while Instant::now() < until {
+                    let resp = org
+                        .client
+                        .get(&url)
+                        .bearer_auth(&org.token)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(resp.status(), StatusCode::OK);
+                    let bytes = resp.bytes().await.unwrap();
+                    assert!(bytes.len() > 50);
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    let t = Instant::now();
+    for w in workers {
+        w.await.unwrap();
+    }
+    let rps = done.load(Ordering::Relaxed) as f64 / t.elapsed().as_secs_f64();
+    println!("one-row lookups: {rps:.0} requests/s (client and server sharing the machine)");
+    if !cfg!(debug_assertions) {
+        assert!(rps >= 20_000.0, "{rps:.0} requests/s");
+    }
+}
