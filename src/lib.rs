@@ -1,4 +1,5 @@
 //! sfgate: a gRPC gateway that lets voice agents and services act on Salesforce.
 pub mod api;
 pub mod pb;
+pub mod salesforce;
 pub mod sandbox;

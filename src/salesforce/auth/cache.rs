@@ -1,0 +1,176 @@
+//! The per-connection token cache with single-flight refresh.
+
+use std::future::Future;
+
+use tokio::sync::Mutex;
+
+use super::Token;
+use crate::salesforce::{Error, Secret};
+
+/// What one trip to the token endpoint produced.
+#[derive(Debug)]
+pub(crate) struct Fetched {
+    pub(crate) token: Token,
+    /// A rotated refresh token, when the app rotates them.
+    pub(crate) refresh_token: Option<Secret>,
+}
+
+/// One token per connection, reused until Salesforce rejects it.
+///
+/// A Tokio `Mutex` held *across* the token request is what makes refreshes single-flight:
+/// concurrent callers queue on the lock and find the new token when they get it. Dropping a
+/// caller mid-request drops the guard without touching the slot, so the cache is never
+/// half-updated; the next caller simply asks again.
+#[derive(Debug, Default)]
+pub(crate) struct TokenCache {
+    slot: Mutex<Slot>,
+}
+
+#[derive(Debug, Default)]
+struct Slot {
+    token: Option<Token>,
+    /// Bumped each time a new token is stored, so a caller whose token was rejected can tell
+    /// whether someone else has already replaced it.
+    generation: u64,
+    /// The newest rotated refresh token, if the app rotates them.
+    refresh_token: Option<Secret>,
+}
+
+impl TokenCache {
+    /// The cached token and its generation, fetching one if there is none.
+    pub(crate) async fn current<F, Fut>(&self, fetch: F) -> Result<(Token, u64), Error>
+    where
+        F: FnOnce(Option<Secret>) -> Fut,
+        Fut: Future<Output = Result<Fetched, Error>>,
+    {
+        let mut slot = self.slot.lock().await;
+        if let Some(token) = &slot.token {
+            return Ok((token.clone(), slot.generation));
+        }
+        slot.fill(fetch).await
+    }
+
+    /// Replaces the token of generation `stale`, which Salesforce rejected. If another caller
+    /// already replaced it, returns theirs without asking the token endpoint again.
+    pub(crate) async fn replace<F, Fut>(&self, stale: u64, fetch: F) -> Result<(Token, u64), Error>
+    where
+        F: FnOnce(Option<Secret>) -> Fut,
+        Fut: Future<Output = Result<Fetched, Error>>,
+    {
+        let mut slot = self.slot.lock().await;
+        if let Some(token) = &slot.token
+            && slot.generation != stale
+        {
+            return Ok((token.clone(), slot.generation));
+        }
+        // The rejected token must not be handed out again, even if the refresh fails or is
+        // cancelled: an empty slot makes the next caller fetch.
+        slot.token = None;
+        slot.fill(fetch).await
+    }
+}
+
+impl Slot {
+    async fn fill<F, Fut>(&mut self, fetch: F) -> Result<(Token, u64), Error>
+    where
+        F: FnOnce(Option<Secret>) -> Fut,
+        Fut: Future<Output = Result<Fetched, Error>>,
+    {
+        let fetched = fetch(self.refresh_token.clone()).await?;
+        // Only written after the await: a cancelled fetch leaves the slot as it was.
+        self.generation += 1;
+        self.token = Some(fetched.token.clone());
+        if let Some(rotated) = fetched.refresh_token {
+            self.refresh_token = Some(rotated);
+        }
+        Ok((fetched.token, self.generation))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    fn token(n: usize) -> Token {
+        Token {
+            access_token: Secret::new(format!("t{n}")),
+            instance_url: "https://x.my.salesforce.com".parse().unwrap(),
+            token_type: "Bearer".into(),
+            issued_at: time::OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    fn counting_fetch(
+        calls: &AtomicUsize,
+    ) -> impl FnOnce(Option<Secret>) -> std::future::Ready<Result<Fetched, Error>> + '_ {
+        move |_| {
+            let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
+            std::future::ready(Ok(Fetched {
+                token: token(n),
+                refresh_token: None,
+            }))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stale_generation_refreshes_once_and_later_callers_reuse_it() {
+        let cache = TokenCache::default();
+        let calls = AtomicUsize::new(0);
+        let (t, generation) = cache.current(counting_fetch(&calls)).await.unwrap();
+        assert_eq!(t.access_token.expose(), "t1");
+        // Two callers both saw generation `generation` rejected: only the first refreshes.
+        let (a, _) = cache
+            .replace(generation, counting_fetch(&calls))
+            .await
+            .unwrap();
+        let (b, _) = cache
+            .replace(generation, counting_fetch(&calls))
+            .await
+            .unwrap();
+        assert_eq!(a.access_token.expose(), "t2");
+        assert_eq!(b.access_token.expose(), "t2");
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_fetch_leaves_the_cache_empty_not_half_written() {
+        let cache = Arc::new(TokenCache::default());
+        let fetch = |_| async {
+            std::future::pending::<()>().await;
+            Ok(Fetched {
+                token: token(9),
+                refresh_token: None,
+            })
+        };
+        let pending = cache.current(fetch);
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_millis(10), pending)
+                .await
+                .is_err()
+        );
+        let calls = AtomicUsize::new(0);
+        let (t, generation) = cache.current(counting_fetch(&calls)).await.unwrap();
+        assert_eq!((t.access_token.expose(), generation), ("t1", 1));
+    }
+
+    #[tokio::test]
+    async fn a_failed_refresh_does_not_bring_back_the_rejected_token() {
+        let cache = TokenCache::default();
+        let calls = AtomicUsize::new(0);
+        let (_, generation) = cache.current(counting_fetch(&calls)).await.unwrap();
+        let failed = cache
+            .replace(generation, |_| async {
+                Err(Error::InvalidArgument {
+                    name: "test",
+                    reason: "refused",
+                })
+            })
+            .await;
+        assert!(failed.is_err());
+        let (t, _) = cache.current(counting_fetch(&calls)).await.unwrap();
+        assert_eq!(t.access_token.expose(), "t2");
+    }
+}

@@ -1,0 +1,244 @@
+//! [`Client`]: one per configured connection; every REST call goes through [`Client::send`],
+//! which adds the token, records `Sforce-Limit-Info`, and refreshes once on a rejected session.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use http::{Method, StatusCode};
+use reqwest::Url;
+use serde::de::DeserializeOwned;
+use tokio::sync::OnceCell;
+
+use super::auth::{self, AuthFlow, Token, TokenCache};
+use super::limits::{ApiUsage, UsageTracker};
+use super::{ApiError, Error};
+
+/// One Salesforce org connection, as configured.
+#[derive(Debug, Clone)]
+pub struct ConnectionConfig {
+    /// The connection's name, as callers refer to it.
+    pub name: String,
+    /// Where the token endpoint lives: `https://login.salesforce.com`,
+    /// `https://test.salesforce.com`, a My Domain, or the sandbox's `http://127.0.0.1:port`.
+    pub login_url: Url,
+    /// REST API version without the `v`, e.g. `62.0`.
+    pub api_version: String,
+    /// How to get an access token.
+    pub auth: AuthFlow,
+    /// Hosts a token's `instance_url` may point at besides `*.salesforce.com` and
+    /// `*.force.com` (e.g. `127.0.0.1` for the sandbox); any http(s) scheme is allowed there.
+    pub allowed_hosts: Vec<String>,
+}
+
+/// A Salesforce REST client for one connection. Cheap to clone: clones share the token cache,
+/// the describe cache and the HTTP connection pool.
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: ConnectionConfig,
+    /// `v62.0`, computed once.
+    version_segment: String,
+    http: reqwest::Client,
+    tokens: TokenCache,
+    usage: UsageTracker,
+    /// Key prefix → sObject name, from one global describe per connection.
+    key_prefixes: OnceCell<HashMap<String, String>>,
+}
+
+/// Where a request goes, relative to the token's instance URL.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ApiPath<'a> {
+    /// Segments under `/services/data/vXX.X/`, each percent-encoded as one segment.
+    Data(&'a [&'a str]),
+    /// An absolute path already checked to lie under `/services/data/` (a `nextRecordsUrl`).
+    Checked(&'a str),
+}
+
+/// One REST call, replayable after a token refresh.
+#[derive(Debug)]
+pub(crate) struct ApiRequest<'a> {
+    pub(crate) method: Method,
+    pub(crate) path: ApiPath<'a>,
+    pub(crate) query: &'a [(&'a str, &'a str)],
+    pub(crate) body: Option<&'a serde_json::Value>,
+    pub(crate) batch_size: Option<u32>,
+}
+
+/// A successful response.
+#[derive(Debug)]
+pub(crate) struct ApiResponse {
+    pub(crate) path: String,
+    pub(crate) body: Vec<u8>,
+}
+
+// === impl Client ===
+
+impl Client {
+    /// A client for `config`, sharing `http`'s connection pool. Makes no request: the first
+    /// call fetches the token.
+    pub fn new(config: ConnectionConfig, http: reqwest::Client) -> Client {
+        let version_segment = format!("v{}", config.api_version.trim_start_matches('v'));
+        Client {
+            inner: Arc::new(Inner {
+                config,
+                version_segment,
+                http,
+                tokens: TokenCache::default(),
+                usage: UsageTracker::default(),
+                key_prefixes: OnceCell::new(),
+            }),
+        }
+    }
+
+    /// The connection's configured name.
+    pub fn name(&self) -> &str {
+        &self.inner.config.name
+    }
+
+    /// The connection's current access token, fetching one if none is cached. Concurrent
+    /// callers share one token request.
+    pub async fn token(&self) -> Result<Token, Error> {
+        Ok(self.current_token().await?.0)
+    }
+
+    /// The org's API usage from the last `Sforce-Limit-Info` header seen, if any.
+    pub fn api_usage(&self) -> Option<ApiUsage> {
+        self.inner.usage.last()
+    }
+
+    pub(super) fn key_prefix_cache(&self) -> &OnceCell<HashMap<String, String>> {
+        &self.inner.key_prefixes
+    }
+
+    async fn current_token(&self) -> Result<(Token, u64), Error> {
+        let inner = &*self.inner;
+        inner
+            .tokens
+            .current(|rotated| auth::request_token(&inner.http, &inner.config, rotated))
+            .await
+    }
+
+    /// Sends `request`; on a 401 `INVALID_SESSION_ID` replaces the token (unless another
+    /// caller already did) and retries once. A second rejection reaches the caller: never a
+    /// loop. Any non-2xx becomes an [`Error`].
+    pub(crate) async fn send(&self, request: ApiRequest<'_>) -> Result<ApiResponse, Error> {
+        let inner = &*self.inner;
+        let (token, generation) = self.current_token().await?;
+        let (mut status, mut response) = self.attempt(&token, &request).await?;
+        if is_invalid_session(status, &response.body) && inner.config.auth.can_refresh() {
+            tracing::debug!(connection = %inner.config.name, "salesforce session rejected; refreshing");
+            let (token, _) = inner
+                .tokens
+                .replace(generation, |rotated| {
+                    auth::request_token(&inner.http, &inner.config, rotated)
+                })
+                .await?;
+            (status, response) = self.attempt(&token, &request).await?;
+        }
+        if status.is_success() {
+            return Ok(response);
+        }
+        Err(error_from(status, response))
+    }
+
+    async fn attempt(
+        &self,
+        token: &Token,
+        request: &ApiRequest<'_>,
+    ) -> Result<(StatusCode, ApiResponse), Error> {
+        let inner = &*self.inner;
+        let url = self.url(&token.instance_url, request)?;
+        let path = url.path().to_owned();
+        let mut builder = inner
+            .http
+            .request(request.method.clone(), url)
+            .bearer_auth(token.access_token.expose())
+            .header(http::header::ACCEPT, "application/json");
+        if let Some(n) = request.batch_size {
+            builder = builder.header("Sforce-Query-Options", format!("batchSize={n}"));
+        }
+        if let Some(body) = request.body {
+            builder = builder.json(body);
+        }
+        let started = Instant::now();
+        let response = builder.send().await.map_err(Error::unreachable)?;
+        let status = response.status();
+        inner.usage.observe(response.headers());
+        let body = response.bytes().await.map_err(Error::unreachable)?.to_vec();
+        // The path only: the query string holds SOQL literal values.
+        tracing::debug!(
+            connection = %inner.config.name,
+            method = %request.method,
+            path = %path,
+            status = status.as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "salesforce call"
+        );
+        Ok((status, ApiResponse { path, body }))
+    }
+
+    fn url(&self, instance: &Url, request: &ApiRequest<'_>) -> Result<Url, Error> {
+        let mut url = instance.clone();
+        url.set_query(None);
+        url.set_fragment(None);
+        match request.path {
+            ApiPath::Data(segments) => {
+                url.path_segments_mut()
+                    .map_err(|()| Error::InstanceNotAllowed {
+                        host: instance.to_string(),
+                    })?
+                    .clear()
+                    .extend(["services", "data", &self.inner.version_segment])
+                    .extend(segments);
+            }
+            ApiPath::Checked(path) => url.set_path(path),
+        }
+        if !request.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(request.query);
+        }
+        Ok(url)
+    }
+}
+
+impl ApiResponse {
+    /// The body as `T`.
+    pub(crate) fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        serde_json::from_slice(&self.body).map_err(|source| Error::Decode {
+            path: self.path.clone(),
+            source,
+        })
+    }
+}
+
+/// A 401 whose envelope says the session is invalid: the only rejection a new token can fix.
+fn is_invalid_session(status: StatusCode, body: &[u8]) -> bool {
+    status == StatusCode::UNAUTHORIZED
+        && parse_envelope(body)
+            .is_some_and(|errors| errors.iter().any(|e| e.error_code == "INVALID_SESSION_ID"))
+}
+
+/// Salesforce's envelope is an array; a bare object is accepted too, as some captures show it.
+fn parse_envelope(body: &[u8]) -> Option<Vec<ApiError>> {
+    serde_json::from_slice::<Vec<ApiError>>(body)
+        .ok()
+        .or_else(|| {
+            serde_json::from_slice::<ApiError>(body)
+                .ok()
+                .map(|e| vec![e])
+        })
+}
+
+fn error_from(status: StatusCode, response: ApiResponse) -> Error {
+    match parse_envelope(&response.body) {
+        Some(errors) => Error::Api { status, errors },
+        None => Error::Status {
+            status,
+            path: response.path,
+        },
+    }
+}

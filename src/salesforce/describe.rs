@@ -1,0 +1,70 @@
+//! Global describe, used to map an Id's key prefix to its sObject.
+
+use std::collections::HashMap;
+
+use http::Method;
+use serde::Deserialize;
+
+use super::client::{ApiPath, ApiRequest};
+use super::{Client, Error};
+
+#[derive(Deserialize)]
+struct GlobalDescribe {
+    sobjects: Vec<SObjectSummary>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SObjectSummary {
+    name: String,
+    /// `null` for objects without records of their own (e.g. `*ChangeEvent`, share objects).
+    #[serde(default)]
+    key_prefix: Option<String>,
+}
+
+// === impl Client ===
+
+impl Client {
+    /// The sObject whose Ids start with `prefix` (`001` → `Account`), or `None` if no object
+    /// has it. Key prefixes are case-sensitive (`00e` Profile, `00E` UserRole).
+    ///
+    /// One global describe (`GET /sobjects/`) per connection, cached for the client's life:
+    /// prefixes of existing objects never change; an object created later is only seen after
+    /// a restart. Concurrent first callers share the one request; if it fails, the next call
+    /// tries again.
+    pub async fn sobject_for_key_prefix(&self, prefix: &str) -> Result<Option<String>, Error> {
+        if prefix.len() != 3 || !prefix.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(Error::InvalidArgument {
+                name: "key prefix",
+                reason: "must be 3 ascii letters or digits",
+            });
+        }
+        let prefixes = self
+            .key_prefix_cache()
+            .get_or_try_init(|| self.global_describe())
+            .await?;
+        Ok(prefixes.get(prefix).cloned())
+    }
+
+    async fn global_describe(&self) -> Result<HashMap<String, String>, Error> {
+        let describe: GlobalDescribe = self
+            .send(ApiRequest {
+                method: Method::GET,
+                // The trailing empty segment gives the documented `/sobjects/`.
+                path: ApiPath::Data(&["sobjects", ""]),
+                query: &[],
+                body: None,
+                batch_size: None,
+            })
+            .await?
+            .json()?;
+        let mut prefixes = HashMap::new();
+        for sobject in describe.sobjects {
+            if let Some(prefix) = sobject.key_prefix {
+                // First one wins should an org ever report a prefix twice.
+                prefixes.entry(prefix).or_insert(sobject.name);
+            }
+        }
+        Ok(prefixes)
+    }
+}

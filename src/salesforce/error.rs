@@ -1,0 +1,178 @@
+//! The client's errors. They know HTTP and Salesforce, never gRPC: the API layer maps them.
+//!
+//! Salesforce's error envelope is kept whole ([`ApiError`] plus the HTTP status) so the caller
+//! can turn `fields` into field violations. No variant ever holds a secret, and transport
+//! errors are stripped of their URL because a query URL carries the SOQL's literal values.
+
+use http::StatusCode;
+use serde::Deserialize;
+
+/// One entry of a REST error body `[{"message","errorCode","fields"?}]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ApiError {
+    /// e.g. `INVALID_SESSION_ID`, `DUPLICATE_VALUE`, `MALFORMED_QUERY`.
+    #[serde(rename = "errorCode")]
+    pub error_code: String,
+    /// Salesforce's text, as sent.
+    pub message: String,
+    /// The fields the error is about; absent (hence empty) on query and auth errors.
+    #[serde(default)]
+    pub fields: Vec<String>,
+}
+
+/// A failed call.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Salesforce answered with an error status and its JSON error envelope.
+    #[error("salesforce answered {status}: {}", .errors.first().map_or("", |e| e.error_code.as_str()))]
+    Api {
+        /// The HTTP status.
+        status: StatusCode,
+        /// The envelope, in Salesforce's order.
+        errors: Vec<ApiError>,
+    },
+    /// Salesforce answered with an error status but no JSON envelope (a maintenance page, a
+    /// proxy's 502).
+    #[error("salesforce answered {status} without an error body at {path}")]
+    Status {
+        /// The HTTP status.
+        status: StatusCode,
+        /// The URL path (never the query string).
+        path: String,
+    },
+    /// The request (or the token request before it) did not complete: connect refused,
+    /// reset, TLS failure, body cut short. Whether a write was applied is unknown.
+    #[error("could not reach salesforce")]
+    Unreachable(#[source] reqwest::Error),
+    /// A success response whose body is not the documented shape.
+    #[error("unexpected response body at {path}")]
+    Decode {
+        /// The URL path (never the query string).
+        path: String,
+        /// What did not parse.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// Getting an access token failed.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// The token's `instance_url` is not a Salesforce host nor one of the configured ones; the
+    /// token was not used.
+    #[error("instance url host {host:?} is not allowed for this connection")]
+    InstanceNotAllowed {
+        /// The refused host (or the whole URL when it has none).
+        host: String,
+    },
+    /// An argument the client refuses before calling Salesforce.
+    #[error("invalid {name}: {reason}")]
+    InvalidArgument {
+        /// Which argument.
+        name: &'static str,
+        /// Why.
+        reason: &'static str,
+    },
+}
+
+/// Why the token endpoint did not give a usable token. Never holds a credential.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// The token endpoint refused the grant with `{"error","error_description"}`.
+    #[error(
+        "salesforce token endpoint refused the grant ({error}: {description}){}",
+        if .error == "invalid_grant" { "; the org must be reconnected" } else { "" }
+    )]
+    Refused {
+        /// The HTTP status (400 for most refusals).
+        status: StatusCode,
+        /// The OAuth error code, e.g. `invalid_grant`, `invalid_client_id`.
+        error: String,
+        /// Salesforce's description, e.g. `expired access/refresh token`.
+        description: String,
+    },
+    /// The token endpoint answered with a status and body that are not an OAuth error.
+    #[error("salesforce token endpoint answered {status} without an oauth error body")]
+    Status {
+        /// The HTTP status.
+        status: StatusCode,
+    },
+    /// A 200 from the token endpoint that is not a token response. Only serde's category of
+    /// failure is kept: its message could quote a token from the body.
+    #[error("unexpected token response body ({0:?} error)")]
+    Decode(serde_json::error::Category),
+    /// The token response's `instance_url` is not a URL.
+    #[error("token response has an invalid instance url")]
+    InvalidInstanceUrl(#[source] url::ParseError),
+    /// The JWT bearer flow's private key is not an RSA PEM key (the key is not in the error).
+    #[error("the jwt bearer private key is not a usable rsa pem key")]
+    InvalidPrivateKey(#[source] jsonwebtoken::errors::Error),
+}
+
+// === impl Error ===
+
+impl Error {
+    /// The error codes of an [`Error::Api`], for matching (`DUPLICATE_VALUE`, ...).
+    pub fn has_error_code(&self, code: &str) -> bool {
+        matches!(self, Error::Api { errors, .. } if errors.iter().any(|e| e.error_code == code))
+    }
+
+    /// A transport error without its URL: a query URL carries the SOQL's literal values, which
+    /// must not reach logs through an error's `Display`.
+    pub(crate) fn unreachable(e: reqwest::Error) -> Error {
+        Error::Unreachable(e.without_url())
+    }
+}
+
+impl AuthError {
+    /// Whether the grant itself is dead (revoked or expired refresh token, changed password,
+    /// removed approval): retrying won't help, a person has to reconnect the org.
+    pub fn needs_reconnect(&self) -> bool {
+        matches!(self, AuthError::Refused { error, .. } if error == "invalid_grant")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_envelopes_parse_whole_in_either_key_order() {
+        let body = r#"[{"errorCode":"NOT_FOUND","message":"The requested resource does not exist"},
+            {"message":"Required fields are missing: [Name]","errorCode":"REQUIRED_FIELD_MISSING","fields":["Name"]}]"#;
+        let errors: Vec<ApiError> = serde_json::from_str(body).unwrap();
+        assert_eq!(
+            errors,
+            vec![
+                ApiError {
+                    error_code: "NOT_FOUND".into(),
+                    message: "The requested resource does not exist".into(),
+                    fields: vec![],
+                },
+                ApiError {
+                    error_code: "REQUIRED_FIELD_MISSING".into(),
+                    message: "Required fields are missing: [Name]".into(),
+                    fields: vec!["Name".into()],
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn invalid_grant_says_the_org_must_be_reconnected() {
+        let e = AuthError::Refused {
+            status: StatusCode::BAD_REQUEST,
+            error: "invalid_grant".into(),
+            description: "expired access/refresh token".into(),
+        };
+        assert!(e.needs_reconnect());
+        assert!(e.to_string().contains("must be reconnected"), "{e}");
+        let e = AuthError::Refused {
+            status: StatusCode::BAD_REQUEST,
+            error: "invalid_client_id".into(),
+            description: "client identifier invalid".into(),
+        };
+        assert!(!e.needs_reconnect());
+        assert!(!e.to_string().contains("reconnected"));
+    }
+}

@@ -1,0 +1,44 @@
+//! The Salesforce REST client: OAuth flows with a per-connection token cache, and the sObject,
+//! query, describe and topic calls the gRPC layer makes. It knows HTTP and Salesforce, nothing
+//! of gRPC.
+//!
+//! # Layout
+//!
+//! - [`client`]: [`Client`] and [`ConnectionConfig`]; every call goes through one `send` that
+//!   adds the token, tracks `Sforce-Limit-Info`, and refreshes once on `INVALID_SESSION_ID`.
+//! - [`auth`]: the grant types ([`AuthFlow`]), [`Token`], the single-flight token cache and the
+//!   instance-host allowlist.
+//! - `records`, `query`, `describe`, `topics`: the calls, as `impl Client` blocks.
+//! - [`error`]: [`Error`], with Salesforce's envelope kept whole as [`ApiError`]s.
+//! - [`id`]: [`RecordId`]; [`limits`]: [`ApiUsage`]; [`secret`]: [`Secret`].
+//!
+//! # Secrets
+//!
+//! Credentials and tokens are [`Secret`]s: `Debug` and `Display` print `***`, and no error or
+//! log line carries one. Logs (debug level) name the method, path, status and elapsed time,
+//! never a query string, because SOQL literals can hold personal data.
+//!
+//! # Cancellation
+//!
+//! Callers apply deadlines by dropping futures. The caches are only written after their
+//! request completes, so a dropped call leaves them as they were.
+
+pub mod auth;
+pub mod client;
+mod describe;
+pub mod error;
+pub mod id;
+pub mod limits;
+mod query;
+mod records;
+pub mod secret;
+mod topics;
+
+pub use auth::{AuthFlow, Token};
+pub use client::{Client, ConnectionConfig};
+pub use error::{ApiError, AuthError, Error};
+pub use id::{IdError, RecordId};
+pub use limits::ApiUsage;
+pub use query::{QueryPage, escape_soql_string};
+pub use secret::Secret;
+pub use topics::TopicAssignment;
