@@ -1,0 +1,409 @@
+//! `[connections.<name>]`: one Salesforce org each, turned into a
+//! [`ConnectionConfig`](crate::salesforce::ConnectionConfig) with its secrets already read.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use reqwest::Url;
+use toml::Value;
+
+use crate::salesforce::{AuthFlow, ConnectionConfig};
+
+use super::error::{Origin, Problem, Problems};
+use super::secrets::{ENV_SUFFIX, FILE_SUFFIX, SecretRef};
+use super::source::{Env, Item, connection_var, env_item};
+use super::urls;
+
+/// `login_url`: `login`, `test`, or an `https://` My Domain URL.
+pub const LOGIN_URL: &str = "login_url";
+/// `api_version`: e.g. `62.0`.
+pub const API_VERSION: &str = "api_version";
+/// `allowed_hosts`: extra hosts a token's `instance_url` may name.
+pub const ALLOWED_HOSTS: &str = "allowed_hosts";
+/// `flow`: one of [`FLOWS`].
+pub const FLOW: &str = "flow";
+/// `client_id`: the connected app's consumer key (not a secret).
+pub const CLIENT_ID: &str = "client_id";
+/// `username`: the Salesforce user (password, jwt_bearer).
+pub const USERNAME: &str = "username";
+/// `audience`: `login`, `test` or a URL (jwt_bearer).
+pub const AUDIENCE: &str = "audience";
+/// `instance_url`: the org's REST host (access_token).
+pub const INSTANCE_URL: &str = "instance_url";
+/// Secrets, each configured as `<name>_env` or `<name>_file`.
+pub const CLIENT_SECRET: &str = "client_secret";
+/// See [`CLIENT_SECRET`].
+pub const PASSWORD: &str = "password";
+/// See [`CLIENT_SECRET`].
+pub const SECURITY_TOKEN: &str = "security_token";
+/// See [`CLIENT_SECRET`].
+pub const REFRESH_TOKEN: &str = "refresh_token";
+/// See [`CLIENT_SECRET`]; the PEM of the RSA key (jwt_bearer).
+pub const PRIVATE_KEY: &str = "private_key";
+/// See [`CLIENT_SECRET`].
+pub const ACCESS_TOKEN: &str = "access_token";
+
+/// The auth flows, as spelled in `flow`.
+pub const FLOWS: [&str; 5] = [
+    "client_credentials",
+    "jwt_bearer",
+    "refresh_token",
+    "password",
+    "access_token",
+];
+
+const COMMON: [&str; 4] = [LOGIN_URL, API_VERSION, ALLOWED_HOSTS, FLOW];
+const PLAIN: [&str; 4] = [CLIENT_ID, USERNAME, AUDIENCE, INSTANCE_URL];
+const SECRETS: [&str; 6] = [
+    CLIENT_SECRET,
+    PASSWORD,
+    SECURITY_TOKEN,
+    REFRESH_TOKEN,
+    PRIVATE_KEY,
+    ACCESS_TOKEN,
+];
+
+/// The plain keys and secrets a flow reads.
+fn flow_keys(flow: &str) -> (&'static [&'static str], &'static [&'static str]) {
+    match flow {
+        "client_credentials" => (&[CLIENT_ID], &[CLIENT_SECRET]),
+        "password" => (
+            &[CLIENT_ID, USERNAME],
+            &[CLIENT_SECRET, PASSWORD, SECURITY_TOKEN],
+        ),
+        "refresh_token" => (&[CLIENT_ID], &[CLIENT_SECRET, REFRESH_TOKEN]),
+        "jwt_bearer" => (&[CLIENT_ID, USERNAME, AUDIENCE], &[PRIVATE_KEY]),
+        "access_token" => (&[INSTANCE_URL], &[ACCESS_TOKEN]),
+        _ => (&[], &[]),
+    }
+}
+
+/// Every key a connection table may hold (secrets by their `_env` / `_file` names).
+pub(crate) fn known_keys() -> Vec<String> {
+    let mut keys: Vec<String> = COMMON.iter().chain(&PLAIN).map(|k| k.to_string()).collect();
+    for secret in SECRETS {
+        keys.push(format!("{secret}{ENV_SUFFIX}"));
+        keys.push(format!("{secret}{FILE_SUFFIX}"));
+    }
+    keys
+}
+
+/// One connection table while it is being checked.
+struct Fields<'a> {
+    name: &'a str,
+    table: String,
+    origin: Origin,
+    values: BTreeMap<String, Item<Value>>,
+}
+
+impl Fields<'_> {
+    fn key(&self, key: &str) -> String {
+        format!("{}.{key}", self.table)
+    }
+
+    fn str(&self, key: &str) -> Result<Option<Item<String>>, Problem> {
+        let Some(item) = self.values.get(key) else {
+            return Ok(None);
+        };
+        match &item.value {
+            Value::String(s) => Ok(Some(Item {
+                value: s.clone(),
+                origin: item.origin.clone(),
+            })),
+            other => Err(Problem::new(
+                self.key(key),
+                item.origin.clone(),
+                format!("expected a string, found {}", other.type_str()),
+            )),
+        }
+    }
+
+    fn required(&self, key: &str, why: &str) -> Result<Item<String>, Problem> {
+        let item = self.str(key)?.ok_or_else(|| {
+            Problem::new(
+                self.key(key),
+                self.origin.clone(),
+                format!("missing: {why}"),
+            )
+        })?;
+        if item.value.trim().is_empty() {
+            return Err(Problem::new(self.key(key), item.origin, "is empty"));
+        }
+        Ok(item)
+    }
+
+    fn secret(&self, name: &'static str) -> Result<SecretRef<'_>, Problem> {
+        Ok(SecretRef {
+            table: &self.table,
+            name,
+            table_origin: &self.origin,
+            from_env: self.str(&format!("{name}{ENV_SUFFIX}"))?,
+            from_file: self.str(&format!("{name}{FILE_SUFFIX}"))?,
+        })
+    }
+
+    /// Applies `SFGATE_CONNECTIONS__<NAME>__<KEY>` overrides. Setting either key of a secret
+    /// replaces the file's choice of variable or file for that secret.
+    fn apply_env(&mut self, env: &dyn Env) {
+        for key in known_keys() {
+            let Some(item) = env_item(env, &connection_var(self.name, &key)) else {
+                continue;
+            };
+            let value = if key == ALLOWED_HOSTS {
+                let hosts = item
+                    .value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|h| !h.is_empty());
+                Value::Array(hosts.map(|h| Value::String(h.to_owned())).collect())
+            } else {
+                Value::String(item.value)
+            };
+            if let Some(base) = key
+                .strip_suffix(ENV_SUFFIX)
+                .or_else(|| key.strip_suffix(FILE_SUFFIX))
+            {
+                self.values.remove(&format!("{base}{ENV_SUFFIX}"));
+                self.values.remove(&format!("{base}{FILE_SUFFIX}"));
+            }
+            let origin = item.origin;
+            self.values.insert(key, Item { value, origin });
+        }
+    }
+}
+
+/// Checks one `[connections.<name>]` table, reads its secrets and builds its config. Every
+/// problem goes to `problems`; `None` if there was any.
+pub(crate) fn build(
+    name: &str,
+    origin: Origin,
+    values: BTreeMap<String, Item<Value>>,
+    env: &dyn Env,
+    base_dir: &Path,
+    problems: &mut Problems,
+) -> Option<ConnectionConfig> {
+    let mut fields = Fields {
+        name,
+        table: format!("connections.{name}"),
+        origin,
+        values,
+    };
+    let known = known_keys();
+    let before = problems.0.len();
+    for (key, item) in &fields.values {
+        if SECRETS.contains(&key.as_str()) {
+            let message = format!(
+                "inline secrets are refused; set {key}_env (an environment variable's name) \
+                 or {key}_file (a file's path) instead"
+            );
+            problems.push(fields.key(key), item.origin.clone(), message);
+        } else if !known.contains(key) {
+            let message = format!("unknown key; expected one of {}", known.join(", "));
+            problems.push(fields.key(key), item.origin.clone(), message);
+        }
+    }
+    fields.values.retain(|key, _| known.contains(key));
+    fields.apply_env(env);
+
+    // Without a valid flow, the keys common to all flows are still checked.
+    let flow = problems.ok(flow(&fields));
+    let flow = flow.as_deref().unwrap_or_default();
+    let (plain, secrets) = flow_keys(flow);
+    for (key, item) in fields.values.iter().filter(|_| !flow.is_empty()) {
+        let base = key
+            .strip_suffix(ENV_SUFFIX)
+            .or_else(|| key.strip_suffix(FILE_SUFFIX))
+            .unwrap_or(key);
+        let used = COMMON.contains(&key.as_str())
+            || plain.contains(&key.as_str())
+            || (secrets.contains(&base) && base != key);
+        if !used {
+            let message = format!("not used by flow {flow}");
+            problems.push(fields.key(key), item.origin.clone(), message);
+        }
+    }
+
+    let api_version = problems.ok(api_version(&fields));
+    let allowed_hosts = problems.ok(allowed_hosts(&fields));
+    let login_url = problems.ok(login_url(&fields, flow));
+    let auth = match (&login_url, &allowed_hosts) {
+        (Some(login_url), Some(allowed)) => {
+            auth_flow(&fields, flow, login_url, allowed, env, base_dir, problems)
+        }
+        _ => None,
+    };
+    if problems.0.len() > before {
+        return None;
+    }
+    Some(ConnectionConfig {
+        name: name.to_owned(),
+        login_url: login_url?,
+        api_version: api_version?,
+        auth: auth?,
+        allowed_hosts: allowed_hosts?,
+    })
+}
+
+fn flow(fields: &Fields<'_>) -> Result<String, Problem> {
+    let flow = fields.required(FLOW, &format!("set one of {}", FLOWS.join(", ")))?;
+    if FLOWS.contains(&flow.value.as_str()) {
+        Ok(flow.value)
+    } else {
+        Err(Problem::new(
+            fields.key(FLOW),
+            flow.origin,
+            format!(
+                "unknown flow {:?}; expected one of {}",
+                flow.value,
+                FLOWS.join(", ")
+            ),
+        ))
+    }
+}
+
+fn api_version(fields: &Fields<'_>) -> Result<String, Problem> {
+    let item = fields.required(API_VERSION, "set the REST API version, e.g. \"62.0\"")?;
+    let ok = item.value.split_once('.').is_some_and(|(major, minor)| {
+        [major, minor]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    });
+    if ok {
+        Ok(item.value)
+    } else {
+        Err(Problem::new(
+            fields.key(API_VERSION),
+            item.origin,
+            format!("expected a version like \"62.0\", got {:?}", item.value),
+        ))
+    }
+}
+
+fn allowed_hosts(fields: &Fields<'_>) -> Result<Vec<String>, Problem> {
+    let Some(item) = fields.values.get(ALLOWED_HOSTS) else {
+        return Ok(Vec::new());
+    };
+    let bad =
+        |message: String| Problem::new(fields.key(ALLOWED_HOSTS), item.origin.clone(), message);
+    let Value::Array(values) = &item.value else {
+        return Err(bad(format!(
+            "expected an array of host names, found {}",
+            item.value.type_str()
+        )));
+    };
+    values
+        .iter()
+        .map(|value| {
+            let host = value
+                .as_str()
+                .ok_or_else(|| bad(format!("expected host names, found {}", value.type_str())))?;
+            urls::host(host).map_err(bad)
+        })
+        .collect()
+}
+
+fn login_url(fields: &Fields<'_>, flow: &str) -> Result<Url, Problem> {
+    // A static token never logs in, so the login URL is only a placeholder there.
+    let item = match fields.str(LOGIN_URL)? {
+        None if flow == "access_token" => return Ok(urls::production_login()),
+        _ => fields.required(LOGIN_URL, "set login, test or a My Domain URL")?,
+    };
+    let bad = |message: String| Problem::new(fields.key(LOGIN_URL), item.origin.clone(), message);
+    let url = urls::login_url(&item.value).map_err(bad)?;
+    if flow == "client_credentials" && urls::is_generic_login(&url) {
+        return Err(bad(
+            "client_credentials needs the org's My Domain URL, not login or test".to_owned(),
+        ));
+    }
+    Ok(url)
+}
+
+fn auth_flow(
+    fields: &Fields<'_>,
+    flow: &str,
+    login_url: &Url,
+    allowed_hosts: &[String],
+    env: &dyn Env,
+    base_dir: &Path,
+    problems: &mut Problems,
+) -> Option<AuthFlow> {
+    let why = format!("flow {flow} needs it");
+    let mut text = |key: &str| problems.ok(fields.required(key, &why)).map(|i| i.value);
+    let secret = |name: &'static str, problems: &mut Problems| {
+        let result = fields
+            .secret(name)
+            .and_then(|s| s.require(flow, env, base_dir));
+        problems.ok(result)
+    };
+    let optional = |name: &'static str, problems: &mut Problems| {
+        let result = fields.secret(name).and_then(|s| s.resolve(env, base_dir));
+        problems.ok(result)
+    };
+    match flow {
+        "client_credentials" => {
+            let client_id = text(CLIENT_ID);
+            let client_secret = secret(CLIENT_SECRET, problems);
+            Some(AuthFlow::ClientCredentials {
+                client_id: client_id?,
+                client_secret: client_secret?,
+            })
+        }
+        "password" => {
+            let (client_id, username) = (text(CLIENT_ID), text(USERNAME));
+            let client_secret = secret(CLIENT_SECRET, problems);
+            let password = secret(PASSWORD, problems);
+            let security_token = optional(SECURITY_TOKEN, problems);
+            Some(AuthFlow::Password {
+                client_id: client_id?,
+                client_secret: client_secret?,
+                username: username?,
+                password: password?,
+                security_token: security_token?.unwrap_or_default(),
+            })
+        }
+        "refresh_token" => {
+            let client_id = text(CLIENT_ID);
+            let client_secret = optional(CLIENT_SECRET, problems);
+            let refresh_token = secret(REFRESH_TOKEN, problems);
+            Some(AuthFlow::RefreshToken {
+                client_id: client_id?,
+                client_secret: client_secret?,
+                refresh_token: refresh_token?,
+            })
+        }
+        "jwt_bearer" => {
+            let (client_id, username) = (text(CLIENT_ID), text(USERNAME));
+            let audience = problems.ok(audience(fields, login_url));
+            let private_key_pem = secret(PRIVATE_KEY, problems);
+            Some(AuthFlow::JwtBearer {
+                client_id: client_id?,
+                username: username?,
+                private_key_pem: private_key_pem?,
+                audience: audience?,
+            })
+        }
+        "access_token" => {
+            let instance_url = problems.ok(instance_url(fields, allowed_hosts));
+            let access_token = secret(ACCESS_TOKEN, problems);
+            Some(AuthFlow::AccessToken {
+                access_token: access_token?,
+                instance_url: instance_url?,
+            })
+        }
+        _ => None,
+    }
+}
+
+fn audience(fields: &Fields<'_>, login_url: &Url) -> Result<String, Problem> {
+    match fields.str(AUDIENCE)? {
+        None => Ok(urls::default_audience(login_url).to_owned()),
+        Some(item) => urls::audience(&item.value)
+            .map_err(|message| Problem::new(fields.key(AUDIENCE), item.origin, message)),
+    }
+}
+
+fn instance_url(fields: &Fields<'_>, allowed_hosts: &[String]) -> Result<Url, Problem> {
+    let item = fields.required(INSTANCE_URL, "flow access_token needs it")?;
+    urls::instance_url(&item.value, allowed_hosts)
+        .map_err(|message| Problem::new(fields.key(INSTANCE_URL), item.origin, message))
+}

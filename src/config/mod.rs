@@ -1,0 +1,306 @@
+//! The gateway's configuration: a TOML file (see `sfgate.example.toml` at the repository root,
+//! which documents every key), overridden by environment variables, checked as a whole at
+//! start.
+//!
+//! # Layout
+//!
+//! - this file: [`Config`] and [`Config::load`];
+//! - `raw`: the file's serde shape (unknown keys are errors, every value keeps its line);
+//! - [`source`]: the [`Env`] trait (tests pass a `HashMap`), the override variables, lines;
+//! - `connection`, `urls`, `secrets`: connections, their URLs and their secrets;
+//! - `api_keys`: callers' keys; [`check`]: `sfgate check`, which tries each login.
+//!
+//! # Environment overrides
+//!
+//! [`ENV_LISTEN`], [`ENV_DEFAULT_TIMEOUT_MS`], [`ENV_SANDBOX_ENABLED`],
+//! [`ENV_SANDBOX_SEED_FILE`], and for each connection in the file every key of its table as
+//! `SFGATE_CONNECTIONS__<NAME>__<KEY>` (see [`connection_var`]). The environment cannot add a
+//! connection or an API key.
+//!
+//! # Errors
+//!
+//! Every problem is reported at once, each naming its dotted key and its line (or the variable
+//! that set it). Secrets are never shown: not in errors, not in `Debug`.
+
+mod api_keys;
+pub mod check;
+mod connection;
+mod error;
+mod raw;
+mod secrets;
+pub mod source;
+mod urls;
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::salesforce::ConnectionConfig;
+
+pub use api_keys::{ApiKeyConfig, PERMISSIONS};
+pub use check::{CheckReport, ConnectionCheck, check};
+pub use connection::FLOWS;
+pub use error::{ConfigError, Origin, Problem};
+pub use source::{
+    ENV_DEFAULT_TIMEOUT_MS, ENV_LISTEN, ENV_SANDBOX_ENABLED, ENV_SANDBOX_SEED_FILE, Env,
+    ProcessEnv, connection_var,
+};
+pub use urls::{LOGIN, TEST};
+
+use error::Problems;
+use source::{Item, LineIndex, env_item, env_segment};
+
+/// `[server] listen` when unset.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
+/// `[server] default_timeout_ms` when unset.
+pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+/// Largest `default_timeout_ms` accepted (one hour).
+pub const MAX_TIMEOUT_MS: u64 = 3_600_000;
+/// The connection name the embedded sandbox takes.
+pub const SANDBOX_CONNECTION: &str = "sandbox";
+
+/// The checked configuration. Secrets are already read; `Debug` shows them as `***`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `[server]`.
+    pub server: ServerConfig,
+    /// `[sandbox]`, if enabled.
+    pub sandbox: Option<SandboxConfig>,
+    /// `[connections.*]`, sorted by name; the sandbox's connection is not among them.
+    pub connections: Vec<ConnectionConfig>,
+    /// `[api_keys.*]`, sorted by name.
+    pub api_keys: Vec<ApiKeyConfig>,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// Where the gRPC server listens.
+    pub listen: SocketAddr,
+    /// The per-call deadline when the caller sets none.
+    pub default_timeout: Duration,
+}
+
+/// `[sandbox]` with `enabled = true`: run the embedded sandbox org as connection
+/// [`SANDBOX_CONNECTION`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxConfig {
+    /// Records to load at start, already checked to be readable.
+    pub seed_file: Option<PathBuf>,
+}
+
+impl Config {
+    /// Reads and checks `path`, with overrides from `env`. Relative paths in the file
+    /// (`*_file`, `seed_file`) are taken from the file's folder.
+    pub fn load(path: &Path, env: &impl Env) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let base_dir = path.parent().unwrap_or(Path::new("."));
+        Config::from_toml(&text, &path.display().to_string(), base_dir, env)
+    }
+
+    /// Checks `text` as a configuration file named `file` (for the report) whose relative
+    /// paths are taken from `base_dir`.
+    pub fn from_toml(
+        text: &str,
+        file: &str,
+        base_dir: &Path,
+        env: &impl Env,
+    ) -> Result<Config, ConfigError> {
+        let mut problems = Problems::default();
+        let config = build(text, base_dir, env, &mut problems);
+        match config {
+            Some(config) if problems.0.is_empty() => Ok(config),
+            _ => Err(ConfigError::Invalid {
+                file: file.to_owned(),
+                problems: problems.0,
+            }),
+        }
+    }
+
+    /// The connections, for building one [`Client`](crate::salesforce::Client) each.
+    pub fn connection_configs(&self) -> Vec<ConnectionConfig> {
+        self.connections.clone()
+    }
+
+    /// Every connection name callers may use, the sandbox's included.
+    pub fn connection_names(&self) -> BTreeSet<String> {
+        let sandbox = self.sandbox.as_ref().map(|_| SANDBOX_CONNECTION.to_owned());
+        self.connections
+            .iter()
+            .map(|c| c.name.clone())
+            .chain(sandbox)
+            .collect()
+    }
+}
+
+fn build(text: &str, base_dir: &Path, env: &dyn Env, problems: &mut Problems) -> Option<Config> {
+    let index = LineIndex::new(text);
+    let raw = problems.ok(raw::parse(text, &index))?;
+
+    let server = server(raw.server, env, &index, problems);
+    let sandbox = sandbox(raw.sandbox, base_dir, env, &index, problems);
+
+    let mut connections = Vec::new();
+    let mut prefixes: Vec<(String, String)> = Vec::new();
+    for (name, table) in &raw.connections {
+        let origin = index.origin(table.span());
+        let key = format!("connections.{name}");
+        if !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            || name.is_empty()
+        {
+            problems.push(
+                &key,
+                origin.clone(),
+                "names may hold only letters, digits, - and _",
+            );
+        }
+        if name == SANDBOX_CONNECTION && sandbox.as_ref().is_some_and(Option::is_some) {
+            problems.push(
+                &key,
+                origin.clone(),
+                "the name sandbox is taken by the enabled [sandbox]",
+            );
+        }
+        let segment = env_segment(name);
+        if let Some((other, _)) = prefixes.iter().find(|(_, s)| *s == segment) {
+            let message = format!(
+                "overrides for it and connections.{other} would share SFGATE_CONNECTIONS__{segment}__*"
+            );
+            problems.push(&key, origin.clone(), message);
+        }
+        prefixes.push((name.clone(), segment));
+        let values = table
+            .get_ref()
+            .iter()
+            .map(|(k, v)| (k.clone(), index.item(v.clone())))
+            .collect();
+        if let Some(c) = connection::build(name, origin, values, env, base_dir, problems) {
+            connections.push(c);
+        }
+    }
+
+    let sandbox = sandbox?;
+    let server = server?;
+    let mut names: BTreeSet<String> = raw.connections.keys().cloned().collect();
+    if sandbox.is_some() {
+        names.insert(SANDBOX_CONNECTION.to_owned());
+    }
+    if names.is_empty() {
+        problems.push(
+            "connections",
+            Origin::File,
+            "no connections configured and [sandbox] is not enabled",
+        );
+    }
+    let has_keys = !raw.api_keys.is_empty();
+    let api_keys = api_keys::build(raw.api_keys, &names, &index, problems);
+    if sandbox.is_some() && !has_keys && !server.listen.ip().is_loopback() {
+        let message = format!(
+            "the sandbox's built-in key only serves loopback, but server.listen is {}: \
+             configure [api_keys] or listen on a loopback address",
+            server.listen
+        );
+        problems.push("sandbox.enabled", Origin::File, message);
+    }
+    Some(Config {
+        server,
+        sandbox,
+        connections,
+        api_keys,
+    })
+}
+
+fn server(
+    raw: raw::RawServer,
+    env: &dyn Env,
+    index: &LineIndex,
+    problems: &mut Problems,
+) -> Option<ServerConfig> {
+    let listen = env_item(env, ENV_LISTEN)
+        .or_else(|| raw.listen.map(|l| index.item(l)))
+        .unwrap_or(Item {
+            value: DEFAULT_LISTEN.to_owned(),
+            origin: Origin::File,
+        });
+    let listen = match listen.value.trim().parse::<SocketAddr>() {
+        Ok(addr) => Some(addr),
+        Err(_) => {
+            let message = format!("{:?} is not an address like 127.0.0.1:50051", listen.value);
+            problems.push("server.listen", listen.origin, message);
+            None
+        }
+    };
+    let timeout = match env_item(env, ENV_DEFAULT_TIMEOUT_MS) {
+        Some(item) => Item {
+            value: item.value.trim().parse::<i64>().ok(),
+            origin: item.origin,
+        },
+        None => match raw.default_timeout_ms {
+            Some(ms) => index.item(ms).map_value(Some),
+            None => Item {
+                value: Some(DEFAULT_TIMEOUT_MS as i64),
+                origin: Origin::File,
+            },
+        },
+    };
+    let timeout = match timeout.value.and_then(|ms| u64::try_from(ms).ok()) {
+        Some(ms) if (1..=MAX_TIMEOUT_MS).contains(&ms) => Some(Duration::from_millis(ms)),
+        _ => {
+            let message = format!("expected milliseconds from 1 to {MAX_TIMEOUT_MS}");
+            problems.push("server.default_timeout_ms", timeout.origin, message);
+            None
+        }
+    };
+    Some(ServerConfig {
+        listen: listen?,
+        default_timeout: timeout?,
+    })
+}
+
+/// `Some(None)` when the sandbox is off, `None` on error.
+fn sandbox(
+    raw: Option<toml::Spanned<raw::RawSandbox>>,
+    base_dir: &Path,
+    env: &dyn Env,
+    index: &LineIndex,
+    problems: &mut Problems,
+) -> Option<Option<SandboxConfig>> {
+    let raw = raw.map(toml::Spanned::into_inner).unwrap_or_default();
+    let enabled = match env_item(env, ENV_SANDBOX_ENABLED) {
+        Some(item) => match item.value.trim() {
+            "true" | "1" => true,
+            "false" | "0" | "" => false,
+            _ => {
+                problems.push("sandbox.enabled", item.origin, "expected true or false");
+                return None;
+            }
+        },
+        None => raw.enabled.is_some_and(|e| *e.get_ref()),
+    };
+    if !enabled {
+        return Some(None);
+    }
+    let seed =
+        env_item(env, ENV_SANDBOX_SEED_FILE).or_else(|| raw.seed_file.map(|s| index.item(s)));
+    let Some(seed) = seed else {
+        return Some(Some(SandboxConfig { seed_file: None }));
+    };
+    let path = base_dir.join(seed.value.trim());
+    if let Err(e) = std::fs::metadata(&path) {
+        let message = format!("cannot read {}: {e}", path.display());
+        problems.push("sandbox.seed_file", seed.origin, message);
+        return None;
+    }
+    Some(Some(SandboxConfig {
+        seed_file: Some(path),
+    }))
+}
+
+#[cfg(test)]
+mod tests;
