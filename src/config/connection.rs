@@ -7,11 +7,13 @@ use std::path::Path;
 use reqwest::Url;
 use toml::Value;
 
-use crate::salesforce::{AuthFlow, ConnectionConfig};
+use crate::salesforce::ConnectionConfig;
 
 use super::error::{Origin, Problem, Problems};
-use super::secrets::{ENV_SUFFIX, FILE_SUFFIX, SecretRef};
-use super::source::{Env, Item, connection_var, env_item};
+use super::fields::Fields;
+use super::flows::auth_flow;
+use super::secrets::{ENV_SUFFIX, FILE_SUFFIX};
+use super::source::{Env, Item};
 use super::urls;
 
 /// `login_url`: `login`, `test`, or an `https://` My Domain URL.
@@ -52,9 +54,9 @@ pub const FLOWS: [&str; 5] = [
     "access_token",
 ];
 
-const COMMON: [&str; 4] = [LOGIN_URL, API_VERSION, ALLOWED_HOSTS, FLOW];
-const PLAIN: [&str; 4] = [CLIENT_ID, USERNAME, AUDIENCE, INSTANCE_URL];
-const SECRETS: [&str; 6] = [
+pub(crate) const COMMON: [&str; 4] = [LOGIN_URL, API_VERSION, ALLOWED_HOSTS, FLOW];
+pub(crate) const PLAIN: [&str; 4] = [CLIENT_ID, USERNAME, AUDIENCE, INSTANCE_URL];
+pub(crate) const SECRETS: [&str; 6] = [
     CLIENT_SECRET,
     PASSWORD,
     SECURITY_TOKEN,
@@ -64,7 +66,7 @@ const SECRETS: [&str; 6] = [
 ];
 
 /// The plain keys and secrets a flow reads.
-fn flow_keys(flow: &str) -> (&'static [&'static str], &'static [&'static str]) {
+pub(crate) fn flow_keys(flow: &str) -> (&'static [&'static str], &'static [&'static str]) {
     match flow {
         "client_credentials" => (&[CLIENT_ID], &[CLIENT_SECRET]),
         "password" => (
@@ -86,90 +88,6 @@ pub(crate) fn known_keys() -> Vec<String> {
         keys.push(format!("{secret}{FILE_SUFFIX}"));
     }
     keys
-}
-
-/// One connection table while it is being checked.
-struct Fields<'a> {
-    name: &'a str,
-    table: String,
-    origin: Origin,
-    values: BTreeMap<String, Item<Value>>,
-}
-
-impl Fields<'_> {
-    fn key(&self, key: &str) -> String {
-        format!("{}.{key}", self.table)
-    }
-
-    fn str(&self, key: &str) -> Result<Option<Item<String>>, Problem> {
-        let Some(item) = self.values.get(key) else {
-            return Ok(None);
-        };
-        match &item.value {
-            Value::String(s) => Ok(Some(Item {
-                value: s.clone(),
-                origin: item.origin.clone(),
-            })),
-            other => Err(Problem::new(
-                self.key(key),
-                item.origin.clone(),
-                format!("expected a string, found {}", other.type_str()),
-            )),
-        }
-    }
-
-    fn required(&self, key: &str, why: &str) -> Result<Item<String>, Problem> {
-        let item = self.str(key)?.ok_or_else(|| {
-            Problem::new(
-                self.key(key),
-                self.origin.clone(),
-                format!("missing: {why}"),
-            )
-        })?;
-        if item.value.trim().is_empty() {
-            return Err(Problem::new(self.key(key), item.origin, "is empty"));
-        }
-        Ok(item)
-    }
-
-    fn secret(&self, name: &'static str) -> Result<SecretRef<'_>, Problem> {
-        Ok(SecretRef {
-            table: &self.table,
-            name,
-            table_origin: &self.origin,
-            from_env: self.str(&format!("{name}{ENV_SUFFIX}"))?,
-            from_file: self.str(&format!("{name}{FILE_SUFFIX}"))?,
-        })
-    }
-
-    /// Applies `SFGATE_CONNECTIONS__<NAME>__<KEY>` overrides. Setting either key of a secret
-    /// replaces the file's choice of variable or file for that secret.
-    fn apply_env(&mut self, env: &dyn Env) {
-        for key in known_keys() {
-            let Some(item) = env_item(env, &connection_var(self.name, &key)) else {
-                continue;
-            };
-            let value = if key == ALLOWED_HOSTS {
-                let hosts = item
-                    .value
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|h| !h.is_empty());
-                Value::Array(hosts.map(|h| Value::String(h.to_owned())).collect())
-            } else {
-                Value::String(item.value)
-            };
-            if let Some(base) = key
-                .strip_suffix(ENV_SUFFIX)
-                .or_else(|| key.strip_suffix(FILE_SUFFIX))
-            {
-                self.values.remove(&format!("{base}{ENV_SUFFIX}"));
-                self.values.remove(&format!("{base}{FILE_SUFFIX}"));
-            }
-            let origin = item.origin;
-            self.values.insert(key, Item { value, origin });
-        }
-    }
 }
 
 /// Checks one `[connections.<name>]` table, reads its secrets and builds its config. Every
@@ -316,94 +234,4 @@ fn login_url(fields: &Fields<'_>, flow: &str) -> Result<Url, Problem> {
         ));
     }
     Ok(url)
-}
-
-fn auth_flow(
-    fields: &Fields<'_>,
-    flow: &str,
-    login_url: &Url,
-    allowed_hosts: &[String],
-    env: &dyn Env,
-    base_dir: &Path,
-    problems: &mut Problems,
-) -> Option<AuthFlow> {
-    let why = format!("flow {flow} needs it");
-    let mut text = |key: &str| problems.ok(fields.required(key, &why)).map(|i| i.value);
-    let secret = |name: &'static str, problems: &mut Problems| {
-        let result = fields
-            .secret(name)
-            .and_then(|s| s.require(flow, env, base_dir));
-        problems.ok(result)
-    };
-    let optional = |name: &'static str, problems: &mut Problems| {
-        let result = fields.secret(name).and_then(|s| s.resolve(env, base_dir));
-        problems.ok(result)
-    };
-    match flow {
-        "client_credentials" => {
-            let client_id = text(CLIENT_ID);
-            let client_secret = secret(CLIENT_SECRET, problems);
-            Some(AuthFlow::ClientCredentials {
-                client_id: client_id?,
-                client_secret: client_secret?,
-            })
-        }
-        "password" => {
-            let (client_id, username) = (text(CLIENT_ID), text(USERNAME));
-            let client_secret = secret(CLIENT_SECRET, problems);
-            let password = secret(PASSWORD, problems);
-            let security_token = optional(SECURITY_TOKEN, problems);
-            Some(AuthFlow::Password {
-                client_id: client_id?,
-                client_secret: client_secret?,
-                username: username?,
-                password: password?,
-                security_token: security_token?.unwrap_or_default(),
-            })
-        }
-        "refresh_token" => {
-            let client_id = text(CLIENT_ID);
-            let client_secret = optional(CLIENT_SECRET, problems);
-            let refresh_token = secret(REFRESH_TOKEN, problems);
-            Some(AuthFlow::RefreshToken {
-                client_id: client_id?,
-                client_secret: client_secret?,
-                refresh_token: refresh_token?,
-            })
-        }
-        "jwt_bearer" => {
-            let (client_id, username) = (text(CLIENT_ID), text(USERNAME));
-            let audience = problems.ok(audience(fields, login_url));
-            let private_key_pem = secret(PRIVATE_KEY, problems);
-            Some(AuthFlow::JwtBearer {
-                client_id: client_id?,
-                username: username?,
-                private_key_pem: private_key_pem?,
-                audience: audience?,
-            })
-        }
-        "access_token" => {
-            let instance_url = problems.ok(instance_url(fields, allowed_hosts));
-            let access_token = secret(ACCESS_TOKEN, problems);
-            Some(AuthFlow::AccessToken {
-                access_token: access_token?,
-                instance_url: instance_url?,
-            })
-        }
-        _ => None,
-    }
-}
-
-fn audience(fields: &Fields<'_>, login_url: &Url) -> Result<String, Problem> {
-    match fields.str(AUDIENCE)? {
-        None => Ok(urls::default_audience(login_url).to_owned()),
-        Some(item) => urls::audience(&item.value)
-            .map_err(|message| Problem::new(fields.key(AUDIENCE), item.origin, message)),
-    }
-}
-
-fn instance_url(fields: &Fields<'_>, allowed_hosts: &[String]) -> Result<Url, Problem> {
-    let item = fields.required(INSTANCE_URL, "flow access_token needs it")?;
-    urls::instance_url(&item.value, allowed_hosts)
-        .map_err(|message| Problem::new(fields.key(INSTANCE_URL), item.origin, message))
 }

@@ -7,7 +7,8 @@
 //! - this file: [`Config`] and [`Config::load`];
 //! - `raw`: the file's serde shape (unknown keys are errors, every value keeps its line);
 //! - [`source`]: the [`Env`] trait (tests pass a `HashMap`), the override variables, lines;
-//! - `connection`, `urls`, `secrets`: connections, their URLs and their secrets;
+//! - `connection` (with `fields`, `flows`), `urls`, `secrets`: connections, their URLs and
+//!   their secrets;
 //! - `api_keys`: callers' keys; [`check`]: `sfgate check`, which tries each login.
 //!
 //! # Environment overrides
@@ -26,15 +27,16 @@ mod api_keys;
 pub mod check;
 mod connection;
 mod error;
+mod fields;
+mod flows;
 mod raw;
 mod secrets;
+mod server;
 pub mod source;
 mod urls;
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
 use crate::salesforce::ConnectionConfig;
 
@@ -42,6 +44,7 @@ pub use api_keys::{ApiKeyConfig, PERMISSIONS};
 pub use check::{CheckReport, ConnectionCheck, check};
 pub use connection::FLOWS;
 pub use error::{ConfigError, Origin, Problem};
+pub use server::{SandboxConfig, ServerConfig};
 pub use source::{
     ENV_DEFAULT_TIMEOUT_MS, ENV_LISTEN, ENV_SANDBOX_ENABLED, ENV_SANDBOX_SEED_FILE, Env,
     ProcessEnv, connection_var,
@@ -49,7 +52,7 @@ pub use source::{
 pub use urls::{LOGIN, TEST};
 
 use error::Problems;
-use source::{Item, LineIndex, env_item, env_segment};
+use source::{LineIndex, env_segment};
 
 /// `[server] listen` when unset.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
@@ -71,23 +74,6 @@ pub struct Config {
     pub connections: Vec<ConnectionConfig>,
     /// `[api_keys.*]`, sorted by name.
     pub api_keys: Vec<ApiKeyConfig>,
-}
-
-/// `[server]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerConfig {
-    /// Where the gRPC server listens.
-    pub listen: SocketAddr,
-    /// The per-call deadline when the caller sets none.
-    pub default_timeout: Duration,
-}
-
-/// `[sandbox]` with `enabled = true`: run the embedded sandbox org as connection
-/// [`SANDBOX_CONNECTION`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SandboxConfig {
-    /// Records to load at start, already checked to be readable.
-    pub seed_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -141,8 +127,8 @@ fn build(text: &str, base_dir: &Path, env: &dyn Env, problems: &mut Problems) ->
     let index = LineIndex::new(text);
     let raw = problems.ok(raw::parse(text, &index))?;
 
-    let server = server(raw.server, env, &index, problems);
-    let sandbox = sandbox(raw.sandbox, base_dir, env, &index, problems);
+    let server = server::server(raw.server, env, &index, problems);
+    let sandbox = server::sandbox(raw.sandbox, base_dir, env, &index, problems);
 
     let mut connections = Vec::new();
     let mut prefixes: Vec<(String, String)> = Vec::new();
@@ -214,92 +200,6 @@ fn build(text: &str, base_dir: &Path, env: &dyn Env, problems: &mut Problems) ->
         connections,
         api_keys,
     })
-}
-
-fn server(
-    raw: raw::RawServer,
-    env: &dyn Env,
-    index: &LineIndex,
-    problems: &mut Problems,
-) -> Option<ServerConfig> {
-    let listen = env_item(env, ENV_LISTEN)
-        .or_else(|| raw.listen.map(|l| index.item(l)))
-        .unwrap_or(Item {
-            value: DEFAULT_LISTEN.to_owned(),
-            origin: Origin::File,
-        });
-    let listen = match listen.value.trim().parse::<SocketAddr>() {
-        Ok(addr) => Some(addr),
-        Err(_) => {
-            let message = format!("{:?} is not an address like 127.0.0.1:50051", listen.value);
-            problems.push("server.listen", listen.origin, message);
-            None
-        }
-    };
-    let timeout = match env_item(env, ENV_DEFAULT_TIMEOUT_MS) {
-        Some(item) => Item {
-            value: item.value.trim().parse::<i64>().ok(),
-            origin: item.origin,
-        },
-        None => match raw.default_timeout_ms {
-            Some(ms) => index.item(ms).map_value(Some),
-            None => Item {
-                value: Some(DEFAULT_TIMEOUT_MS as i64),
-                origin: Origin::File,
-            },
-        },
-    };
-    let timeout = match timeout.value.and_then(|ms| u64::try_from(ms).ok()) {
-        Some(ms) if (1..=MAX_TIMEOUT_MS).contains(&ms) => Some(Duration::from_millis(ms)),
-        _ => {
-            let message = format!("expected milliseconds from 1 to {MAX_TIMEOUT_MS}");
-            problems.push("server.default_timeout_ms", timeout.origin, message);
-            None
-        }
-    };
-    Some(ServerConfig {
-        listen: listen?,
-        default_timeout: timeout?,
-    })
-}
-
-/// `Some(None)` when the sandbox is off, `None` on error.
-fn sandbox(
-    raw: Option<toml::Spanned<raw::RawSandbox>>,
-    base_dir: &Path,
-    env: &dyn Env,
-    index: &LineIndex,
-    problems: &mut Problems,
-) -> Option<Option<SandboxConfig>> {
-    let raw = raw.map(toml::Spanned::into_inner).unwrap_or_default();
-    let enabled = match env_item(env, ENV_SANDBOX_ENABLED) {
-        Some(item) => match item.value.trim() {
-            "true" | "1" => true,
-            "false" | "0" | "" => false,
-            _ => {
-                problems.push("sandbox.enabled", item.origin, "expected true or false");
-                return None;
-            }
-        },
-        None => raw.enabled.is_some_and(|e| *e.get_ref()),
-    };
-    if !enabled {
-        return Some(None);
-    }
-    let seed =
-        env_item(env, ENV_SANDBOX_SEED_FILE).or_else(|| raw.seed_file.map(|s| index.item(s)));
-    let Some(seed) = seed else {
-        return Some(Some(SandboxConfig { seed_file: None }));
-    };
-    let path = base_dir.join(seed.value.trim());
-    if let Err(e) = std::fs::metadata(&path) {
-        let message = format!("cannot read {}: {e}", path.display());
-        problems.push("sandbox.seed_file", seed.origin, message);
-        return None;
-    }
-    Some(Some(SandboxConfig {
-        seed_file: Some(path),
-    }))
 }
 
 #[cfg(test)]
