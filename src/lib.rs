@@ -1,6 +1,31 @@
-//! sfgate: a gRPC gateway that lets voice agents and services act on Salesforce.
+//! sfgate: a gRPC gateway that lets voice agents and services act on Salesforce,
+//! and hear about new Salesforce records.
+//!
+//! # Layout
+//!
+//! Data flows one way: a gRPC call enters [`server`], passes the [`middleware`]
+//! layers (caller auth), reaches a handler in [`api`], which validates and
+//! converts it and calls [`salesforce`], the REST client, which talks HTTP to a
+//! Salesforce org. [`sandbox`] is such an org, in memory, reached only over HTTP
+//! exactly like the real one; [`embedded`] wires the two together for the
+//! zero-configuration default.
+//!
+//! - [`pb`]: the generated contract (`proto/sfgate/v1`).
+//! - [`server`]: services, health, reflection, layers, graceful shutdown.
+//! - [`middleware`]: tower layers: caller authentication.
+//! - [`api`]: the gRPC handlers: validation, conversion, error mapping (the only
+//!   module that knows both gRPC and Salesforce errors is `api::status`).
+//! - [`salesforce`]: the Salesforce REST client: OAuth flows and token cache,
+//!   queries, records, topics, limits. Knows nothing of gRPC.
+//! - [`sandbox`]: the embedded Salesforce-compatible org. Imports nothing from
+//!   the rest of the crate.
+//! - [`embedded`]: the default: a sandbox org and a gateway pointed at it.
+
 pub mod api;
 pub mod config;
+pub mod embedded;
+pub mod middleware;
 pub mod pb;
 pub mod salesforce;
 pub mod sandbox;
+pub mod server;

@@ -518,6 +518,43 @@ async fn a_hundred_concurrent_calls_on_a_cold_client_make_one_token_request() {
 }
 
 #[tokio::test]
+async fn callers_waiting_on_a_refused_token_request_share_its_error() {
+    let fake = Fake::start().await;
+    *fake.state.token_delay.lock().unwrap() = Duration::from_millis(100);
+    fake.token_answer(
+        400,
+        json!({"error": "invalid_grant", "error_description": "authentication failure"}),
+    );
+    let client = fake.cc_client();
+    let calls: Vec<_> = (0..20)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.query("SELECT Id FROM Lead", false, None).await })
+        })
+        .collect();
+    for call in calls {
+        let err = call.await.unwrap().unwrap_err();
+        assert!(
+            matches!(&err, Error::Auth(a) if a.needs_reconnect()),
+            "{err:?}"
+        );
+    }
+    assert_eq!(
+        fake.token_requests().len(),
+        1,
+        "one refused request, not one per caller"
+    );
+
+    // A caller arriving afterwards tries again.
+    fake.respond(200, json!({"totalSize": 0, "done": true, "records": []}));
+    client
+        .query("SELECT Id FROM Lead", false, None)
+        .await
+        .unwrap();
+    assert_eq!(fake.token_requests().len(), 2);
+}
+
+#[tokio::test]
 async fn an_invalid_session_refreshes_once_and_retries_once() {
     let fake = Fake::start().await;
     let client = fake.cc_client();
@@ -969,6 +1006,15 @@ async fn add_topic_reports_other_failures_as_they_are() {
 async fn debug_output_never_shows_a_secret() {
     let fake = Fake::start().await;
     let flows = [
+        AuthFlow::ClientCredentials {
+            client_id: "cid".into(),
+            client_secret: Secret::new("s3cr3t-client"),
+        },
+        AuthFlow::RefreshToken {
+            client_id: "cid".into(),
+            client_secret: Some(Secret::new("s3cr3t-client")),
+            refresh_token: Secret::new("s3cr3t-refresh"),
+        },
         AuthFlow::Password {
             client_id: "cid".into(),
             client_secret: Secret::new("s3cr3t-client"),
@@ -1032,4 +1078,94 @@ async fn an_unreachable_instance_is_unreachable_without_the_query_in_the_error()
     assert!(matches!(err, Error::Unreachable(_)), "{err:?}");
     let shown = format!("{err} {err:?} {:?}", std::error::Error::source(&err));
     assert!(!shown.contains("pii"), "{shown}");
+}
+
+#[tokio::test]
+async fn bodies_that_are_not_the_documented_shape_are_decode_errors() {
+    let fake = Fake::start().await;
+    let client = fake.cc_client();
+    fake.respond(200, json!({"done": "yes"}));
+    let err = client
+        .query("SELECT Id FROM Lead", false, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Decode { path, .. } if path == "/services/data/v62.0/query"),
+        "{err:?}"
+    );
+
+    // A malformed token response is refused without quoting it: it may hold a token.
+    let fake = Fake::start().await;
+    fake.token_answer(
+        200,
+        json!({"access_token": "leaky-token-value", "instance_url": 12}),
+    );
+    let err = fake.cc_client().token().await.unwrap_err();
+    assert!(matches!(err, Error::Auth(AuthError::Decode(_))), "{err:?}");
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains("leaky-token-value"), "{shown}");
+}
+
+#[tokio::test]
+async fn a_refresh_refused_with_invalid_grant_reaches_the_rejected_caller() {
+    let fake = Fake::start().await;
+    let client = fake.cc_client();
+    client.token().await.unwrap();
+    fake.revoke_all();
+    fake.token_answer(
+        400,
+        json!({"error": "invalid_grant", "error_description": "authentication failure"}),
+    );
+
+    let err = client
+        .query("SELECT Id FROM Lead", false, None)
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(&err, Error::Auth(a) if a.needs_reconnect()),
+        "{err:?}"
+    );
+    assert_eq!(fake.seen().len(), 1, "no retry without a new token");
+    // The rejected token is not handed out again: the next call asks for a new one.
+    fake.respond(200, json!({"totalSize": 0, "done": true, "records": []}));
+    client
+        .query("SELECT Id FROM Lead", false, None)
+        .await
+        .unwrap();
+    assert_eq!(fake.token_requests().len(), 3);
+    assert_eq!(fake.seen()[1].authorization, bearer(2));
+}
+
+#[tokio::test]
+async fn describe_sobject_reads_the_documented_shape() {
+    let fake = Fake::start().await;
+    let client = fake.cc_client();
+    fake.respond(200, json!({
+        "name": "Contact", "label": "Contact", "labelPlural": "Contacts", "keyPrefix": "003",
+        "custom": false, "createable": true, "updateable": true, "deletable": true, "queryable": true,
+        "fields": [
+            {"name": "Id", "label": "Contact ID", "type": "id", "length": 18, "nillable": false,
+             "createable": false, "updateable": false, "picklistValues": [], "referenceTo": []},
+            {"name": "LastName", "label": "Last Name", "type": "string", "length": 80, "nillable": false,
+             "createable": true, "updateable": true, "defaultValue": null}
+        ],
+        "childRelationships": [], "recordTypeInfos": [], "urls": {}
+    }));
+    let d = client.describe_sobject("Contact").await.unwrap();
+    assert_eq!(
+        (d.name.as_str(), d.key_prefix.as_deref()),
+        ("Contact", Some("003"))
+    );
+    assert!(d.createable && d.queryable);
+    assert_eq!(d.fields.len(), 2);
+    assert_eq!(
+        (d.fields[1].name.as_str(), d.fields[1].field_type.as_str()),
+        ("LastName", "string")
+    );
+    assert!(!d.fields[0].createable && d.fields[1].updateable);
+    assert_eq!(
+        fake.seen()[0].path,
+        "/services/data/v62.0/sobjects/Contact/describe"
+    );
 }

@@ -1,8 +1,23 @@
 //! The gRPC edge: request validation, proto ⇄ JSON conversion and error mapping,
 //! in front of the Salesforce client.
+//!
+//! Handlers follow one shape — authorize the caller, validate and convert the
+//! request, call [`crate::salesforce`], convert the answer — and every error
+//! leaves through [`status`], the one place that maps errors to gRPC statuses.
 
+mod caller;
 mod convert;
 mod page_token;
 mod params;
+mod query;
+mod salesforce;
 mod status;
 mod validate;
+
+pub use caller::{Caller, Permission};
+pub use salesforce::SalesforceApi;
+
+/// A gateway error status (domain `sfgate`) with this reason, for the middleware.
+pub fn gateway_status(code: tonic::Code, reason: &str, message: &str) -> tonic::Status {
+    status::gateway(code, reason, message, Default::default())
+}

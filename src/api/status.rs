@@ -7,9 +7,12 @@
 //! This is the only module that knows both Salesforce errors and gRPC.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::salesforce as sf;
 
 /// The ErrorInfo domain of the gateway's own errors.
 pub(crate) const DOMAIN_SFGATE: &str = "sfgate";
@@ -64,4 +67,320 @@ pub(crate) fn gateway(
     let mut details = ErrorDetails::new();
     details.set_error_info(reason, DOMAIN_SFGATE, metadata);
     Status::with_error_details(code, message, details)
+}
+
+/// `INVALID_ARGUMENT` for one bad field.
+pub(crate) fn invalid_one(violation: Violation) -> Status {
+    invalid_argument("INVALID_ARGUMENT", vec![violation])
+}
+
+/// `NOT_FOUND` for a connection name the gateway does not have.
+pub(crate) fn unknown_connection(name: &str) -> Status {
+    gateway(
+        Code::NotFound,
+        "CONNECTION_NOT_FOUND",
+        format!("no connection named {name:?} is configured"),
+        [("connection".to_owned(), name.to_owned())].into(),
+    )
+}
+
+/// What a failed Salesforce call was about, for the error's metadata and wording.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Context {
+    connection: String,
+    sobject: Option<String>,
+    record_id: Option<String>,
+    /// The call was a query: query errors point at the `query` field.
+    query: bool,
+    /// The call was a create: if Salesforce could not be reached, it may have happened.
+    create: bool,
+}
+
+impl Context {
+    pub(crate) fn new(connection: &str) -> Self {
+        Context {
+            connection: connection.to_owned(),
+            ..Context::default()
+        }
+    }
+    pub(crate) fn sobject(mut self, sobject: &str) -> Self {
+        self.sobject = Some(sobject.to_owned());
+        self
+    }
+    pub(crate) fn record(mut self, id: &str) -> Self {
+        self.record_id = Some(id.to_owned());
+        self
+    }
+    pub(crate) fn query(mut self) -> Self {
+        self.query = true;
+        self
+    }
+    pub(crate) fn create(mut self) -> Self {
+        self.create = true;
+        self
+    }
+
+    fn metadata(&self, http_status: Option<u16>) -> HashMap<String, String> {
+        let mut m = HashMap::from([("connection".to_owned(), self.connection.clone())]);
+        if let Some(s) = http_status {
+            m.insert("httpStatus".to_owned(), s.to_string());
+        }
+        if let Some(s) = &self.sobject {
+            m.insert("sobjectType".to_owned(), s.clone());
+        }
+        if let Some(id) = &self.record_id {
+            m.insert("recordId".to_owned(), id.clone());
+        }
+        m
+    }
+}
+
+/// How long a caller should wait before retrying a transient upstream failure.
+const RETRY_SOON: Duration = Duration::from_millis(500);
+const RETRY_CONCURRENCY: Duration = Duration::from_secs(3);
+
+/// Maps a Salesforce client error to the caller's status, following the table in
+/// the README ("Errors").
+pub(crate) fn from_salesforce(error: sf::Error, ctx: &Context) -> Status {
+    match error {
+        sf::Error::Api { status, errors } => api_error(status.as_u16(), &errors, ctx),
+        sf::Error::Status { status, .. } => {
+            let s = status.as_u16();
+            let (code, retry) = match s {
+                502..=504 => (Code::Unavailable, Some(RETRY_SOON)),
+                _ => (Code::Unknown, None),
+            };
+            let mut d = ErrorDetails::new();
+            d.set_error_info("UPSTREAM_HTTP_ERROR", DOMAIN_SFGATE, ctx.metadata(Some(s)));
+            if retry.is_some() {
+                d.set_retry_info(retry);
+            }
+            Status::with_error_details(
+                code,
+                format!("salesforce answered HTTP {s} without an error body"),
+                d,
+            )
+        }
+        sf::Error::Unreachable(e) => {
+            let message = if ctx.create {
+                "could not reach salesforce; the create may or may not have been applied: query before retrying"
+            } else {
+                "could not reach salesforce"
+            };
+            tracing::warn!(connection = %ctx.connection, error = %e, "salesforce unreachable");
+            let mut d = ErrorDetails::new();
+            let reason = if ctx.create {
+                "UPSTREAM_OUTCOME_UNKNOWN"
+            } else {
+                "UPSTREAM_UNREACHABLE"
+            };
+            d.set_error_info(reason, DOMAIN_SFGATE, ctx.metadata(None));
+            if !ctx.create {
+                d.set_retry_info(Some(RETRY_SOON));
+            }
+            Status::with_error_details(Code::Unavailable, message, d)
+        }
+        sf::Error::Auth(e) => auth_error(&e, ctx),
+        sf::Error::InstanceNotAllowed { host } => {
+            let mut m = ctx.metadata(None);
+            m.insert("host".to_owned(), host.clone());
+            gateway(
+                Code::FailedPrecondition,
+                "INSTANCE_URL_NOT_ALLOWED",
+                format!(
+                    "the token's instance url host {host:?} is not allowed for connection {:?}",
+                    ctx.connection
+                ),
+                m,
+            )
+        }
+        sf::Error::InvalidArgument { name, reason } => {
+            // The only URL a caller can influence is the one inside a page token.
+            let field = if name == "next_records_url" {
+                "page_token"
+            } else {
+                name
+            };
+            invalid_one(Violation::new(field, reason))
+        }
+        other => {
+            tracing::error!(connection = %ctx.connection, error = %other, "unexpected salesforce client error");
+            gateway(
+                Code::Internal,
+                "UPSTREAM_RESPONSE_INVALID",
+                other.to_string(),
+                ctx.metadata(None),
+            )
+        }
+    }
+}
+
+fn auth_error(e: &sf::AuthError, ctx: &Context) -> Status {
+    let (code, reason) = match e {
+        sf::AuthError::Status { status } if status.is_server_error() => {
+            (Code::Unavailable, "TOKEN_ENDPOINT_UNAVAILABLE")
+        }
+        _ => (Code::FailedPrecondition, "CONNECTION_AUTH_FAILED"),
+    };
+    tracing::warn!(connection = %ctx.connection, error = %e, "salesforce login failed");
+    // The AuthError's text carries the OAuth error and description only, never a credential.
+    let message = format!(
+        "connection {:?} cannot log in to salesforce: {e}",
+        ctx.connection
+    );
+    gateway(code, reason, message, ctx.metadata(None))
+}
+
+/// Salesforce's error envelope → status, by its first `errorCode`.
+fn api_error(http: u16, errors: &[sf::ApiError], ctx: &Context) -> Status {
+    let first = errors.first();
+    let code_name = first.map_or("UNKNOWN_EXCEPTION", |e| e.error_code.as_str());
+    let message = match errors {
+        [] => format!("salesforce answered HTTP {http}"),
+        errs => errs
+            .iter()
+            .map(|e| e.message.trim())
+            .collect::<Vec<_>>()
+            .join("; "),
+    };
+    let fields: Vec<&str> = errors
+        .iter()
+        .flat_map(|e| e.fields.iter().map(String::as_str))
+        .collect();
+    let mut meta = ctx.metadata(Some(http));
+    if !fields.is_empty() {
+        meta.insert("fields".to_owned(), fields.join(","));
+    }
+    let mut d = ErrorDetails::new();
+    let code = match code_name {
+        "INVALID_SESSION_ID" => {
+            // The client already refreshed the token once; the connection's grant is bad,
+            // not the caller's key.
+            return gateway(
+                Code::FailedPrecondition,
+                "CONNECTION_UNAUTHORIZED",
+                format!(
+                    "salesforce refused connection {:?}'s session after a token refresh: {message}",
+                    ctx.connection
+                ),
+                meta,
+            );
+        }
+        "MALFORMED_QUERY"
+        | "INVALID_TYPE"
+        | "INVALID_QUERY_FILTER_OPERATOR"
+        | "QUERY_TOO_COMPLICATED"
+        | "INVALID_FIELD"
+        | "NUMBER_OUTSIDE_VALID_RANGE"
+            if ctx.query =>
+        {
+            d.add_bad_request_violation("query", message.clone());
+            Code::InvalidArgument
+        }
+        "INVALID_QUERY_LOCATOR" => {
+            d.add_bad_request_violation("page_token", message.clone());
+            Code::InvalidArgument
+        }
+        "FIELD_CUSTOM_VALIDATION_EXCEPTION" => {
+            for e in errors {
+                let subject = e.fields.first().map_or("", String::as_str);
+                d.add_precondition_failure_violation("VALIDATION_RULE", subject, e.message.clone());
+            }
+            Code::FailedPrecondition
+        }
+        "NOT_FOUND" | "ENTITY_IS_DELETED" => not_found(&mut d, ctx, &message),
+        "INVALID_CROSS_REFERENCE_KEY" if fields.is_empty() => not_found(&mut d, ctx, &message),
+        "DUPLICATE_VALUE" | "DUPLICATES_DETECTED" => {
+            if let Some(id) = duplicate_id(&message) {
+                meta.insert("duplicateId".to_owned(), id);
+            }
+            Code::AlreadyExists
+        }
+        "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY" | "INSUFFICIENT_ACCESS_OR_READONLY" => {
+            Code::PermissionDenied
+        }
+        "REQUEST_LIMIT_EXCEEDED" => {
+            let concurrent = message.contains("ConcurrentRequests");
+            let limit = if concurrent {
+                "ConcurrentRequests"
+            } else {
+                "TotalRequests"
+            };
+            meta.insert("limit".to_owned(), limit.to_owned());
+            d.add_quota_failure_violation(
+                format!("connection:{}", ctx.connection),
+                message.clone(),
+            );
+            if concurrent {
+                d.set_retry_info(Some(RETRY_CONCURRENCY));
+            }
+            Code::ResourceExhausted
+        }
+        "UNABLE_TO_LOCK_ROW" => {
+            d.set_retry_info(Some(jittered(RETRY_SOON)));
+            Code::Aborted
+        }
+        "SERVER_UNAVAILABLE" => {
+            d.set_retry_info(Some(RETRY_SOON));
+            Code::Unavailable
+        }
+        "METHOD_NOT_ALLOWED" | "INVALID_AUTH_HEADER" => {
+            tracing::error!(connection = %ctx.connection, code = code_name, %message, "salesforce says the gateway built a bad request");
+            Code::Internal
+        }
+        _ => match http {
+            400 => {
+                field_violations(&mut d, errors, &message);
+                Code::InvalidArgument
+            }
+            404 => not_found(&mut d, ctx, &message),
+            403 => Code::PermissionDenied,
+            502..=504 => {
+                d.set_retry_info(Some(RETRY_SOON));
+                Code::Unavailable
+            }
+            _ => Code::Unknown,
+        },
+    };
+    d.set_error_info(code_name, DOMAIN_SALESFORCE, meta);
+    Status::with_error_details(code, message, d)
+}
+
+/// One `fields.<Name>` violation per field Salesforce named, or one on `fields`.
+fn field_violations(d: &mut ErrorDetails, errors: &[sf::ApiError], message: &str) {
+    let mut any = false;
+    for e in errors {
+        for f in &e.fields {
+            d.add_bad_request_violation(format!("fields.{f}"), e.message.clone());
+            any = true;
+        }
+    }
+    if !any {
+        d.add_bad_request_violation("fields", message.to_owned());
+    }
+}
+
+fn not_found(d: &mut ErrorDetails, ctx: &Context, message: &str) -> Code {
+    d.set_resource_info(
+        ctx.sobject.clone().unwrap_or_default(),
+        ctx.record_id.clone().unwrap_or_default(),
+        "",
+        message.to_owned(),
+    );
+    Code::NotFound
+}
+
+/// The record Id in Salesforce's "duplicate value found: … on record with id: 00Q…" text.
+fn duplicate_id(message: &str) -> Option<String> {
+    let rest = &message[message.find("with id: ")? + "with id: ".len()..];
+    let id: String = rest
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect();
+    matches!(id.len(), 15 | 18).then_some(id)
+}
+
+/// `base` plus up to 50% random jitter, so callers told to retry do not retry in step.
+fn jittered(base: Duration) -> Duration {
+    base + base.mul_f64(rand::random::<f64>() * 0.5)
 }

@@ -4,12 +4,17 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use toml::Spanned;
 
+use crate::api::Permission;
+
 use super::error::{Origin, Problems};
 use super::raw::RawApiKey;
 use super::source::LineIndex;
 
-/// The permission names a key may be given (`Permission::as_str` in the API layer).
-pub const PERMISSIONS: [&str; 5] = ["query", "write", "delete", "token", "triggers"];
+/// The permission names, as `permissions` spells them.
+fn names() -> String {
+    let names: Vec<&str> = Permission::ALL.iter().map(|p| p.as_str()).collect();
+    names.join(", ")
+}
 
 /// One configured API key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,8 +27,8 @@ pub struct ApiKeyConfig {
     pub connections: Option<BTreeSet<String>>,
     /// The connection used when a request names none.
     pub default_connection: Option<String>,
-    /// Granted permissions, each one of [`PERMISSIONS`].
-    pub permissions: BTreeSet<String>,
+    /// Granted permissions.
+    pub permissions: BTreeSet<Permission>,
 }
 
 /// Checks every key against `connections` (the configured names, plus `sandbox` when the
@@ -124,28 +129,29 @@ fn permissions(
     table_origin: &Origin,
     index: &LineIndex,
     problems: &mut Problems,
-) -> BTreeSet<String> {
+) -> BTreeSet<Permission> {
     let Some(list) = raw.map(|l| index.item(l)) else {
-        let message = format!("missing: grant some of {}", PERMISSIONS.join(", "));
+        let message = format!("missing: grant some of {}", names());
         problems.push(key, table_origin.clone(), message);
         return BTreeSet::new();
     };
     if list.value.is_empty() {
-        let message = format!("is empty: grant some of {}", PERMISSIONS.join(", "));
+        let message = format!("is empty: grant some of {}", names());
         problems.push(key, list.origin.clone(), message);
     }
-    for p in list
-        .value
-        .iter()
-        .filter(|p| !PERMISSIONS.contains(&p.as_str()))
-    {
-        let message = format!(
-            "unknown permission {p:?}; expected one of {}",
-            PERMISSIONS.join(", ")
-        );
-        problems.push(key, list.origin.clone(), message);
+    let mut granted = BTreeSet::new();
+    for name in &list.value {
+        match Permission::ALL.into_iter().find(|p| p.as_str() == name) {
+            Some(permission) => {
+                granted.insert(permission);
+            }
+            None => {
+                let message = format!("unknown permission {name:?}; expected one of {}", names());
+                problems.push(key, list.origin.clone(), message);
+            }
+        }
     }
-    list.value.into_iter().collect()
+    granted
 }
 
 /// 64 hex digits → 32 bytes.

@@ -34,13 +34,14 @@ mod secrets;
 mod server;
 pub mod source;
 mod urls;
+mod wiring;
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::salesforce::ConnectionConfig;
 
-pub use api_keys::{ApiKeyConfig, PERMISSIONS};
+pub use api_keys::ApiKeyConfig;
 pub use check::{CheckReport, ConnectionCheck, check};
 pub use connection::FLOWS;
 pub use error::{ConfigError, Origin, Problem};

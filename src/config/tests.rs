@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use crate::api::Permission;
 use crate::salesforce::AuthFlow;
 
 use super::*;
@@ -126,11 +127,15 @@ fn the_example_file_parses_into_every_flow() {
     assert_eq!(voice.sha256[..2], [0x9f, 0x86]);
     assert_eq!(voice.default_connection.as_deref(), Some("acme"));
     assert_eq!(
-        voice.permissions.iter().collect::<Vec<_>>(),
+        voice
+            .permissions
+            .iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>(),
         ["query", "write"]
     );
     assert_eq!(config.api_keys[0].connections, None);
-    assert_eq!(config.api_keys[0].permissions.len(), PERMISSIONS.len());
+    assert_eq!(config.api_keys[0].permissions.len(), Permission::ALL.len());
 }
 
 #[test]
@@ -160,7 +165,8 @@ fn every_key_of_the_example_is_documented_in_its_comments() {
     ] {
         assert!(EXAMPLE.contains(var), "{var} undocumented");
     }
-    for name in FLOWS.iter().chain(&PERMISSIONS) {
+    let permissions = Permission::ALL.map(Permission::as_str);
+    for name in FLOWS.iter().chain(&permissions) {
         assert!(EXAMPLE.contains(name), "{name} undocumented");
     }
 }
@@ -643,4 +649,55 @@ fn shape_errors_name_the_dotted_key() {
     let text = format!("{CC}\n[api_keys.k]\nsha256 = 5\n");
     let problem = only_problem(&text, &cc_env(), "api_keys.k.sha256", line(&text, "sha256"));
     assert!(problem.message.contains("expected a string"), "{problem}");
+}
+
+#[test]
+fn keys_become_auth_entries_with_the_hash_sfgate_hash_key_prints() {
+    let config = load(EXAMPLE, &example_env()).unwrap();
+    let keys = config.auth_keys();
+    let voice = keys
+        .iter()
+        .find(|k| k.caller.key_name == "voice-agent")
+        .unwrap();
+    // The example's voice-agent hash is that of the key "test".
+    let hex: String = voice.hash.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(hex, crate::middleware::ApiKey::hash_hex("test"));
+    assert_eq!(voice.caller.default_connection, "acme");
+    assert!(voice.caller.permissions.contains(&Permission::Write));
+    assert!(!voice.caller.permissions.contains(&Permission::Delete));
+
+    let single = with_key(&format!(
+        "sha256 = \"{KEY}\"\nconnections = [\"acme\"]\npermissions = [\"query\"]"
+    ));
+    let keys = load(&single, &cc_env()).unwrap().auth_keys();
+    assert_eq!(keys[0].caller.default_connection, "acme");
+
+    let gateway = load(EXAMPLE, &example_env())
+        .unwrap()
+        .gateway(&reqwest::Client::new());
+    assert_eq!(gateway.connections.len(), 5);
+    assert_eq!(gateway.api_keys.len(), 2);
+}
+
+#[test]
+fn the_sandbox_config_carries_the_seed_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("seed.json"), "{}").unwrap();
+    let text = "[sandbox]\nenabled = true\nseed_file = \"seed.json\"\n";
+    let config = Config::from_toml(text, "t.toml", dir.path(), &env(&[])).unwrap();
+    let sandbox = config.sandbox_config().unwrap();
+    assert_eq!(sandbox.seed_path, Some(dir.path().join("seed.json")));
+
+    let err = Config::from_toml(text, "t.toml", Path::new("/nonexistent"), &env(&[])).unwrap_err();
+    let [problem] = err.problems() else {
+        panic!("{err}")
+    };
+    assert_eq!(
+        (problem.key.as_str(), &problem.origin),
+        ("sandbox.seed_file", &Origin::Line(3))
+    );
+
+    let off = env(&[(ENV_SANDBOX_ENABLED, "false")]);
+    let err = Config::from_toml(text, "t.toml", dir.path(), &off).unwrap_err();
+    assert_eq!(err.problems()[0].key, "connections");
 }

@@ -1,4 +1,4 @@
-//! [`Client`]: one per configured connection; every REST call goes through [`Client::send`],
+//! [`Client`]: one per configured connection; every REST call goes through `Client::send`,
 //! which adds the token, records `Sforce-Limit-Info`, and refreshes once on a rejected session.
 
 use std::collections::HashMap;

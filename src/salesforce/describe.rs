@@ -8,6 +8,50 @@ use serde::Deserialize;
 use super::client::{ApiPath, ApiRequest};
 use super::{Client, Error};
 
+/// The parts of `GET /sobjects/{SObject}/describe` the gateway uses.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct SObjectDescribe {
+    /// API name, e.g. `Contact`.
+    pub name: String,
+    /// Singular label.
+    pub label: String,
+    /// Id prefix (`003`); `None` for objects without records of their own.
+    #[serde(default)]
+    pub key_prefix: Option<String>,
+    /// Whether the user may create records.
+    pub createable: bool,
+    /// Whether the user may update records.
+    pub updateable: bool,
+    /// Whether the user may delete records.
+    pub deletable: bool,
+    /// Whether the object can be queried.
+    pub queryable: bool,
+    /// The fields visible to the user.
+    pub fields: Vec<FieldDescribe>,
+}
+
+/// One field of an [`SObjectDescribe`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct FieldDescribe {
+    /// API name, e.g. `LastName`.
+    pub name: String,
+    /// Label.
+    pub label: String,
+    /// Salesforce field type: `id`, `string`, `reference`, `datetime`, `picklist`, ...
+    #[serde(rename = "type")]
+    pub field_type: String,
+    /// Whether the field may be null.
+    pub nillable: bool,
+    /// Whether the field may be set on create.
+    pub createable: bool,
+    /// Whether the field may be set on update.
+    pub updateable: bool,
+}
+
 #[derive(Deserialize)]
 struct GlobalDescribe {
     sobjects: Vec<SObjectSummary>,
@@ -44,6 +88,20 @@ impl Client {
             .get_or_try_init(|| self.global_describe())
             .await?;
         Ok(prefixes.get(prefix).cloned())
+    }
+
+    /// Describes one sObject (`GET /sobjects/{SObject}/describe`). Not cached: it reflects
+    /// the user's current permissions.
+    pub async fn describe_sobject(&self, sobject: &str) -> Result<SObjectDescribe, Error> {
+        self.send(ApiRequest {
+            method: Method::GET,
+            path: ApiPath::Data(&["sobjects", sobject, "describe"]),
+            query: &[],
+            body: None,
+            batch_size: None,
+        })
+        .await?
+        .json()
     }
 
     async fn global_describe(&self) -> Result<HashMap<String, String>, Error> {

@@ -25,6 +25,9 @@ pub struct ApiError {
 #[non_exhaustive]
 pub enum Error {
     /// Salesforce answered with an error status and its JSON error envelope.
+    ///
+    /// `Display` names the first error code, not its message: query error messages quote the
+    /// SOQL (with its literal values) and `Display` is what ends up in logs.
     #[error("salesforce answered {status}: {}", .errors.first().map_or("", |e| e.error_code.as_str()))]
     Api {
         /// The HTTP status.
@@ -75,7 +78,7 @@ pub enum Error {
 }
 
 /// Why the token endpoint did not give a usable token. Never holds a credential.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthError {
     /// The token endpoint refused the grant with `{"error","error_description"}`.
@@ -115,6 +118,29 @@ impl Error {
     /// The error codes of an [`Error::Api`], for matching (`DUPLICATE_VALUE`, ...).
     pub fn has_error_code(&self, code: &str) -> bool {
         matches!(self, Error::Api { errors, .. } if errors.iter().any(|e| e.error_code == code))
+    }
+
+    /// A copy of this error for the other callers that waited on the same token request, when
+    /// it can be copied. Transport errors can't (and are worth each caller retrying).
+    pub(crate) fn replay(&self) -> Option<Error> {
+        match self {
+            Error::Auth(e) => Some(Error::Auth(e.clone())),
+            Error::InstanceNotAllowed { host } => {
+                Some(Error::InstanceNotAllowed { host: host.clone() })
+            }
+            Error::InvalidArgument { name, reason } => {
+                Some(Error::InvalidArgument { name, reason })
+            }
+            Error::Api { status, errors } => Some(Error::Api {
+                status: *status,
+                errors: errors.clone(),
+            }),
+            Error::Status { status, path } => Some(Error::Status {
+                status: *status,
+                path: path.clone(),
+            }),
+            Error::Unreachable(_) | Error::Decode { .. } => None,
+        }
     }
 
     /// A transport error without its URL: a query URL carries the SOQL's literal values, which

@@ -110,6 +110,29 @@ impl fmt::Debug for RecordId {
     }
 }
 
+impl TryFrom<&str> for RecordId {
+    type Error = IdError;
+
+    fn try_from(s: &str) -> Result<RecordId, IdError> {
+        RecordId::parse(s)
+    }
+}
+
+/// Serialized as the 18-char string.
+impl serde::Serialize for RecordId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+/// Deserialized through [`RecordId::parse`], so a bad Id fails at the edge.
+impl<'de> serde::Deserialize<'de> for RecordId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<RecordId, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        RecordId::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
 impl AsRef<str> for RecordId {
     fn as_ref(&self) -> &str {
         &self.0
@@ -204,6 +227,16 @@ mod tests {
             Err(IdError::Character { position: 13 })
         );
         assert!(RecordId::parse("001D000000IqhSL/./").is_err());
+    }
+
+    #[test]
+    fn serde_round_trips_through_the_18_char_form() {
+        let id: RecordId = serde_json::from_str(r#""001D000000IqhSL""#).unwrap();
+        assert_eq!(
+            serde_json::to_string(&id).unwrap(),
+            r#""001D000000IqhSLIAZ""#
+        );
+        assert!(serde_json::from_str::<RecordId>(r#""001D000000IqhSLAAA""#).is_err());
     }
 
     #[test]

@@ -36,6 +36,7 @@ mod topics;
 
 pub use auth::{AuthFlow, Token};
 pub use client::{Client, ConnectionConfig};
+pub use describe::{FieldDescribe, SObjectDescribe};
 pub use error::{ApiError, AuthError, Error};
 pub use id::{IdError, RecordId};
 pub use limits::ApiUsage;

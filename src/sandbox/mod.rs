@@ -1,7 +1,365 @@
 //! The sandbox org: an in-memory server that behaves like a Salesforce org's REST API.
 //!
-//! It is reached only over HTTP and imports nothing from the rest of the crate.
+//! It is reached only over HTTP and imports nothing from the rest of the crate,
+//! so sfgate's real client and any third-party Salesforce library can use it.
+//!
+//! # Layout
+//! - [`ids`]: 18-character Ids with Salesforce's checksum, minted in order.
+//! - [`objects`] and [`seed`]: the standard types, custom ones from a seed file,
+//!   and the sample data.
+//! - [`store`] (with `dml`): the records behind one `RwLock`; it implements the
+//!   SOQL engine's [`soql::DataSource`].
+//! - `routes`: the HTTP side — version check, sessions ([`oauth`]), the daily
+//!   budget, [`faults`], and the Salesforce-shaped errors of [`errors`].
+//! - [`counters`]: requests by route, in-flight peak, API usage.
+//!
+//! # Use
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use sfgate::sandbox::{SandboxConfig, spawn};
+//! let (addr, sandbox) = spawn(SandboxConfig::default()).await?;
+//! let token = sandbox.auth().issue_session();
+//! sandbox.faults().update(|f| f.unavailable_rate = 0.1);
+//! # let _ = (addr, token); Ok(()) }
+//! ```
 
+pub mod counters;
+mod dml;
+pub mod errors;
+pub mod faults;
+pub mod ids;
 pub mod oauth;
+pub mod objects;
+mod routes;
 pub mod schema;
+pub mod seed;
 pub mod soql;
+pub mod store;
+pub mod values;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tower::ServiceExt;
+
+pub use counters::RequestCounts;
+pub use faults::{FaultConfig, Faults};
+pub use seed::{Seed, SeedError};
+
+use counters::{ApiUsage, Counters};
+use oauth::{AuthServer, OAuthConfig};
+use routes::{Cursors, DropConnection};
+use store::{State, Store};
+
+/// How a sandbox org is set up.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// The connected app, the user and the session timeout. The org and user
+    /// Ids in it are the org's own.
+    pub oauth: OAuthConfig,
+    /// Requests allowed per "day" before 403 `REQUEST_LIMIT_EXCEEDED`.
+    pub daily_api_limit: u64,
+    /// A seed file to load (see [`seed`] for the format).
+    pub seed_path: Option<PathBuf>,
+    /// A seed given directly; loaded after `seed_path`'s records.
+    pub seed: Option<Seed>,
+    /// Whether to load the sample Accounts, Contacts and Leads.
+    pub sample_data: bool,
+    /// API versions served, as majors (`50..=66` is v50.0 to v66.0).
+    pub api_versions: std::ops::RangeInclusive<u32>,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Most query locators kept open; the oldest is evicted beyond it.
+    pub max_open_cursors: usize,
+    /// Faults switched on from the start.
+    pub faults: FaultConfig,
+}
+
+/// The fixed org Id of every sandbox (`00D…`).
+pub fn org_id() -> String {
+    ids::mint("00D", 1)
+}
+
+/// The fixed Id of the sandbox's one user (`005…`).
+pub fn user_id() -> String {
+    ids::mint("005", 1)
+}
+
+impl Default for SandboxConfig {
+    /// Client id `sandbox`, secret `sandbox`, user `dev@sandbox.local` with
+    /// password `sandbox` (no security token), 2 h idle timeout, 100,000 API
+    /// requests a day, sample data on, v50.0–v66.0, 16 MiB bodies, 10,000
+    /// open locators, no faults.
+    fn default() -> Self {
+        SandboxConfig {
+            oauth: OAuthConfig {
+                client_id: "sandbox".into(),
+                client_secret: "sandbox".into(),
+                username: "dev@sandbox.local".into(),
+                password: "sandbox".into(),
+                security_token: String::new(),
+                jwt_public_key_pem: None,
+                idle_timeout: Duration::from_secs(2 * 60 * 60),
+                org_id: org_id(),
+                user_id: user_id(),
+            },
+            daily_api_limit: 100_000,
+            seed_path: None,
+            seed: None,
+            sample_data: true,
+            api_versions: 50..=66,
+            max_body_bytes: 16 * 1024 * 1024,
+            max_open_cursors: 10_000,
+            faults: FaultConfig::default(),
+        }
+    }
+}
+
+/// Why a sandbox could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    /// The seed file or seed data is wrong.
+    #[error(transparent)]
+    Seed(#[from] SeedError),
+    /// A configuration value is wrong.
+    #[error("sandbox config: {0}")]
+    Config(String),
+}
+
+/// What every request handler shares.
+#[derive(Debug)]
+struct Shared {
+    store: Store,
+    auth: AuthServer,
+    faults: Faults,
+    counters: Counters,
+    usage: ApiUsage,
+    cursors: Cursors,
+    versions: Vec<u32>,
+    max_body_bytes: usize,
+}
+
+impl Shared {
+    /// The version a path segment names (`v58.0` or `latest`), as `"58.0"`.
+    fn version(&self, seg: &str) -> Option<Arc<str>> {
+        if seg == "latest" {
+            return self.versions.last().map(|m| Arc::from(format!("{m}.0")));
+        }
+        let major: u32 = seg.strip_prefix('v')?.strip_suffix(".0")?.parse().ok()?;
+        self.versions
+            .contains(&major)
+            .then(|| Arc::from(format!("{major}.0")))
+    }
+}
+
+/// A running (or ready) sandbox org. Cheap to clone: clones share the org.
+#[derive(Debug, Clone)]
+pub struct Sandbox {
+    shared: Arc<Shared>,
+}
+
+impl Sandbox {
+    /// Builds the org: standard objects, the seed, the sample data.
+    pub fn new(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
+        let user = config.oauth.user_id.clone();
+        for (id, prefix) in [(&config.oauth.org_id, "00D"), (&user, "005")] {
+            if ids::parse(id).ok().as_ref() != Some(id) || !id.starts_with(prefix) {
+                return Err(SandboxError::Config(format!(
+                    "{id} is not an 18-character {prefix} Id"
+                )));
+            }
+        }
+        let mut seeds = Vec::new();
+        if let Some(path) = &config.seed_path {
+            let text = std::fs::read_to_string(path).map_err(|source| SeedError::Read {
+                path: path.display().to_string(),
+                source,
+            })?;
+            seeds.push(serde_json::from_str::<Seed>(&text).map_err(SeedError::Format)?);
+        }
+        seeds.extend(config.seed.clone());
+        let mut objs = objects::standard(&user);
+        let all = Seed {
+            objects: seeds.iter().flat_map(|s| s.objects.clone()).collect(),
+            records: Vec::new(),
+        };
+        seed::apply_objects(&mut objs, &all, &user)?;
+        let mut state = State::new(objs, user.clone());
+        if let Some(ti) = state.type_index("User") {
+            state.insert_raw(ti, user_record(&config.oauth, &user));
+        }
+        let now = time::OffsetDateTime::now_utc();
+        if config.sample_data {
+            seed::load_records(&mut state, &seed::sample().records, now)?;
+        }
+        for s in &seeds {
+            seed::load_records(&mut state, &s.records, now)?;
+        }
+        let versions: Vec<u32> = config.api_versions.clone().collect();
+        if versions.is_empty() {
+            return Err(SandboxError::Config("no API versions".into()));
+        }
+        Ok(Sandbox {
+            shared: Arc::new(Shared {
+                store: Store::new(state),
+                auth: AuthServer::new(config.oauth),
+                faults: Faults::new(config.faults),
+                counters: Counters::default(),
+                usage: ApiUsage::new(config.daily_api_limit),
+                cursors: Cursors::new(config.max_open_cursors),
+                versions,
+                max_body_bytes: config.max_body_bytes,
+            }),
+        })
+    }
+
+    /// Every route: the REST API, the OAuth endpoints and `/__sandbox/…`.
+    /// `instance_url` is what token responses name as the org's URL.
+    /// Dropped-connection faults need [`Sandbox::serve`]; served another way
+    /// they become a bare 500.
+    pub fn router(&self, instance_url: String) -> axum::Router {
+        routes::router(self.shared.clone(), instance_url)
+    }
+
+    /// Serves HTTP/1.1 on `listener` until `shutdown` completes, then waits
+    /// for open requests to finish.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let addr = listener.local_addr()?;
+        let router = self.router(format!("http://{addr}"));
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let (stream, _) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(s) => s,
+                    // Out of file descriptors and the like: back off rather than spin.
+                    Err(_) => { tokio::time::sleep(Duration::from_millis(50)).await; continue; }
+                },
+                () = &mut shutdown => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let router = router.clone();
+            let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+                let router = router.clone();
+                async move {
+                    let resp = router
+                        .oneshot(req)
+                        .await
+                        .unwrap_or_else(|e: Infallible| match e {});
+                    // An error from the service makes hyper close the connection
+                    // without a response: that is the dropped-connection fault.
+                    if resp.extensions().get::<DropConnection>().is_some() {
+                        Err(Dropped)
+                    } else {
+                        Ok(resp)
+                    }
+                }
+            });
+            let conn = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .into_owned();
+            let conn = graceful.watch(conn);
+            tokio::spawn(async move {
+                let _ = conn.await;
+            });
+        }
+        drop(listener);
+        graceful.shutdown().await;
+        Ok(())
+    }
+
+    /// The OAuth server: issue or revoke sessions directly.
+    pub fn auth(&self) -> &AuthServer {
+        &self.shared.auth
+    }
+
+    /// The fault switches.
+    pub fn faults(&self) -> &Faults {
+        &self.shared.faults
+    }
+
+    /// Requests by route kind since the last reset, and the in-flight peak.
+    pub fn requests(&self) -> RequestCounts {
+        self.shared.counters.snapshot()
+    }
+
+    /// Zeroes the request counts and the peak.
+    pub fn reset_counts(&self) {
+        self.shared.counters.reset();
+    }
+
+    /// API requests used and the daily limit.
+    pub fn api_usage(&self) -> (u64, u64) {
+        self.shared.usage.get()
+    }
+
+    /// Changes the daily limit.
+    pub fn set_daily_api_limit(&self, limit: u64) {
+        self.shared.usage.set_limit(limit);
+    }
+
+    /// Forgets the API requests used, as a new day would.
+    pub fn reset_api_usage(&self) {
+        self.shared.usage.reset();
+    }
+
+    /// How many records the org holds, deleted ones included.
+    pub fn record_count(&self) -> usize {
+        self.shared.store.read().len()
+    }
+
+    /// Runs `f` over the org's records (for tests and tools; holds the read lock).
+    pub fn with_data<R>(&self, f: impl FnOnce(&dyn soql::DataSource) -> R) -> R {
+        f(&*self.shared.store.read())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped by fault injection")]
+struct Dropped;
+
+fn user_record(oauth: &OAuthConfig, user: &str) -> soql::Record {
+    let stamp = values::system_stamp(time::OffsetDateTime::now_utc());
+    let mut r = soql::Record::new();
+    for (k, v) in [
+        ("Id", user.into()),
+        ("IsDeleted", false.into()),
+        ("CreatedDate", stamp.clone().into()),
+        ("CreatedById", user.into()),
+        ("LastModifiedDate", stamp.clone().into()),
+        ("LastModifiedById", user.into()),
+        ("SystemModstamp", stamp.into()),
+        ("Username", oauth.username.clone().into()),
+        ("FirstName", "Sandbox".into()),
+        ("LastName", "Developer".into()),
+        ("Name", "Sandbox Developer".into()),
+        ("Email", oauth.username.clone().into()),
+        ("IsActive", true.into()),
+    ] {
+        r.insert(k.to_owned(), v);
+    }
+    r
+}
+
+/// Builds a sandbox and serves it on `127.0.0.1:0` in a tokio task, until
+/// the process ends. Returns its address and handle.
+pub async fn spawn(config: SandboxConfig) -> std::io::Result<(SocketAddr, Sandbox)> {
+    let sandbox = Sandbox::new(config).map_err(std::io::Error::other)?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let handle = sandbox.clone();
+    tokio::spawn(async move {
+        let _ = sandbox.serve(listener, std::future::pending()).await;
+    });
+    Ok((addr, handle))
+}

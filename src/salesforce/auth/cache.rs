@@ -1,6 +1,7 @@
 //! The per-connection token cache with single-flight refresh.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::Mutex;
 
@@ -21,9 +22,17 @@ pub(crate) struct Fetched {
 /// concurrent callers queue on the lock and find the new token when they get it. Dropping a
 /// caller mid-request drops the guard without touching the slot, so the cache is never
 /// half-updated; the next caller simply asks again.
+///
+/// Failures are single-flight too: callers that queued while an attempt failed get a copy
+/// of its error instead of each trying again in turn. Without that, a revoked grant would
+/// cost one token request per queued caller, serially (and repeated failed password logins
+/// can lock the user out).
 #[derive(Debug, Default)]
 pub(crate) struct TokenCache {
     slot: Mutex<Slot>,
+    /// Finished token requests (successful or not). Read before queueing on the lock, so a
+    /// caller can tell whether an attempt ended while it waited.
+    attempts: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -34,7 +43,11 @@ struct Slot {
     generation: u64,
     /// The newest rotated refresh token, if the app rotates them.
     refresh_token: Option<Secret>,
+    /// The error of the last attempt, if it failed in a way worth sharing.
+    failure: Option<Error>,
 }
+
+// === impl TokenCache ===
 
 impl TokenCache {
     /// The cached token and its generation, fetching one if there is none.
@@ -43,11 +56,13 @@ impl TokenCache {
         F: FnOnce(Option<Secret>) -> Fut,
         Fut: Future<Output = Result<Fetched, Error>>,
     {
+        let seen = self.attempts.load(Ordering::SeqCst);
         let mut slot = self.slot.lock().await;
         if let Some(token) = &slot.token {
             return Ok((token.clone(), slot.generation));
         }
-        slot.fill(fetch).await
+        self.shared_failure(&slot, seen)?;
+        self.fill(&mut slot, fetch).await
     }
 
     /// Replaces the token of generation `stale`, which Salesforce rejected. If another caller
@@ -57,40 +72,62 @@ impl TokenCache {
         F: FnOnce(Option<Secret>) -> Fut,
         Fut: Future<Output = Result<Fetched, Error>>,
     {
+        let seen = self.attempts.load(Ordering::SeqCst);
         let mut slot = self.slot.lock().await;
         if let Some(token) = &slot.token
             && slot.generation != stale
         {
             return Ok((token.clone(), slot.generation));
         }
+        if slot.token.is_none() {
+            self.shared_failure(&slot, seen)?;
+        }
         // The rejected token must not be handed out again, even if the refresh fails or is
         // cancelled: an empty slot makes the next caller fetch.
         slot.token = None;
-        slot.fill(fetch).await
+        self.fill(&mut slot, fetch).await
     }
-}
 
-impl Slot {
-    async fn fill<F, Fut>(&mut self, fetch: F) -> Result<(Token, u64), Error>
+    /// The error of an attempt that ended while this caller waited, if any.
+    fn shared_failure(&self, slot: &Slot, seen: u64) -> Result<(), Error> {
+        if self.attempts.load(Ordering::SeqCst) == seen {
+            return Ok(());
+        }
+        match slot.failure.as_ref().and_then(Error::replay) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    async fn fill<F, Fut>(&self, slot: &mut Slot, fetch: F) -> Result<(Token, u64), Error>
     where
         F: FnOnce(Option<Secret>) -> Fut,
         Fut: Future<Output = Result<Fetched, Error>>,
     {
-        let fetched = fetch(self.refresh_token.clone()).await?;
+        let result = fetch(slot.refresh_token.clone()).await;
         // Only written after the await: a cancelled fetch leaves the slot as it was.
-        self.generation += 1;
-        self.token = Some(fetched.token.clone());
+        self.attempts.fetch_add(1, Ordering::SeqCst);
+        let fetched = match result {
+            Ok(fetched) => fetched,
+            Err(e) => {
+                slot.failure = e.replay();
+                return Err(e);
+            }
+        };
+        slot.failure = None;
+        slot.generation += 1;
+        slot.token = Some(fetched.token.clone());
         if let Some(rotated) = fetched.refresh_token {
-            self.refresh_token = Some(rotated);
+            slot.refresh_token = Some(rotated);
         }
-        Ok((fetched.token, self.generation))
+        Ok((fetched.token, slot.generation))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::AtomicUsize;
 
     use super::*;
 

@@ -57,35 +57,7 @@ pub(crate) async fn request_token(
             refresh_token: None,
         });
     }
-    let form = form(&config.auth, rotated.as_ref())?;
-    let url = token_url(&config.login_url)?;
-    let started = Instant::now();
-    let response = http
-        .post(url)
-        .form(&form)
-        .send()
-        .await
-        .map_err(Error::unreachable)?;
-    let status = response.status();
-    let body = response.bytes().await.map_err(Error::unreachable)?;
-    tracing::debug!(
-        connection = %config.name,
-        grant = form[0].1.as_str(),
-        status = status.as_u16(),
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "salesforce token request"
-    );
-    if !status.is_success() {
-        return Err(match serde_json::from_slice::<OAuthErrorBody>(&body) {
-            Ok(e) => AuthError::Refused {
-                status,
-                error: e.error,
-                description: e.error_description,
-            },
-            Err(_) => AuthError::Status { status },
-        }
-        .into());
-    }
+    let body = post_form(http, config, &form(&config.auth, rotated.as_ref())?).await?;
     // serde's message could quote a value from the body, so only its category is kept.
     let body: TokenBody =
         serde_json::from_slice(&body).map_err(|e| AuthError::Decode(e.classify()))?;
@@ -105,6 +77,42 @@ pub(crate) async fn request_token(
         token,
         refresh_token: body.refresh_token.map(Secret::new),
     })
+}
+
+/// Posts the grant to the token endpoint; returns the body of a 2xx, or the OAuth refusal.
+async fn post_form(
+    http: &reqwest::Client,
+    config: &ConnectionConfig,
+    form: &[(&'static str, String)],
+) -> Result<Vec<u8>, Error> {
+    let started = Instant::now();
+    let response = http
+        .post(token_url(&config.login_url)?)
+        .form(form)
+        .send()
+        .await
+        .map_err(Error::unreachable)?;
+    let status = response.status();
+    let body = response.bytes().await.map_err(Error::unreachable)?;
+    tracing::debug!(
+        connection = %config.name,
+        grant = form[0].1.as_str(),
+        status = status.as_u16(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "salesforce token request"
+    );
+    if status.is_success() {
+        return Ok(body.to_vec());
+    }
+    Err(match serde_json::from_slice::<OAuthErrorBody>(&body) {
+        Ok(e) => AuthError::Refused {
+            status,
+            error: e.error,
+            description: e.error_description,
+        },
+        Err(_) => AuthError::Status { status },
+    }
+    .into())
 }
 
 /// The form fields; `grant_type` first (the log line reads it from there).

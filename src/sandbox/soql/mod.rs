@@ -2,11 +2,41 @@
 //!
 //! It never answers a query it does not fully understand: anything outside the
 //! supported subset is refused with Salesforce's error code and message shape.
+//!
+//! The subset: `SELECT` a field list (own fields and one-hop parent fields such
+//! as `Account.Name`) or `COUNT()`, `FROM` one object, `WHERE` with
+//! `= != <> < <= > >= LIKE IN NOT IN`, `AND`/`OR`/`NOT` and parentheses, literals
+//! (`null`, booleans, numbers, quoted strings with Salesforce's escapes, dates,
+//! datetimes, and the date literals in `dates`), `ORDER BY` with several keys,
+//! `ASC`/`DESC` and `NULLS FIRST`/`LAST`, `LIMIT` and `OFFSET`.
+//!
+//! The pipeline: `lexer` → `parser` (with `where_clause`) builds an
+//! `ast`; `compile` checks it against the schema and resolves names and
+//! literals once; `run` scans (or, for `Id = …`, looks up, see `ids`) and
+//! filters with `eval`, sorts only the matches and shapes only the rows
+//! returned.
 
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use super::schema::ObjectDef;
+
+mod ast;
+mod compile;
+mod dates;
+mod errors;
+mod eval;
+mod ids;
+mod lexer;
+mod like;
+mod parser;
+mod run;
+#[cfg(test)]
+mod tests;
+mod where_clause;
+
+pub use ast::Query;
+pub use parser::parse;
 
 /// A stored record: field API names (canonical case) to JSON values. Ids are
 /// 18-character strings, datetimes `YYYY-MM-DDThh:mm:ss.000+0000` strings (UTC,
@@ -31,7 +61,10 @@ pub trait DataSource {
 /// A SOQL error, as Salesforce reports it in `[{"message","errorCode"}]` (no `fields`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SoqlError {
-    /// `MALFORMED_QUERY`, `INVALID_FIELD`, `INVALID_TYPE` or `INVALID_QUERY_FILTER_OPERATOR`.
+    /// `MALFORMED_QUERY`, `INVALID_FIELD` or `INVALID_TYPE`; also
+    /// `NUMBER_OUTSIDE_VALID_RANGE` (OFFSET over 2000) and `QUERY_TOO_COMPLICATED`
+    /// (conditions nested too deeply). Since Summer '24 Salesforce reports bad
+    /// filter operators as `MALFORMED_QUERY`, not `INVALID_QUERY_FILTER_OPERATOR`.
     pub error_code: &'static str,
     /// Salesforce's message, with the caret block where Salesforce gives one.
     pub message: String,
@@ -60,9 +93,13 @@ pub fn execute(
     now: OffsetDateTime,
     api_version: &str,
 ) -> Result<QueryOutput, SoqlError> {
-    let _ = (data, all_rows, now, api_version);
-    Err(SoqlError {
-        error_code: "MALFORMED_QUERY",
-        message: format!("unexpected token: {soql}"),
-    })
+    if soql.trim().is_empty() {
+        return Err(errors::plain(
+            errors::MALFORMED,
+            "SOQL statements cannot be empty or null",
+        ));
+    }
+    let query = parse(soql, now)?;
+    let plan = compile::compile(soql, &query, data)?;
+    Ok(run::run(&plan, data, all_rows, api_version))
 }

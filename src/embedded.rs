@@ -1,0 +1,87 @@
+//! The zero-configuration default: a sandbox org in-process on a loopback port, a
+//! connection named `sandbox` pointed at it over HTTP, and the documented API key
+//! `sandbox`.
+
+use std::collections::{BTreeSet, HashMap};
+use std::net::SocketAddr;
+
+use crate::api::{Caller, Permission};
+use crate::middleware::ApiKey;
+use crate::salesforce::{AuthFlow, Client, ConnectionConfig, Secret};
+use crate::sandbox::{self, Sandbox, SandboxConfig};
+use crate::server::Gateway;
+
+/// The connection name of the embedded org.
+pub const CONNECTION: &str = "sandbox";
+/// The API key callers of the embedded default send (`authorization: Bearer sandbox`).
+/// Accepted only while the gateway listens on loopback.
+pub const API_KEY: &str = "sandbox";
+/// The Salesforce API version the embedded connection uses.
+pub const API_VERSION: &str = "62.0";
+
+/// A running sandbox org and a gateway configuration pointed at it.
+#[derive(Debug)]
+pub struct Embedded {
+    /// The sandbox org's handle (faults, counters, sessions).
+    pub sandbox: Sandbox,
+    /// Where the sandbox org listens.
+    pub sandbox_addr: SocketAddr,
+    /// The gateway's connections and keys.
+    pub gateway: Gateway,
+}
+
+/// Starts a sandbox org on an ephemeral loopback port and returns a gateway
+/// configured for it.
+pub async fn start(config: SandboxConfig) -> std::io::Result<Embedded> {
+    let client_id = config.oauth.client_id.clone();
+    let client_secret = config.oauth.client_secret.clone();
+    let (sandbox_addr, sandbox) = sandbox::spawn(config).await?;
+    let connection = ConnectionConfig {
+        name: CONNECTION.to_owned(),
+        login_url: format!("http://{sandbox_addr}")
+            .parse()
+            .map_err(std::io::Error::other)?,
+        api_version: API_VERSION.to_owned(),
+        auth: AuthFlow::ClientCredentials {
+            client_id,
+            client_secret: Secret::new(client_secret),
+        },
+        // The sandbox hands out its own loopback URL as the instance URL.
+        allowed_hosts: vec![sandbox_addr.ip().to_string()],
+    };
+    let client = Client::new(connection, http_client());
+    Ok(Embedded {
+        sandbox,
+        sandbox_addr,
+        gateway: Gateway {
+            connections: HashMap::from([(CONNECTION.to_owned(), client)]),
+            api_keys: vec![api_key()],
+        },
+    })
+}
+
+/// The documented key `sandbox`, with every permission on the `sandbox` connection.
+pub fn api_key() -> ApiKey {
+    ApiKey::from_plain(
+        API_KEY,
+        Caller {
+            key_name: API_KEY.to_owned(),
+            connections: Some(BTreeSet::from([CONNECTION.to_owned()])),
+            default_connection: CONNECTION.to_owned(),
+            permissions: Permission::ALL.into_iter().collect(),
+        },
+    )
+}
+
+/// The HTTP client every connection shares: pooled keep-alive connections, no
+/// Nagle delay (calls are small and latency-bound).
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .pool_idle_timeout(std::time::Duration::from_secs(90))
+        .user_agent(concat!("sfgate/", env!("CARGO_PKG_VERSION")))
+        .build()
+        // Building fails only if the TLS backend cannot initialise, which is a
+        // broken build, not a runtime condition.
+        .expect("the TLS backend initialises")
+}

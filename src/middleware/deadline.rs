@@ -1,0 +1,140 @@
+//! Deadlines: every unary call ends by its deadline with `DEADLINE_EXCEEDED`.
+//!
+//! The deadline is the caller's `grpc-timeout`, capped by the server's default
+//! per-call timeout (which also applies when the caller sets none). Unlike tower's
+//! `Timeout`, which fails with an error tonic turns into `INTERNAL`, and tonic's own
+//! server timeout, which answers `CANCELLED`, this answers the status a caller's
+//! retry logic expects. The deadline is also put into the request extensions as a
+//! [`Deadline`], so handlers can bound queueing and retries by the time left.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tonic::Code;
+use tower::{Layer, Service};
+
+use crate::api::gateway_status;
+
+/// When the current call must be answered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline(pub Instant);
+
+/// Adds [`DeadlineService`] to a service.
+#[derive(Debug, Clone, Copy)]
+pub struct DeadlineLayer {
+    default: Duration,
+}
+
+impl DeadlineLayer {
+    /// Calls without a `grpc-timeout`, or with a longer one, end after `default`.
+    pub fn new(default: Duration) -> Self {
+        DeadlineLayer { default }
+    }
+}
+
+impl<S> Layer<S> for DeadlineLayer {
+    type Service = DeadlineService<S>;
+    fn layer(&self, inner: S) -> DeadlineService<S> {
+        DeadlineService {
+            inner,
+            default: self.default,
+        }
+    }
+}
+
+/// Answers `DEADLINE_EXCEEDED` when a unary call outlives its deadline.
+#[derive(Debug, Clone)]
+pub struct DeadlineService<S> {
+    inner: S,
+    default: Duration,
+}
+
+/// Parses a `grpc-timeout` header value: up to 8 digits and a unit (H, M, S, m, u, n).
+pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+    let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
+    if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(n * 3600),
+        "M" => Duration::from_secs(n * 60),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    })
+}
+
+type BoxFuture<T> = Pin<Box<dyn std::future::Future<Output = T> + Send>>;
+
+impl<S, B> Service<http::Request<B>> for DeadlineService<S>
+where
+    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>>,
+    S::Future: Send + 'static,
+    S::Error: 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        // Streams outlive any per-call timeout: the timeout below would only cover
+        // opening them, so they are left to the client's own deadline.
+        if !request
+            .uri()
+            .path()
+            .starts_with("/sfgate.v1.SalesforceService/")
+        {
+            return Box::pin(self.inner.call(request));
+        }
+        let asked = request
+            .headers()
+            .get("grpc-timeout")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_grpc_timeout);
+        let budget = asked.map_or(self.default, |a| a.min(self.default));
+        let deadline = Instant::now() + budget;
+        request.extensions_mut().insert(Deadline(deadline));
+        let call = self.inner.call(request);
+        Box::pin(async move {
+            match tokio::time::timeout_at(deadline, call).await {
+                Ok(result) => result,
+                Err(_) => {
+                    let status = gateway_status(
+                        Code::DeadlineExceeded,
+                        "DEADLINE_EXCEEDED",
+                        &format!("no answer within the call's deadline of {budget:?}"),
+                    );
+                    Ok(status.into_http())
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_timeout_values_parse() {
+        assert_eq!(parse_grpc_timeout("200m"), Some(Duration::from_millis(200)));
+        assert_eq!(parse_grpc_timeout("5S"), Some(Duration::from_secs(5)));
+        assert_eq!(parse_grpc_timeout("1H"), Some(Duration::from_secs(3600)));
+        assert_eq!(
+            parse_grpc_timeout("99999999u"),
+            Some(Duration::from_micros(99_999_999))
+        );
+        for bad in ["", "m", "123456789m", "12x", "-1S", "1.5S"] {
+            assert_eq!(parse_grpc_timeout(bad), None, "{bad:?}");
+        }
+    }
+}

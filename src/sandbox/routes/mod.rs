@@ -1,0 +1,261 @@
+//! The HTTP side: routes, the per-request guard (version, auth, limits,
+//! faults) and the Salesforce-shaped fallbacks.
+
+mod admin;
+mod body;
+mod describe;
+mod query;
+mod sobjects;
+mod topics;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
+use serde::Serialize;
+
+use super::Shared;
+use super::counters::RouteKind;
+use super::errors::{SfError, json};
+use super::faults::chance;
+use super::oauth::AuthFailure;
+
+pub use query::Cursors;
+
+/// The API version of a request (`"58.0"`), put in its extensions by the guard.
+#[derive(Debug, Clone)]
+pub struct ApiVersion(pub Arc<str>);
+
+/// Marks a response whose connection must be closed without sending it.
+/// `Sandbox::serve` honours it; a router served another way sends a bare 500.
+#[derive(Debug, Clone, Copy)]
+pub struct DropConnection;
+
+fn dropped() -> Response {
+    let mut r = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    r.extensions_mut().insert(DropConnection);
+    r
+}
+
+/// Registers `path` and `path/`: Salesforce accepts both and clients send both.
+fn both(r: Router<Arc<Shared>>, path: &str, mr: MethodRouter<Arc<Shared>>) -> Router<Arc<Shared>> {
+    r.route(path, mr.clone()).route(&format!("{path}/"), mr)
+}
+
+/// Everything the org serves.
+pub fn router(shared: Arc<Shared>, instance_url: String) -> Router {
+    const V: &str = "/services/data/{version}";
+    let mut api = Router::new();
+    api = both(api, &format!("{V}/sobjects"), get(describe::global));
+    api = both(
+        api,
+        &format!("{V}/sobjects/{{sobject}}"),
+        get(describe::basic).post(sobjects::create),
+    );
+    api = both(
+        api,
+        &format!("{V}/sobjects/{{sobject}}/describe"),
+        get(describe::object),
+    );
+    api = both(
+        api,
+        &format!("{V}/sobjects/{{sobject}}/{{id}}"),
+        get(sobjects::read)
+            .patch(sobjects::update)
+            .delete(sobjects::delete),
+    );
+    api = both(
+        api,
+        &format!("{V}/sobjects/{{sobject}}/{{field}}/{{value}}"),
+        get(sobjects::read_by_external).patch(sobjects::upsert),
+    );
+    api = both(api, &format!("{V}/query"), get(query::query));
+    api = both(api, &format!("{V}/queryAll"), get(query::query_all));
+    api = both(api, &format!("{V}/query/{{locator}}"), get(query::more));
+    api = both(api, &format!("{V}/queryAll/{{locator}}"), get(query::more));
+    api = both(api, &format!("{V}/limits"), get(limits));
+    api = both(
+        api,
+        &format!("{V}/connect/records/{{id}}/topics"),
+        get(topics::list).post(topics::assign),
+    );
+    api = both(api, V, get(resources));
+    let max_body = shared.max_body_bytes;
+    let api = api
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .layer(from_fn_with_state(shared.clone(), guard))
+        .with_state(shared.clone());
+    Router::new()
+        .route("/services/data", get(versions))
+        .route("/services/data/", get(versions))
+        .with_state(shared.clone())
+        .merge(api)
+        .merge(shared.auth.router(instance_url))
+        .merge(admin::router(shared.clone()))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(from_fn_with_state(shared, count))
+}
+
+/// Counts every request by route kind and tags it with the kind.
+async fn count(State(sh): State<Arc<Shared>>, mut req: Request, next: Next) -> Response {
+    let kind = RouteKind::classify(req.method(), req.uri().path());
+    if kind != RouteKind::Admin {
+        sh.counters.count(kind);
+    }
+    req.extensions_mut().insert(kind);
+    next.run(req).await
+}
+
+/// The checks every `/services/data/vXX.X/…` request passes, in Salesforce's
+/// order: a known version, the concurrency ceiling, a valid session, the
+/// daily budget; then the injected faults.
+async fn guard(State(sh): State<Arc<Shared>>, mut req: Request, next: Next) -> Response {
+    let Some(version) = req
+        .uri()
+        .path()
+        .split('/')
+        .nth(3)
+        .and_then(|v| sh.version(v))
+    else {
+        return SfError::not_found().into_response();
+    };
+    let kind = req
+        .extensions()
+        .get::<RouteKind>()
+        .copied()
+        .unwrap_or(RouteKind::Other);
+    let faults = sh.faults.get();
+    let (_in_flight, now) = sh.counters.enter();
+    let resp = if faults.max_concurrent > 0 && now > faults.max_concurrent {
+        SfError::concurrent_requests_exceeded().into_response()
+    } else {
+        let auth = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok());
+        match sh.auth.authenticate(auth) {
+            Err(AuthFailure::BadHeader) => SfError::new(
+                StatusCode::UNAUTHORIZED,
+                "INVALID_AUTH_HEADER",
+                "INVALID_HEADER_TYPE",
+            )
+            .into_response(),
+            Err(AuthFailure::InvalidSession) => SfError::new(
+                StatusCode::UNAUTHORIZED,
+                "INVALID_SESSION_ID",
+                "Session expired or invalid",
+            )
+            .into_response(),
+            Ok(_) if !sh.usage.spend() => SfError::total_requests_exceeded().into_response(),
+            Ok(_) => {
+                let latency = faults.latency();
+                if !latency.is_zero() {
+                    tokio::time::sleep(latency).await;
+                }
+                if chance(faults.drop_before_rate) {
+                    return dropped();
+                }
+                if chance(faults.unavailable_rate) {
+                    SfError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "SERVER_UNAVAILABLE",
+                        "Server is temporarily unavailable, please try again later",
+                    )
+                    .into_response()
+                } else if kind.is_write() && chance(faults.lock_row_rate) {
+                    let status = StatusCode::from_u16(faults.lock_row_status)
+                        .unwrap_or(StatusCode::BAD_REQUEST);
+                    SfError::dml(
+                        "UNABLE_TO_LOCK_ROW",
+                        "unable to obtain exclusive access to this record or 1 records: 0000000000000000",
+                        Vec::new(),
+                    )
+                    .with_status(status)
+                    .into_response()
+                } else {
+                    req.extensions_mut().insert(ApiVersion(version));
+                    req.extensions_mut().insert(faults);
+                    let resp = next.run(req).await;
+                    if kind.is_write()
+                        && resp.status().is_success()
+                        && chance(faults.drop_after_commit_rate)
+                    {
+                        return dropped();
+                    }
+                    resp
+                }
+            }
+        }
+    };
+    with_limit_info(&sh, resp)
+}
+
+fn with_limit_info(sh: &Shared, mut resp: Response) -> Response {
+    let (used, limit) = sh.usage.get();
+    if let Ok(v) = HeaderValue::from_str(&format!("api-usage={used}/{limit}")) {
+        resp.headers_mut().insert("sforce-limit-info", v);
+    }
+    resp
+}
+
+async fn not_found() -> Response {
+    SfError::not_found().into_response()
+}
+
+async fn method_not_allowed(method: Method) -> Response {
+    SfError::method_not_allowed(method.as_str(), "GET, HEAD, POST, PATCH, DELETE").into_response()
+}
+
+#[derive(Serialize)]
+struct VersionEntry {
+    label: String,
+    url: String,
+    version: String,
+}
+
+/// `GET /services/data/`: no session needed, not counted against the budget.
+async fn versions(State(sh): State<Arc<Shared>>) -> Response {
+    let list: Vec<VersionEntry> = sh
+        .versions
+        .iter()
+        .map(|&major| {
+            let idx = i64::from(major) - 50;
+            let season = ["Winter", "Spring", "Summer"][idx.rem_euclid(3) as usize];
+            let year = 21 + idx.div_euclid(3);
+            VersionEntry {
+                label: format!("{season} '{year:02}"),
+                url: format!("/services/data/v{major}.0"),
+                version: format!("{major}.0"),
+            }
+        })
+        .collect();
+    json(StatusCode::OK, &list)
+}
+
+/// `GET /services/data/vXX.X`: the resources of a version.
+async fn resources(axum::Extension(v): axum::Extension<ApiVersion>) -> Response {
+    let base = format!("/services/data/v{}", v.0);
+    let mut m = serde_json::Map::new();
+    for name in ["sobjects", "query", "queryAll", "limits", "connect"] {
+        m.insert(name.to_owned(), format!("{base}/{name}").into());
+    }
+    json(StatusCode::OK, &m)
+}
+
+/// `GET …/limits`.
+async fn limits(State(sh): State<Arc<Shared>>) -> Response {
+    let (used, max) = sh.usage.get();
+    let body = serde_json::json!({
+        "ConcurrentAsyncGetReportInstances": {"Max": 200, "Remaining": 200},
+        "DailyApiRequests": {"Max": max, "Remaining": max.saturating_sub(used)},
+        "DailyAsyncApexExecutions": {"Max": 250000, "Remaining": 250000},
+        "DataStorageMB": {"Max": 1024, "Remaining": 1024},
+        "SingleEmail": {"Max": 5000, "Remaining": 5000},
+    });
+    json(StatusCode::OK, &body)
+}

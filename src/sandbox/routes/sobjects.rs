@@ -1,0 +1,344 @@
+//! Record routes: create, read, update, delete, and upsert by external Id.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+
+use super::body::JsonObject;
+use super::{ApiVersion, json};
+use crate::sandbox::Shared;
+use crate::sandbox::errors::SfError;
+use crate::sandbox::faults::FaultConfig;
+use crate::sandbox::schema::{FieldDef, ObjectDef};
+use crate::sandbox::soql::Record;
+use crate::sandbox::store::{Located, State as Org};
+
+/// The path segments after the version: `[version, sobject, id…]`.
+pub type Segments = Result<Path<Vec<String>>, PathRejection>;
+
+fn segments(p: Segments) -> Result<Vec<String>, SfError> {
+    p.map(|Path(v)| v).map_err(|_| SfError::not_found())
+}
+
+fn seg(s: &[String], i: usize) -> &str {
+    s.get(i).map_or("", String::as_str)
+}
+
+fn type_of(st: &Org, name: &str) -> Result<usize, SfError> {
+    st.type_index(name).ok_or_else(SfError::not_found)
+}
+
+/// The GET error for a path segment that is not an Id of this type: Salesforce
+/// then reads it as an external-Id field name.
+fn no_external_field(raw: &str) -> SfError {
+    SfError::new(
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        format!("Provided external ID field does not exist or is not accessible: {raw}"),
+    )
+}
+
+/// The PATCH/DELETE error for an Id that is malformed or of another type.
+fn malformed_path_id(def: &ObjectDef, raw: &str) -> SfError {
+    SfError::dml(
+        "MALFORMED_ID",
+        format!("{} ID: id value of incorrect type: {raw}", def.label),
+        vec!["Id".to_owned()],
+    )
+}
+
+/// A record as the REST API shows it: `attributes`, then the fields.
+struct RecordJson<'a> {
+    def: &'a ObjectDef,
+    rec: &'a Record,
+    version: &'a str,
+    only: Option<Vec<&'a FieldDef>>,
+}
+
+impl Serialize for RecordJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let id = self.rec.get("Id").and_then(Value::as_str).unwrap_or("");
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry(
+            "attributes",
+            &json!({
+                "type": self.def.name,
+                "url": format!("/services/data/v{}/sobjects/{}/{id}", self.version, self.def.name),
+            }),
+        )?;
+        let fields: Vec<&FieldDef> = match &self.only {
+            Some(list) => list.clone(),
+            None => self.def.fields.iter().collect(),
+        };
+        for f in &fields {
+            m.serialize_entry(&f.name, self.rec.get(&f.name).unwrap_or(&Value::Null))?;
+        }
+        if self.only.is_some() && !fields.iter().any(|f| f.name == "Id") {
+            m.serialize_entry("Id", id)?;
+        }
+        m.end()
+    }
+}
+
+fn render(
+    def: &ObjectDef,
+    rec: &Record,
+    version: &str,
+    fields: Option<&str>,
+) -> Result<Response, SfError> {
+    let only = match fields.map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(list) => Some(
+            list.split(',')
+                .map(|n| {
+                    let n = n.trim();
+                    def.field(n).ok_or_else(|| {
+                        SfError::new(
+                            StatusCode::BAD_REQUEST,
+                            "INVALID_FIELD",
+                            format!(
+                                "No such column '{n}' on entity '{}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.",
+                                def.name
+                            ),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+    };
+    Ok(json(
+        StatusCode::OK,
+        &RecordJson {
+            def,
+            rec,
+            version,
+            only,
+        },
+    ))
+}
+
+fn created(version: &str, sobject: &str, id: &str, upsert: bool) -> Response {
+    let body = if upsert {
+        json!({"id": id, "success": true, "errors": [], "created": true})
+    } else {
+        json!({"id": id, "success": true, "errors": []})
+    };
+    let mut resp = json(StatusCode::CREATED, &body);
+    if let Ok(loc) = HeaderValue::from_str(&format!(
+        "/services/data/v{version}/sobjects/{sobject}/{id}"
+    )) {
+        resp.headers_mut().insert(header::LOCATION, loc);
+    }
+    resp
+}
+
+fn result<T: IntoResponse>(r: Result<T, SfError>) -> Response {
+    r.map_or_else(IntoResponse::into_response, IntoResponse::into_response)
+}
+
+/// `POST …/sobjects/{Type}/`.
+pub async fn create(
+    State(sh): State<Arc<Shared>>,
+    Extension(v): Extension<ApiVersion>,
+    Extension(faults): Extension<FaultConfig>,
+    path: Segments,
+    body: Result<JsonObject, SfError>,
+) -> Response {
+    result((|| {
+        let segs = segments(path)?;
+        let created_at = OffsetDateTime::now_utc() - faults.late_commit();
+        let mut st = sh.store.write();
+        let ti = type_of(&st, seg(&segs, 1))?;
+        let (name, createable) = st
+            .meta(ti)
+            .map(|m| (m.def.name.clone(), m.createable))
+            .unwrap_or_default();
+        if !createable {
+            return Err(SfError::method_not_allowed("POST", "GET, HEAD"));
+        }
+        let id = st.create(ti, &body?.0, created_at)?;
+        drop(st);
+        Ok(created(&v.0, &name, &id, false))
+    })())
+}
+
+/// `GET …/sobjects/{Type}/{Id}[?fields=…]`.
+pub async fn read(
+    State(sh): State<Arc<Shared>>,
+    Extension(v): Extension<ApiVersion>,
+    path: Segments,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Response {
+    result((|| {
+        let segs = segments(path)?;
+        let st = sh.store.read();
+        let ti = type_of(&st, seg(&segs, 1))?;
+        let raw = seg(&segs, 2);
+        let fields = query.ok().and_then(|Query(q)| q.get("fields").cloned());
+        match st.locate(ti, raw) {
+            Located::NotThisType => Err(no_external_field(raw)),
+            Located::Missing(_) => Err(SfError::not_found()),
+            Located::Deleted(_) => Err(SfError::entity_deleted()),
+            Located::Live(_, pos) => {
+                let (Some(meta), Some(rec)) = (st.meta(ti), st.at(ti, pos)) else {
+                    return Err(SfError::not_found());
+                };
+                render(&meta.def, rec, &v.0, fields.as_deref())
+            }
+        }
+    })())
+}
+
+/// Finds the live record a PATCH or DELETE path names, with the errors for the rest.
+fn target(st: &Org, ti: usize, raw: &str) -> Result<usize, SfError> {
+    match st.locate(ti, raw) {
+        Located::NotThisType => Err(st
+            .meta(ti)
+            .map_or_else(SfError::not_found, |m| malformed_path_id(&m.def, raw))),
+        Located::Missing(_) => Err(SfError::invalid_cross_reference()),
+        Located::Deleted(_) => Err(SfError::entity_deleted()),
+        Located::Live(_, pos) => Ok(pos),
+    }
+}
+
+/// `PATCH …/sobjects/{Type}/{Id}` → 204.
+pub async fn update(
+    State(sh): State<Arc<Shared>>,
+    path: Segments,
+    body: Result<JsonObject, SfError>,
+) -> Response {
+    result((|| {
+        let segs = segments(path)?;
+        let mut st = sh.store.write();
+        let ti = type_of(&st, seg(&segs, 1))?;
+        if !st.meta(ti).is_some_and(|m| m.updateable) {
+            return Err(SfError::method_not_allowed("PATCH", "GET, HEAD, DELETE"));
+        }
+        let pos = target(&st, ti, seg(&segs, 2))?;
+        st.update(ti, pos, &body?.0, OffsetDateTime::now_utc())?;
+        Ok(StatusCode::NO_CONTENT)
+    })())
+}
+
+/// `DELETE …/sobjects/{Type}/{Id}` → 204.
+pub async fn delete(State(sh): State<Arc<Shared>>, path: Segments) -> Response {
+    result((|| {
+        let segs = segments(path)?;
+        let mut st = sh.store.write();
+        let ti = type_of(&st, seg(&segs, 1))?;
+        if !st.meta(ti).is_some_and(|m| m.deletable) {
+            return Err(SfError::method_not_allowed("DELETE", "GET, HEAD"));
+        }
+        let pos = target(&st, ti, seg(&segs, 2))?;
+        st.delete(ti, pos, OffsetDateTime::now_utc());
+        Ok(StatusCode::NO_CONTENT)
+    })())
+}
+
+/// The canonical external-Id field `field` of type `ti`.
+fn external_field(st: &Org, ti: usize, field: &str) -> Result<String, SfError> {
+    st.meta(ti)
+        .and_then(|m| {
+            m.external_ids
+                .iter()
+                .find(|f| f.eq_ignore_ascii_case(field))
+        })
+        .cloned()
+        .ok_or_else(|| no_external_field(field))
+}
+
+fn multiple(version: &str, sobject: &str, ids: &[String]) -> Response {
+    let urls: Vec<String> = ids
+        .iter()
+        .map(|id| format!("/services/data/v{version}/sobjects/{sobject}/{id}"))
+        .collect();
+    json(StatusCode::MULTIPLE_CHOICES, &urls)
+}
+
+/// `PATCH …/sobjects/{Type}/{ExtField}/{value}`: 201 when created; when
+/// updated, 200 with `created:false` from v46.0, 204 before.
+pub async fn upsert(
+    State(sh): State<Arc<Shared>>,
+    Extension(v): Extension<ApiVersion>,
+    Extension(faults): Extension<FaultConfig>,
+    path: Segments,
+    body: Result<JsonObject, SfError>,
+) -> Response {
+    result((|| {
+        let segs = segments(path)?;
+        let now = OffsetDateTime::now_utc();
+        let mut st = sh.store.write();
+        let ti = type_of(&st, seg(&segs, 1))?;
+        let field = external_field(&st, ti, seg(&segs, 2))?;
+        let value = seg(&segs, 3).to_owned();
+        let name = st.meta(ti).map(|m| m.def.name.clone()).unwrap_or_default();
+        let mut body: Map<String, Value> = body?.0;
+        body.retain(|k, _| !k.eq_ignore_ascii_case(&field));
+        let matches = st.find_by(ti, &field, &value);
+        match matches.as_slice() {
+            [] => {
+                body.insert(field, Value::String(value));
+                let id = st.create(ti, &body, now - faults.late_commit())?;
+                Ok(created(&v.0, &name, &id, true))
+            }
+            [id] => {
+                let pos = target(&st, ti, id)?;
+                st.update(ti, pos, &body, now)?;
+                let major: u32 =
+                    v.0.split('.')
+                        .next()
+                        .and_then(|m| m.parse().ok())
+                        .unwrap_or(0);
+                if major >= 46 {
+                    Ok(json(
+                        StatusCode::OK,
+                        &json!({"id": id, "success": true, "errors": [], "created": false}),
+                    ))
+                } else {
+                    Ok(StatusCode::NO_CONTENT.into_response())
+                }
+            }
+            many => Ok(multiple(&v.0, &name, many)),
+        }
+    })())
+}
+
+/// `GET …/sobjects/{Type}/{ExtField}/{value}`.
+pub async fn read_by_external(
+    State(sh): State<Arc<Shared>>,
+    Extension(v): Extension<ApiVersion>,
+    path: Segments,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Response {
+    result((|| {
+        let segs = segments(path)?;
+        let st = sh.store.read();
+        let ti = type_of(&st, seg(&segs, 1))?;
+        let field = external_field(&st, ti, seg(&segs, 2))?;
+        let matches = st.find_by(ti, &field, seg(&segs, 3));
+        let Some(meta) = st.meta(ti) else {
+            return Err(SfError::not_found());
+        };
+        match matches.as_slice() {
+            [] => Err(SfError::not_found()),
+            [id] => {
+                let rec = st
+                    .record(id)
+                    .map(|(_, r)| r)
+                    .ok_or_else(SfError::not_found)?;
+                let fields = query.ok().and_then(|Query(q)| q.get("fields").cloned());
+                render(&meta.def, rec, &v.0, fields.as_deref())
+            }
+            many => Ok(multiple(&v.0, &meta.def.name, many)),
+        }
+    })())
+}

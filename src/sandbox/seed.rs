@@ -1,0 +1,406 @@
+//! Seed files: custom objects, extra fields and records loaded at start.
+//!
+//! The format is JSON:
+//!
+//! ```json
+//! {
+//!   "objects": [
+//!     { "name": "Invoice__c", "label": "Invoice", "labelPlural": "Invoices",
+//!       "fields": [
+//!         { "name": "Amount__c", "type": "currency", "label": "Amount" },
+//!         { "name": "Account__c", "type": "reference", "referenceTo": ["Account"],
+//!           "relationshipName": "Account__r", "required": true },
+//!         { "name": "External_Id__c", "type": "string", "externalId": true }
+//!       ] },
+//!     { "name": "Account",
+//!       "fields": [ { "name": "External_Id__c", "type": "string", "externalId": true } ] }
+//!   ],
+//!   "records": [
+//!     { "type": "Account", "ref": "acme", "fields": { "Name": "Acme" } },
+//!     { "type": "Invoice__c", "fields": { "Account__c": "@acme", "Amount__c": 12.5 } }
+//!   ]
+//! }
+//! ```
+//!
+//! - An object whose `name` ends in `__c` is a new custom object. It gets the
+//!   system fields, `OwnerId` and a `Name` (set to the Id when left out), and
+//!   the next free key prefix: `a00`, `a01`, … in file order.
+//! - An object naming a standard type (`Account`) adds custom fields to it.
+//! - Field `type` is a describe type name: `string`, `textarea`, `email`,
+//!   `phone`, `url`, `picklist`, `boolean`, `int`, `double`, `currency`,
+//!   `date`, `datetime` or `reference`. `label` defaults to the name, `required`
+//!   to false, `externalId` to false; `referenceTo` lists the types a
+//!   `reference` may point to, `relationshipName` defaults to the name with
+//!   `__c` replaced by `__r`.
+//! - Records are created in order through the same checks as the REST API. A
+//!   string value `"@ref"` is replaced by the Id of the earlier record whose
+//!   `ref` is `ref`.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::objects::{self, ObjectMeta, TOPIC_TARGETS};
+use super::schema::{FieldType, ObjectDef};
+use super::store::State;
+
+/// A parsed seed file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seed {
+    /// Custom objects to add, or standard objects to extend.
+    #[serde(default)]
+    pub objects: Vec<SeedObject>,
+    /// Records to create, in order.
+    #[serde(default)]
+    pub records: Vec<SeedRecord>,
+}
+
+/// One object in a seed file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SeedObject {
+    /// `Name__c` for a new custom object, or a standard object's name.
+    pub name: String,
+    /// Singular label; defaults to the name without `__c`.
+    pub label: Option<String>,
+    /// Plural label; defaults to the label plus `s`.
+    pub label_plural: Option<String>,
+    /// Fields to add.
+    #[serde(default)]
+    pub fields: Vec<SeedField>,
+}
+
+/// One field in a seed file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SeedField {
+    /// API name, ending in `__c`.
+    pub name: String,
+    /// Describe type name.
+    #[serde(rename = "type")]
+    pub ftype: String,
+    /// Label; defaults to the name.
+    pub label: Option<String>,
+    /// Whether a create must set it.
+    #[serde(default)]
+    pub required: bool,
+    /// Whether it is an external id (an upsert key).
+    #[serde(default)]
+    pub external_id: bool,
+    /// For references, the types it may point to.
+    #[serde(default)]
+    pub reference_to: Vec<String>,
+    /// For references, the SOQL relationship name.
+    pub relationship_name: Option<String>,
+}
+
+/// One record in a seed file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedRecord {
+    /// The sObject type.
+    #[serde(rename = "type")]
+    pub sobject: String,
+    /// A name later records use as `"@name"` to point at this one.
+    #[serde(rename = "ref")]
+    pub reference: Option<String>,
+    /// Field values, as in a create body.
+    pub fields: Map<String, Value>,
+}
+
+/// Why a seed could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    /// The file could not be read.
+    #[error("cannot read seed file {path}")]
+    Read {
+        /// The path given.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a seed in the documented format.
+    #[error("seed file is not valid: {0}")]
+    Format(#[from] serde_json::Error),
+    /// An object or field definition is wrong.
+    #[error("seed object {object}: {problem}")]
+    Object {
+        /// The object named.
+        object: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A record was refused as the REST API would refuse it.
+    #[error("seed record {index} ({sobject}): {error}")]
+    Record {
+        /// Its position in `records`, from 0.
+        index: usize,
+        /// Its type.
+        sobject: String,
+        /// The Salesforce error.
+        error: super::errors::SfError,
+    },
+}
+
+fn field_type(name: &str) -> Option<FieldType> {
+    use FieldType as T;
+    Some(match name {
+        "string" => T::String,
+        "textarea" => T::TextArea,
+        "email" => T::Email,
+        "phone" => T::Phone,
+        "url" => T::Url,
+        "picklist" => T::Picklist,
+        "boolean" => T::Boolean,
+        "int" => T::Int,
+        "double" => T::Double,
+        "currency" => T::Currency,
+        "date" => T::Date,
+        "datetime" => T::DateTime,
+        "reference" => T::Reference,
+        _ => return None,
+    })
+}
+
+fn bad(object: &str, problem: String) -> SeedError {
+    SeedError::Object {
+        object: object.to_owned(),
+        problem,
+    }
+}
+
+/// Adds the seed's objects and fields to the standard ones.
+pub fn apply_objects(
+    objs: &mut Vec<ObjectMeta>,
+    seed: &Seed,
+    user_id: &str,
+) -> Result<(), SeedError> {
+    let mut next_prefix = 0u32;
+    for so in &seed.objects {
+        let ti = match objs
+            .iter()
+            .position(|o| o.def.name.eq_ignore_ascii_case(&so.name))
+        {
+            Some(ti) => ti,
+            None if so.name.ends_with("__c") && so.name.len() > 3 => {
+                let prefix = format!("a{next_prefix:02}");
+                next_prefix += 1;
+                objs.push(custom_object(so, prefix, user_id));
+                objs.len() - 1
+            }
+            None => {
+                return Err(bad(
+                    &so.name,
+                    "is neither a standard object nor a `__c` name".into(),
+                ));
+            }
+        };
+        for sf in &so.fields {
+            if !sf.name.ends_with("__c") {
+                return Err(bad(&so.name, format!("field {} must end in __c", sf.name)));
+            }
+            if objs[ti].def.field(&sf.name).is_some() {
+                return Err(bad(
+                    &so.name,
+                    format!("field {} is declared twice", sf.name),
+                ));
+            }
+            let ftype = field_type(&sf.ftype).ok_or_else(|| {
+                bad(
+                    &so.name,
+                    format!("field {} has unknown type {}", sf.name, sf.ftype),
+                )
+            })?;
+            let mut f = objects::field(&sf.name, sf.label.as_deref().unwrap_or(&sf.name), ftype);
+            f.nillable = !sf.required;
+            if ftype == FieldType::Reference {
+                if sf.reference_to.is_empty() {
+                    return Err(bad(
+                        &so.name,
+                        format!("reference {} needs referenceTo", sf.name),
+                    ));
+                }
+                f.reference_to = sf.reference_to.clone();
+                f.relationship_name = Some(
+                    sf.relationship_name
+                        .clone()
+                        .unwrap_or_else(|| format!("{}__r", sf.name.trim_end_matches("__c"))),
+                );
+            }
+            objs[ti].def.fields.push(f);
+            if sf.external_id {
+                objs[ti].external_ids.push(sf.name.clone());
+            }
+        }
+    }
+    // Custom objects can be tagged with topics and be what a task is about.
+    let customs: Vec<String> = objs
+        .iter()
+        .filter(|o| o.def.custom)
+        .map(|o| o.def.name.clone())
+        .collect();
+    for o in objs.iter_mut() {
+        for f in &mut o.def.fields {
+            let polymorphic = (o.def.name == "TopicAssignment" && f.name == "EntityId")
+                || (o.def.name == "Task" && f.name == "WhatId");
+            if polymorphic {
+                f.reference_to.extend(customs.iter().cloned());
+            }
+        }
+    }
+    let names: Vec<String> = objs.iter().map(|o| o.def.name.clone()).collect();
+    for o in objs.iter() {
+        for f in &o.def.fields {
+            if let Some(t) = f.reference_to.iter().find(|t| !names.contains(t)) {
+                return Err(bad(
+                    &o.def.name,
+                    format!("field {} refers to unknown type {t}", f.name),
+                ));
+            }
+        }
+    }
+    debug_assert!(TOPIC_TARGETS.iter().all(|t| names.iter().any(|n| n == t)));
+    Ok(())
+}
+
+fn custom_object(so: &SeedObject, prefix: String, user_id: &str) -> ObjectMeta {
+    let mut base = objects::standard(user_id)
+        .into_iter()
+        .find(|o| o.def.name == "Account")
+        .map(|o| o.def.fields)
+        .unwrap_or_default();
+    // Keep the system fields and OwnerId, then a nillable Name.
+    base.retain(|f| !f.createable || f.name == "OwnerId");
+    base.push(objects::field(
+        "Name",
+        &format!("{} Name", so.label.as_deref().unwrap_or("Record")),
+        FieldType::String,
+    ));
+    let label = so
+        .label
+        .clone()
+        .unwrap_or_else(|| so.name.trim_end_matches("__c").replace('_', " "));
+    ObjectMeta {
+        def: ObjectDef {
+            name: so.name.clone(),
+            label_plural: so
+                .label_plural
+                .clone()
+                .unwrap_or_else(|| format!("{label}s")),
+            label,
+            key_prefix: prefix,
+            custom: true,
+            fields: base,
+        },
+        defaults: vec![("OwnerId".to_owned(), Value::String(user_id.to_owned()))],
+        external_ids: Vec::new(),
+        createable: true,
+        updateable: true,
+        deletable: true,
+    }
+}
+
+/// Creates the seed's records, resolving `"@ref"` values.
+pub fn load_records(
+    state: &mut State,
+    records: &[SeedRecord],
+    now: time::OffsetDateTime,
+) -> Result<(), SeedError> {
+    let mut refs: HashMap<String, String> = HashMap::new();
+    for (index, r) in records.iter().enumerate() {
+        let fail = |error| SeedError::Record {
+            index,
+            sobject: r.sobject.clone(),
+            error,
+        };
+        let ti = state
+            .type_index(&r.sobject)
+            .ok_or_else(|| fail(super::errors::SfError::not_found()))?;
+        let mut body = r.fields.clone();
+        for v in body.values_mut() {
+            if let Some(name) = v.as_str().and_then(|s| s.strip_prefix('@'))
+                && let Some(id) = refs.get(name)
+            {
+                *v = Value::String(id.clone());
+            }
+        }
+        let id = state.create(ti, &body, now).map_err(fail)?;
+        if let Some(name) = &r.reference {
+            refs.insert(name.clone(), id);
+        }
+    }
+    Ok(())
+}
+
+/// The sample data: a few Accounts, Contacts with phone numbers, and Leads,
+/// so the first query a new user types returns rows.
+pub fn sample() -> Seed {
+    let rec = |ty: &str, reference: Option<&str>, fields: Value| SeedRecord {
+        sobject: ty.to_owned(),
+        reference: reference.map(str::to_owned),
+        fields: match fields {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        },
+    };
+    use serde_json::json;
+    let records = vec![
+        rec(
+            "Account",
+            Some("acme"),
+            json!({"Name": "Acme Corporation", "Industry": "Manufacturing", "Phone": "+14155550199", "BillingCity": "San Francisco", "BillingCountry": "USA", "NumberOfEmployees": 250}),
+        ),
+        rec(
+            "Account",
+            Some("globex"),
+            json!({"Name": "Globex", "Industry": "Energy", "Phone": "+13125550142", "BillingCity": "Chicago", "BillingCountry": "USA"}),
+        ),
+        rec(
+            "Account",
+            Some("initech"),
+            json!({"Name": "Initech", "Industry": "Technology", "Phone": "+15125550123", "BillingCity": "Austin", "BillingCountry": "USA"}),
+        ),
+        rec(
+            "Contact",
+            None,
+            json!({"FirstName": "Ada", "LastName": "Lovelace", "Email": "ada@acme.example", "Phone": "+14155550100", "Title": "CTO", "AccountId": "@acme"}),
+        ),
+        rec(
+            "Contact",
+            None,
+            json!({"FirstName": "Grace", "LastName": "Hopper", "Email": "grace@acme.example", "Phone": "+14155550101", "Title": "VP Engineering", "AccountId": "@acme"}),
+        ),
+        rec(
+            "Contact",
+            None,
+            json!({"FirstName": "Hank", "LastName": "Scorpio", "Email": "hank@globex.example", "Phone": "+13125550102", "Title": "CEO", "AccountId": "@globex"}),
+        ),
+        rec(
+            "Contact",
+            None,
+            json!({"FirstName": "Peter", "LastName": "Gibbons", "Email": "peter@initech.example", "Phone": "+15125550103", "AccountId": "@initech"}),
+        ),
+        rec(
+            "Lead",
+            None,
+            json!({"FirstName": "Linus", "LastName": "Torvalds", "Company": "Kernel Labs", "Email": "linus@kernel.example", "Phone": "+15035550104", "LeadSource": "Web"}),
+        ),
+        rec(
+            "Lead",
+            None,
+            json!({"FirstName": "Margaret", "LastName": "Hamilton", "Company": "Apollo Systems", "Email": "margaret@apollo.example", "Phone": "+16175550105", "LeadSource": "Phone Inquiry"}),
+        ),
+        rec(
+            "Lead",
+            None,
+            json!({"LastName": "Nakamoto", "Company": "Chain Co", "Status": "Working - Contacted"}),
+        ),
+    ];
+    Seed {
+        objects: Vec::new(),
+        records,
+    }
+}

@@ -1,0 +1,451 @@
+//! The org's records, in memory.
+//!
+//! One `RwLock` guards everything: reads (queries, GETs) share it, and a write
+//! holds it only for the validate-and-insert step, which is short and never
+//! awaits. Minting the Id under the same lock keeps Ids in insertion order.
+
+use std::collections::HashMap;
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use super::dml::{self, Op, Target};
+use super::errors::SfError;
+use super::ids;
+use super::objects::ObjectMeta;
+use super::schema::{FieldType, ObjectDef};
+use super::soql::{DataSource, Record};
+use super::values::system_stamp;
+
+/// The records and metadata behind the lock.
+#[derive(Debug)]
+pub struct State {
+    objects: Vec<ObjectMeta>,
+    /// Records per type (same index as `objects`), in creation order; deleted
+    /// ones stay with `IsDeleted` true, as in the recycle bin.
+    tables: Vec<Vec<Record>>,
+    /// Id (18 characters) to (type index, position in its table).
+    index: HashMap<String, (usize, usize)>,
+    /// Live Topic names, normalised (lower case, no white space), to their Id.
+    topic_names: HashMap<String, String>,
+    /// Live topic assignments: (TopicId, EntityId) to the assignment's Id.
+    assignments: HashMap<(String, String), String>,
+    /// The Id counter; one for all types so Ids sort in creation order.
+    counter: u64,
+    /// Case numbers are an auto-number of their own.
+    case_counter: u64,
+    user_id: String,
+}
+
+/// Where a record Id from a URL leads, for a given type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Located {
+    /// Not an Id of this type (bad shape, checksum or key prefix).
+    NotThisType,
+    /// A well-formed Id of this type that no record has.
+    Missing(String),
+    /// A record in the recycle bin.
+    Deleted(String),
+    /// A live record: its Id and position in the table.
+    Live(String, usize),
+}
+
+fn normalise_topic(name: &str) -> String {
+    name.chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn duplicate(field: &str, id18: &str) -> SfError {
+    SfError::dml(
+        "DUPLICATE_VALUE",
+        format!(
+            "duplicate value found: {field} duplicates value on record with id: {}",
+            ids::short(id18)
+        ),
+        Vec::new(),
+    )
+}
+
+impl State {
+    /// An empty org with these types; `user_id` owns and creates everything.
+    pub fn new(objects: Vec<ObjectMeta>, user_id: String) -> State {
+        let tables = objects.iter().map(|_| Vec::new()).collect();
+        State {
+            objects,
+            tables,
+            index: HashMap::new(),
+            topic_names: HashMap::new(),
+            assignments: HashMap::new(),
+            counter: 1_000,
+            case_counter: 1_000,
+            user_id,
+        }
+    }
+
+    /// All types, in describe order.
+    pub fn objects(&self) -> &[ObjectMeta] {
+        &self.objects
+    }
+
+    /// The index of the type with this name, compared without regard to case.
+    pub fn type_index(&self, name: &str) -> Option<usize> {
+        self.objects
+            .iter()
+            .position(|o| o.def.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The type's metadata.
+    pub fn meta(&self, ti: usize) -> Option<&ObjectMeta> {
+        self.objects.get(ti)
+    }
+
+    /// How many records (deleted included) the org holds.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Whether the org holds no records.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// The record with this canonical Id, with its type index.
+    pub fn record(&self, id18: &str) -> Option<(usize, &Record)> {
+        let &(ti, pos) = self.index.get(id18)?;
+        Some((ti, self.tables.get(ti)?.get(pos)?))
+    }
+
+    /// The record at a position found by [`State::locate`].
+    pub fn at(&self, ti: usize, pos: usize) -> Option<&Record> {
+        self.tables.get(ti)?.get(pos)
+    }
+
+    fn type_of_prefix(&self, id: &str) -> Option<usize> {
+        let prefix = id.get(..3)?;
+        self.objects.iter().position(|o| o.def.key_prefix == prefix)
+    }
+
+    fn resolve(&self, id18: &str) -> Target<'_> {
+        match self.record(id18) {
+            Some((ti, r)) => {
+                let name = self.objects[ti].def.name.as_str();
+                if r.get("IsDeleted") == Some(&Value::Bool(true)) {
+                    Target::Deleted(name)
+                } else {
+                    Target::Live(name)
+                }
+            }
+            None => Target::Missing(
+                self.type_of_prefix(id18)
+                    .map(|ti| self.objects[ti].def.name.as_str()),
+            ),
+        }
+    }
+
+    /// Where the Id `raw` from a URL leads for the type `ti`.
+    pub fn locate(&self, ti: usize, raw: &str) -> Located {
+        let Ok(id) = ids::parse(raw) else {
+            return Located::NotThisType;
+        };
+        if self.type_of_prefix(&id) != Some(ti) {
+            return Located::NotThisType;
+        }
+        match self.index.get(&id) {
+            None => Located::Missing(id),
+            Some(&(_, pos)) => match self.at(ti, pos) {
+                Some(r) if r.get("IsDeleted") == Some(&Value::Bool(true)) => Located::Deleted(id),
+                Some(_) => Located::Live(id, pos),
+                None => Located::Missing(id),
+            },
+        }
+    }
+
+    /// Live records of type `ti` whose `field` equals `value` as text.
+    pub fn find_by(&self, ti: usize, field: &str, value: &str) -> Vec<String> {
+        let Some(table) = self.tables.get(ti) else {
+            return Vec::new();
+        };
+        table
+            .iter()
+            .filter(|r| r.get("IsDeleted") != Some(&Value::Bool(true)))
+            .filter(|r| match r.get(field) {
+                Some(Value::String(s)) => s == value,
+                Some(Value::Number(n)) => n.to_string() == value,
+                _ => false,
+            })
+            .filter_map(|r| r.get("Id").and_then(Value::as_str).map(str::to_owned))
+            .collect()
+    }
+
+    /// Adds a record as it is (used for the org's own user).
+    pub fn insert_raw(&mut self, ti: usize, record: Record) {
+        let Some(id) = record.get("Id").and_then(Value::as_str).map(str::to_owned) else {
+            return;
+        };
+        if let Some(table) = self.tables.get_mut(ti) {
+            self.index.insert(id, (ti, table.len()));
+            table.push(record);
+        }
+    }
+
+    /// Creates a record of type `ti` from a request body. `created` is its
+    /// `CreatedDate` (earlier than now for a late commit).
+    pub fn create(
+        &mut self,
+        ti: usize,
+        body: &Map<String, Value>,
+        created: OffsetDateTime,
+    ) -> Result<String, SfError> {
+        let meta = self.objects.get(ti).ok_or_else(SfError::not_found)?;
+        let changes = dml::check(meta, body, Op::Create, None, &|id| self.resolve(id))?;
+        let mut rec = Record::new();
+        for f in &meta.def.fields {
+            let blank = match f.ftype {
+                FieldType::Boolean => Value::Bool(false),
+                _ => Value::Null,
+            };
+            rec.insert(f.name.clone(), blank);
+        }
+        for (k, v) in &meta.defaults {
+            rec.insert(k.clone(), v.clone());
+        }
+        for (k, v) in changes {
+            rec.insert(k, v);
+        }
+        let type_name = meta.def.name.clone();
+        let prefix = meta.def.key_prefix.clone();
+        self.check_topic_rules(&type_name, &rec, None)?;
+        self.counter += 1;
+        let id = ids::mint(&prefix, self.counter);
+        let stamp = Value::String(system_stamp(created));
+        let user = Value::String(self.user_id.clone());
+        rec.insert("Id".into(), Value::String(id.clone()));
+        rec.insert("IsDeleted".into(), Value::Bool(false));
+        for k in ["CreatedDate", "LastModifiedDate", "SystemModstamp"] {
+            rec.insert(k.into(), stamp.clone());
+        }
+        rec.insert("CreatedById".into(), user.clone());
+        rec.insert("LastModifiedById".into(), user);
+        match type_name.as_str() {
+            "Case" => {
+                self.case_counter += 1;
+                rec.insert(
+                    "CaseNumber".into(),
+                    format!("{:08}", self.case_counter).into(),
+                );
+            }
+            "TopicAssignment" => self.fill_assignment(&mut rec),
+            _ => {}
+        }
+        derive_name(&type_name, &mut rec);
+        self.index_topic(&type_name, &rec);
+        self.insert_raw(ti, rec);
+        Ok(id)
+    }
+
+    /// Applies a PATCH body to a live record at `pos`.
+    pub fn update(
+        &mut self,
+        ti: usize,
+        pos: usize,
+        body: &Map<String, Value>,
+        now: OffsetDateTime,
+    ) -> Result<(), SfError> {
+        let meta = self.objects.get(ti).ok_or_else(SfError::not_found)?;
+        let current = self
+            .at(ti, pos)
+            .ok_or_else(SfError::invalid_cross_reference)?;
+        let changes = dml::check(meta, body, Op::Update, Some(current), &|id| {
+            self.resolve(id)
+        })?;
+        let type_name = meta.def.name.clone();
+        let mut rec = current.clone();
+        for (k, v) in changes {
+            rec.insert(k, v);
+        }
+        let id = rec
+            .get("Id")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        self.check_topic_rules(&type_name, &rec, Some(&id))?;
+        let stamp = Value::String(system_stamp(now));
+        rec.insert("LastModifiedDate".into(), stamp.clone());
+        rec.insert("SystemModstamp".into(), stamp);
+        rec.insert(
+            "LastModifiedById".into(),
+            Value::String(self.user_id.clone()),
+        );
+        derive_name(&type_name, &mut rec);
+        if let Some(old) = self
+            .at(ti, pos)
+            .and_then(|r| r.get("Name"))
+            .and_then(Value::as_str)
+            && type_name == "Topic"
+        {
+            self.topic_names.remove(&normalise_topic(old));
+        }
+        self.index_topic(&type_name, &rec);
+        if let Some(slot) = self.tables.get_mut(ti).and_then(|t| t.get_mut(pos)) {
+            *slot = rec;
+        }
+        Ok(())
+    }
+
+    /// Moves a live record to the recycle bin. Deleting a Topic removes its assignments.
+    pub fn delete(&mut self, ti: usize, pos: usize, now: OffsetDateTime) {
+        let stamp = Value::String(system_stamp(now));
+        let Some(rec) = self.tables.get_mut(ti).and_then(|t| t.get_mut(pos)) else {
+            return;
+        };
+        rec.insert("IsDeleted".into(), Value::Bool(true));
+        rec.insert("SystemModstamp".into(), stamp.clone());
+        let text = |k: &str| rec.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+        let (id, name, topic, entity) =
+            (text("Id"), text("Name"), text("TopicId"), text("EntityId"));
+        match self.objects[ti].def.name.as_str() {
+            "Topic" => {
+                self.topic_names.remove(&normalise_topic(&name));
+                let gone: Vec<String> = self
+                    .assignments
+                    .iter()
+                    .filter(|((t, _), _)| *t == id)
+                    .map(|(_, a)| a.clone())
+                    .collect();
+                for a in gone {
+                    if let Some(&(ati, apos)) = self.index.get(&a) {
+                        self.delete(ati, apos, now);
+                    }
+                }
+            }
+            "TopicAssignment" => {
+                self.assignments.remove(&(topic, entity));
+            }
+            _ => {}
+        }
+    }
+
+    /// DUPLICATE_VALUE for a Topic name taken by another topic (ignoring case
+    /// and spacing) or a topic already assigned to the record.
+    fn check_topic_rules(
+        &self,
+        ty: &str,
+        rec: &Record,
+        own_id: Option<&str>,
+    ) -> Result<(), SfError> {
+        let text = |k: &str| rec.get(k).and_then(Value::as_str).unwrap_or("");
+        match ty {
+            "Topic" => match self.topic_names.get(&normalise_topic(text("Name"))) {
+                Some(other) if Some(other.as_str()) != own_id => Err(duplicate("Name", other)),
+                _ => Ok(()),
+            },
+            "TopicAssignment" => {
+                let key = (text("TopicId").to_owned(), text("EntityId").to_owned());
+                match self.assignments.get(&key) {
+                    Some(other) => Err(duplicate("TopicId", other)),
+                    None => Ok(()),
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn fill_assignment(&self, rec: &mut Record) {
+        let entity = rec.get("EntityId").and_then(Value::as_str).unwrap_or("");
+        let ty = self
+            .record(entity)
+            .map(|(ti, _)| self.objects[ti].def.name.clone());
+        let prefix = entity.get(..3).map(str::to_owned);
+        rec.insert("EntityKeyPrefix".into(), prefix.into());
+        rec.insert("EntityType".into(), ty.into());
+    }
+
+    fn index_topic(&mut self, ty: &str, rec: &Record) {
+        let text = |k: &str| rec.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+        match ty {
+            "Topic" => {
+                self.topic_names
+                    .insert(normalise_topic(&text("Name")), text("Id"));
+            }
+            "TopicAssignment" => {
+                self.assignments
+                    .insert((text("TopicId"), text("EntityId")), text("Id"));
+            }
+            _ => {}
+        }
+    }
+
+    /// The live Topic with this name (ignoring case and spacing).
+    pub fn topic_named(&self, name: &str) -> Option<&str> {
+        self.topic_names
+            .get(&normalise_topic(name))
+            .map(String::as_str)
+    }
+}
+
+/// Keeps the org-computed `Name` of people (First Last) and of custom
+/// records without one (their Id, as a real org does).
+fn derive_name(ty: &str, rec: &mut Record) {
+    let text = |k: &str| rec.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+    match ty {
+        "Contact" | "Lead" | "User" => {
+            let name = [text("FirstName"), text("LastName")]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            rec.insert("Name".into(), Value::String(name));
+        }
+        t if t.ends_with("__c") && text("Name").is_empty() && rec.contains_key("Name") => {
+            let id = text("Id");
+            rec.insert("Name".into(), Value::String(id));
+        }
+        _ => {}
+    }
+}
+
+impl DataSource for State {
+    fn object(&self, name: &str) -> Option<&ObjectDef> {
+        self.type_index(name).map(|ti| &self.objects[ti].def)
+    }
+
+    fn scan(&self, sobject: &str, visit: &mut dyn FnMut(&Record)) {
+        if let Some(table) = self.type_index(sobject).and_then(|ti| self.tables.get(ti)) {
+            table.iter().for_each(visit);
+        }
+    }
+
+    fn get(&self, id18: &str) -> Option<(&ObjectDef, &Record)> {
+        self.record(id18).map(|(ti, r)| (&self.objects[ti].def, r))
+    }
+}
+
+/// The shared store.
+#[derive(Debug)]
+pub struct Store {
+    state: RwLock<State>,
+}
+
+impl Store {
+    /// Wraps a state.
+    pub fn new(state: State) -> Store {
+        Store {
+            state: RwLock::new(state),
+        }
+    }
+
+    /// Shared access. A panic under the lock cannot leave a half-applied
+    /// change (every write builds the new record first and then swaps it in),
+    /// so a poisoned lock is still safe to use.
+    pub fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Exclusive access; see [`Store::read`] on poisoning.
+    pub fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}

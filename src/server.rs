@@ -1,0 +1,69 @@
+//! The gRPC server: the services, health, reflection, the layers, and graceful
+//! shutdown.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+
+use crate::api::SalesforceApi;
+use crate::middleware::{ApiKey, AuthLayer};
+use crate::pb::{self, salesforce_service_server::SalesforceServiceServer};
+use crate::salesforce::Client;
+
+/// Everything the server needs: the Salesforce connections by name and the API keys.
+#[derive(Debug)]
+pub struct Gateway {
+    /// The configured Salesforce orgs, by connection name.
+    pub connections: HashMap<String, Client>,
+    /// The keys callers may present.
+    pub api_keys: Vec<ApiKey>,
+}
+
+/// A server that failed to start or stopped with an error.
+pub type ServeError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Serves the gateway on `listener` until `shutdown` completes, then stops taking
+/// calls, lets the ones in flight finish, and returns.
+pub async fn serve(
+    listener: TcpListener,
+    gateway: Gateway,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), ServeError> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_serving::<SalesforceServiceServer<SalesforceApi>>()
+        .await;
+    // grpcurl 1.8.6 and many tools speak only reflection v1alpha; newer ones v1.
+    // google.rpc's error details are registered so grpcurl can print them.
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection().build_v1()?;
+    let reflection_v1alpha = reflection().build_v1alpha()?;
+    let api = SalesforceApi::new(Arc::new(gateway.connections));
+
+    let shutdown = async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing calls in flight");
+        health
+            .set_not_serving::<SalesforceServiceServer<SalesforceApi>>()
+            .await;
+    };
+    Server::builder()
+        // Auth guards only the gateway's own services; health and reflection stay open.
+        .layer(AuthLayer::new(gateway.api_keys))
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(SalesforceServiceServer::new(api))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,126 @@
+//! One helper to start everything over real sockets: a sandbox org, then sfgate
+//! pointed at it, each on 127.0.0.1:0.
+#![allow(dead_code, unreachable_pub)]
+
+use std::net::SocketAddr;
+
+use sfgate::embedded;
+use sfgate::pb::salesforce_service_client::SalesforceServiceClient;
+use sfgate::sandbox::{Sandbox, SandboxConfig};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tonic::transport::Channel;
+
+/// A running gateway and the sandbox org behind it; both stop when dropped.
+pub struct Gateway {
+    pub addr: SocketAddr,
+    pub sandbox: Sandbox,
+    pub sandbox_addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl Gateway {
+    /// A client for `SalesforceService`.
+    pub async fn client(&self) -> SalesforceServiceClient<Channel> {
+        SalesforceServiceClient::connect(format!("http://{}", self.addr))
+            .await
+            .expect("gateway accepts connections")
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task ends cleanly");
+        }
+    }
+}
+
+/// Starts a sandbox org with `config` and a gateway in front of it.
+pub async fn start_with(config: SandboxConfig) -> Gateway {
+    let embedded = embedded::start(config).await.expect("sandbox starts");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind gateway");
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        sfgate::server::serve(listener, embedded.gateway, async {
+            let _ = stopped.await;
+        })
+        .await
+        .expect("gateway serves");
+    });
+    Gateway {
+        addr,
+        sandbox: embedded.sandbox,
+        sandbox_addr: embedded.sandbox_addr,
+        stop: Some(stop),
+        server: Some(server),
+    }
+}
+
+/// Starts a sandbox org with its defaults (sample data) and a gateway.
+pub async fn start() -> Gateway {
+    start_with(SandboxConfig::default()).await
+}
+
+/// A request with the embedded default's API key.
+pub fn authed<T>(message: T) -> tonic::Request<T> {
+    with_key(message, embedded::API_KEY)
+}
+
+/// A request with the given API key.
+pub fn with_key<T>(message: T, key: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {key}").parse().expect("ascii header"),
+    );
+    request
+}
+
+/// A `google.protobuf.Struct` from a JSON object literal.
+pub fn fields(json: serde_json::Value) -> prost_types::Struct {
+    let serde_json::Value::Object(map) = json else {
+        panic!("fields must be a JSON object")
+    };
+    prost_types::Struct {
+        fields: map.into_iter().map(|(k, v)| (k, value(v))).collect(),
+    }
+}
+
+/// A `google.protobuf.Value` from JSON.
+pub fn value(json: serde_json::Value) -> prost_types::Value {
+    use prost_types::value::Kind;
+    let kind = match json {
+        serde_json::Value::Null => Kind::NullValue(0),
+        serde_json::Value::Bool(b) => Kind::BoolValue(b),
+        serde_json::Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap()),
+        serde_json::Value::String(s) => Kind::StringValue(s),
+        serde_json::Value::Array(a) => Kind::ListValue(prost_types::ListValue {
+            values: a.into_iter().map(value).collect(),
+        }),
+        o @ serde_json::Value::Object(_) => Kind::StructValue(fields(o)),
+    };
+    prost_types::Value { kind: Some(kind) }
+}
+
+/// A Struct field as a string, if it is one.
+pub fn str_field<'a>(s: &'a prost_types::Struct, name: &str) -> Option<&'a str> {
+    match s.fields.get(name)?.kind.as_ref()? {
+        prost_types::value::Kind::StringValue(v) => Some(v),
+        _ => None,
+    }
+}
