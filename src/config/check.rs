@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::task::JoinSet;
 
-use crate::salesforce::{Client, ConnectionConfig};
+use crate::salesforce::{AuthFlow, Client, ConnectionConfig};
 
 use super::Config;
 
@@ -20,7 +20,8 @@ pub const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct ConnectionCheck {
     /// The connection's name.
     pub connection: String,
-    /// `Ok(instance host)` or `Err(why)`; never holds a secret.
+    /// `Ok(instance host)` (with a note for a static token, which is only checked against
+    /// the allowlist) or `Err(why)`; never holds a secret.
     pub outcome: Result<String, String>,
 }
 
@@ -89,9 +90,17 @@ pub async fn check_connections(
         let name = conn.name.clone();
         let task = tasks.spawn(async move {
             let connection = conn.name.clone();
+            // A static token is not sent anywhere by `token()`: only its instance is checked.
+            let note = match conn.auth {
+                AuthFlow::AccessToken { .. } => " (static access token: not tried)",
+                _ => "",
+            };
             let client = Client::new(conn, http);
             let outcome = match tokio::time::timeout(timeout, client.token()).await {
-                Ok(Ok(token)) => Ok(token.instance_url.host_str().unwrap_or_default().to_owned()),
+                Ok(Ok(token)) => {
+                    let host = token.instance_url.host_str().unwrap_or_default();
+                    Ok(format!("{host}{note}"))
+                }
                 Ok(Err(e)) => Err(chain(&e)),
                 Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
             };
@@ -135,7 +144,7 @@ mod tests {
     use tokio::net::TcpListener;
 
     use super::*;
-    use crate::salesforce::{AuthFlow, Secret};
+    use crate::salesforce::Secret;
     use crate::sandbox::oauth::{AuthServer, OAuthConfig};
 
     fn conn(name: &str, login_url: &str, auth: AuthFlow) -> ConnectionConfig {
@@ -214,7 +223,7 @@ mod tests {
         assert!(report.is_ok(), "{report}");
         assert_eq!(
             report.connections[0].outcome,
-            Ok("acme.my.salesforce.com".to_owned())
+            Ok("acme.my.salesforce.com (static access token: not tried)".to_owned())
         );
     }
 

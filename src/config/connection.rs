@@ -121,7 +121,7 @@ pub(crate) fn build(
         }
     }
     fields.values.retain(|key, _| known.contains(key));
-    fields.apply_env(env);
+    fields.apply_env(env, problems);
 
     // Without a valid flow, the keys common to all flows are still checked.
     let flow = problems.ok(flow(&fields));

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use toml::Value;
 
-use super::connection::{ALLOWED_HOSTS, known_keys};
-use super::error::{Origin, Problem};
+use super::connection::{ALLOWED_HOSTS, SECRETS, known_keys};
+use super::error::{Origin, Problem, Problems};
 use super::secrets::{ENV_SUFFIX, FILE_SUFFIX, SecretRef};
 use super::source::{Env, Item, connection_var, env_item};
 
@@ -66,8 +66,19 @@ impl Fields<'_> {
     }
 
     /// Applies `SFGATE_CONNECTIONS__<NAME>__<KEY>` overrides. Setting either key of a secret
-    /// replaces the file's choice of variable or file for that secret.
-    pub(crate) fn apply_env(&mut self, env: &dyn Env) {
+    /// replaces the file's choice of variable or file for that secret. An override holding a
+    /// secret itself (`..._CLIENT_SECRET`) is refused like an inline one, not ignored.
+    pub(crate) fn apply_env(&mut self, env: &dyn Env, problems: &mut Problems) {
+        for secret in SECRETS {
+            let var = connection_var(self.name, secret);
+            if env.var(&var).is_some() {
+                let message = format!(
+                    "an override cannot hold the secret itself; set {var}_ENV (a variable's \
+                     name) or {var}_FILE (a file's path) instead"
+                );
+                problems.push(self.key(secret), Origin::Env(var), message);
+            }
+        }
         for key in known_keys() {
             let Some(item) = env_item(env, &connection_var(self.name, &key)) else {
                 continue;

@@ -9,7 +9,8 @@
 //! - [`source`]: the [`Env`] trait (tests pass a `HashMap`), the override variables, lines;
 //! - `connection` (with `fields`, `flows`), `urls`, `secrets`: connections, their URLs and
 //!   their secrets;
-//! - `api_keys`: callers' keys; [`check`]: `sfgate check`, which tries each login.
+//! - `api_keys`: callers' keys; [`check()`]: `sfgate check`, which tries each login;
+//! - `wiring`: from [`Config`] to clients, auth keys and the sandbox's settings.
 //!
 //! # Environment overrides
 //!
@@ -20,8 +21,8 @@
 //!
 //! # Errors
 //!
-//! Every problem is reported at once, each naming its dotted key and its line (or the variable
-//! that set it). Secrets are never shown: not in errors, not in `Debug`.
+//! Every validation problem is reported at once (a TOML syntax or shape error stops at the
+//! first), each naming its dotted key and its line (or the variable that set it). Secrets are never shown: not in errors, not in `Debug`.
 
 mod api_keys;
 pub mod check;

@@ -701,3 +701,36 @@ fn the_sandbox_config_carries_the_seed_file() {
     let err = Config::from_toml(text, "t.toml", dir.path(), &off).unwrap_err();
     assert_eq!(err.problems()[0].key, "connections");
 }
+
+#[test]
+fn an_override_holding_a_secret_is_refused_without_echoing_it() {
+    let mut vars = cc_env();
+    vars.insert(
+        "SFGATE_CONNECTIONS__ACME__PASSWORD".into(),
+        SECRETS[4].into(),
+    );
+    let var = Origin::Env("SFGATE_CONNECTIONS__ACME__PASSWORD".into());
+    let problem = only_problem(CC, &vars, "connections.acme.password", var);
+    assert!(
+        problem
+            .message
+            .contains("SFGATE_CONNECTIONS__ACME__PASSWORD_ENV"),
+        "{problem}"
+    );
+    assert!(!problem.to_string().contains(SECRETS[4]), "{problem}");
+}
+
+#[test]
+fn a_static_token_instance_must_be_allowed() {
+    let (text, _) = flow_table("access_token");
+    let text = text.replace(
+        "https://x.my.salesforce.com\"\n",
+        "https://proxy.example\"\n",
+    );
+    let secrets = env(&[("S1", "one")]);
+    let on = line(&text, "instance_url");
+    let problem = only_problem(&text, &secrets, "connections.c.instance_url", on);
+    assert!(problem.message.contains("allowed_hosts"), "{problem}");
+    let allowed = format!("{text}allowed_hosts = [\"proxy.example\"]\n");
+    assert!(load(&allowed, &secrets).is_ok());
+}
