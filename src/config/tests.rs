@@ -724,8 +724,8 @@ fn an_override_holding_a_secret_is_refused_without_echoing_it() {
 fn a_static_token_instance_must_be_allowed() {
     let (text, _) = flow_table("access_token");
     let text = text.replace(
-        "https://x.my.salesforce.com\"\n",
-        "https://proxy.example\"\n",
+        "instance_url = \"https://x.my.salesforce.com\"",
+        "instance_url = \"https://proxy.example\"",
     );
     let secrets = env(&[("S1", "one")]);
     let on = line(&text, "instance_url");
