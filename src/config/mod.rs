@@ -54,7 +54,7 @@ pub use source::{
 pub use urls::{LOGIN, TEST};
 
 use error::Problems;
-use source::{LineIndex, env_segment};
+use source::{LineIndex, env_item, env_segment};
 
 /// `[server] listen` when unset.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
@@ -130,7 +130,16 @@ fn build(text: &str, base_dir: &Path, env: &dyn Env, problems: &mut Problems) ->
     let raw = problems.ok(raw::parse(text, &index))?;
 
     let server = server::server(raw.server, env, &index, problems);
+    let enabled_at = env_item(env, ENV_SANDBOX_ENABLED)
+        .map(|item| item.origin)
+        .or_else(|| {
+            let enabled = raw.sandbox.as_ref()?.get_ref().enabled.as_ref()?;
+            Some(index.origin(enabled.span()))
+        })
+        .unwrap_or(Origin::File);
     let sandbox = server::sandbox(raw.sandbox, base_dir, env, &index, problems);
+    // A sandbox whose settings are wrong counts as on, so no second error follows from it.
+    let sandbox_on = !matches!(sandbox, Some(None));
 
     let mut connections = Vec::new();
     let mut prefixes: Vec<(String, String)> = Vec::new();
@@ -148,7 +157,7 @@ fn build(text: &str, base_dir: &Path, env: &dyn Env, problems: &mut Problems) ->
                 "names may hold only letters, digits, - and _",
             );
         }
-        if name == SANDBOX_CONNECTION && sandbox.as_ref().is_some_and(Option::is_some) {
+        if name == SANDBOX_CONNECTION && sandbox_on {
             problems.push(
                 &key,
                 origin.clone(),
@@ -173,10 +182,8 @@ fn build(text: &str, base_dir: &Path, env: &dyn Env, problems: &mut Problems) ->
         }
     }
 
-    let sandbox = sandbox?;
-    let server = server?;
     let mut names: BTreeSet<String> = raw.connections.keys().cloned().collect();
-    if sandbox.is_some() {
+    if sandbox_on {
         names.insert(SANDBOX_CONNECTION.to_owned());
     }
     if names.is_empty() {
@@ -188,17 +195,17 @@ fn build(text: &str, base_dir: &Path, env: &dyn Env, problems: &mut Problems) ->
     }
     let has_keys = !raw.api_keys.is_empty();
     let api_keys = api_keys::build(raw.api_keys, &names, &index, problems);
-    if sandbox.is_some() && !has_keys && !server.listen.ip().is_loopback() {
+    let listen = server.as_ref().map(|s| s.listen);
+    if let Some(listen) = listen.filter(|l| sandbox_on && !has_keys && !l.ip().is_loopback()) {
         let message = format!(
-            "the sandbox's built-in key only serves loopback, but server.listen is {}: \
-             configure [api_keys] or listen on a loopback address",
-            server.listen
+            "the sandbox's built-in key only serves loopback, but server.listen is {listen}: \
+             configure [api_keys] or listen on a loopback address"
         );
-        problems.push("sandbox.enabled", Origin::File, message);
+        problems.push("sandbox.enabled", enabled_at, message);
     }
     Some(Config {
-        server,
-        sandbox,
+        server: server?,
+        sandbox: sandbox?,
         connections,
         api_keys,
     })

@@ -445,11 +445,15 @@ fn no_connections_and_no_sandbox_is_an_error() {
 #[test]
 fn a_public_sandbox_needs_api_keys() {
     let text = "[server]\nlisten = \"0.0.0.0:50051\"\n[sandbox]\nenabled = true\n";
-    let problem = only_problem(text, &env(&[]), "sandbox.enabled", Origin::File);
+    let problem = only_problem(text, &env(&[]), "sandbox.enabled", line(text, "enabled"));
     assert!(problem.message.contains("0.0.0.0:50051"), "{problem}");
 
     let keyed = format!("{text}[api_keys.k]\nsha256 = \"{KEY}\"\npermissions = [\"query\"]\n");
     assert!(load(&keyed, &env(&[])).is_ok());
+    let by_env = env(&[(ENV_SANDBOX_ENABLED, "true")]);
+    let from_env = Origin::Env(ENV_SANDBOX_ENABLED.to_owned());
+    let public = "[server]\nlisten = \"0.0.0.0:50051\"\n";
+    only_problem(public, &by_env, "sandbox.enabled", from_env);
     let loopback = text.replace("0.0.0.0", "127.0.0.1");
     assert!(load(&loopback, &env(&[])).is_ok());
 
