@@ -33,22 +33,12 @@ pub struct Embedded {
 /// Starts a sandbox org on an ephemeral loopback port and returns a gateway
 /// configured for it.
 pub async fn start(config: SandboxConfig) -> std::io::Result<Embedded> {
-    let client_id = config.oauth.client_id.clone();
-    let client_secret = config.oauth.client_secret.clone();
+    let (client_id, client_secret) = (
+        config.oauth.client_id.clone(),
+        config.oauth.client_secret.clone(),
+    );
     let (sandbox_addr, sandbox) = sandbox::spawn(config).await?;
-    let connection = ConnectionConfig {
-        name: CONNECTION.to_owned(),
-        login_url: format!("http://{sandbox_addr}")
-            .parse()
-            .map_err(std::io::Error::other)?,
-        api_version: API_VERSION.to_owned(),
-        auth: AuthFlow::ClientCredentials {
-            client_id,
-            client_secret: Secret::new(client_secret),
-        },
-        // The sandbox hands out its own loopback URL as the instance URL.
-        allowed_hosts: vec![sandbox_addr.ip().to_string()],
-    };
+    let connection = connection_config(sandbox_addr, &client_id, &client_secret);
     let client = Client::new(connection, http_client());
     Ok(Embedded {
         sandbox,
@@ -56,8 +46,32 @@ pub async fn start(config: SandboxConfig) -> std::io::Result<Embedded> {
         gateway: Gateway {
             connections: HashMap::from([(CONNECTION.to_owned(), client)]),
             api_keys: vec![api_key()],
+            default_timeout: crate::server::DEFAULT_TIMEOUT,
         },
     })
+}
+
+/// The `sandbox` connection to a sandbox org at `addr`, logging in with the
+/// client credentials flow.
+pub fn connection_config(
+    addr: SocketAddr,
+    client_id: &str,
+    client_secret: &str,
+) -> ConnectionConfig {
+    ConnectionConfig {
+        name: CONNECTION.to_owned(),
+        login_url: reqwest::Url::parse(&format!("http://{addr}"))
+            // A socket address always makes a valid http URL.
+            .expect("an http URL from a socket address"),
+        api_version: API_VERSION.to_owned(),
+        auth: AuthFlow::ClientCredentials {
+            client_id: client_id.to_owned(),
+            client_secret: Secret::new(client_secret),
+        },
+        // The sandbox hands out its own loopback URL as the instance URL.
+        allowed_hosts: vec![addr.ip().to_string()],
+        limits: Default::default(),
+    }
 }
 
 /// The documented key `sandbox`, with every permission on the `sandbox` connection.

@@ -4,13 +4,14 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 
 use crate::api::SalesforceApi;
-use crate::middleware::{ApiKey, AuthLayer};
+use crate::middleware::{ApiKey, AuthLayer, DeadlineLayer};
 use crate::pb::{self, salesforce_service_server::SalesforceServiceServer};
 use crate::salesforce::Client;
 
@@ -21,7 +22,13 @@ pub struct Gateway {
     pub connections: HashMap<String, Client>,
     /// The keys callers may present.
     pub api_keys: Vec<ApiKey>,
+    /// The deadline of a call whose caller sets none (or a later one).
+    pub default_timeout: Duration,
 }
+
+/// The default per-call deadline: long enough for a slow Salesforce query, short
+/// enough that nothing hangs.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A server that failed to start or stopped with an error.
 pub type ServeError = Box<dyn std::error::Error + Send + Sync>;
@@ -57,6 +64,8 @@ pub async fn serve(
             .await;
     };
     Server::builder()
+        // Outermost: every call answers by its deadline, whatever the layers inside do.
+        .layer(DeadlineLayer::new(gateway.default_timeout))
         // Auth guards only the gateway's own services; health and reflection stay open.
         .layer(AuthLayer::new(gateway.api_keys))
         .add_service(health_service)

@@ -121,6 +121,7 @@ impl Fake {
             api_version: "62.0".into(),
             auth,
             allowed_hosts: vec!["127.0.0.1".into()],
+            limits: Default::default(),
         }
     }
 
@@ -723,7 +724,10 @@ async fn error_bodies_reach_the_caller_whole() {
         matches!(&err, Error::Api { status, errors } if *status == 404 && errors[0].fields.is_empty())
     );
 
-    fake.respond_raw(503, "<html>down for maintenance</html>");
+    // A query is retried on a 503 (three times by default): the last answer is returned.
+    for _ in 0..4 {
+        fake.respond_raw(503, "<html>down for maintenance</html>");
+    }
     let err = client
         .query("SELECT Id FROM Account", false, None)
         .await
@@ -732,6 +736,7 @@ async fn error_bodies_reach_the_caller_whole() {
         matches!(&err, Error::Status { status, path } if *status == 503 && path == "/services/data/v62.0/query"),
         "{err:?}"
     );
+    assert_eq!(client.upstream_stats().retries, 3);
 }
 
 #[tokio::test]
@@ -1065,6 +1070,7 @@ async fn an_unreachable_instance_is_unreachable_without_the_query_in_the_error()
             instance_url: format!("http://{addr}").parse().unwrap(),
         },
         allowed_hosts: vec!["127.0.0.1".into()],
+        limits: Default::default(),
     };
     let client = Client::new(config, reqwest::Client::new());
     let err = client

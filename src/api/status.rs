@@ -181,6 +181,31 @@ pub(crate) fn from_salesforce(error: sf::Error, ctx: &Context) -> Status {
             Status::with_error_details(Code::Unavailable, message, d)
         }
         sf::Error::Auth(e) => auth_error(&e, ctx),
+        sf::Error::DeadlineExceeded => gateway(
+            Code::DeadlineExceeded,
+            "DEADLINE_EXCEEDED",
+            "salesforce did not answer within the call's deadline",
+            ctx.metadata(None),
+        ),
+        sf::Error::BudgetReserve { used, max, reserve } => {
+            let mut d = ErrorDetails::new();
+            let mut m = ctx.metadata(None);
+            m.insert("apiUsage".to_owned(), format!("{used}/{max}"));
+            m.insert("reserve".to_owned(), reserve.to_string());
+            d.set_error_info("API_BUDGET_RESERVE", DOMAIN_SFGATE, m);
+            d.add_quota_failure_violation(
+                format!("connection:{}", ctx.connection),
+                format!("the org has used {used} of its {max} daily api requests; the last {reserve} are kept in reserve"),
+            );
+            Status::with_error_details(
+                Code::ResourceExhausted,
+                format!(
+                    "connection {:?} is inside its daily api budget reserve ({used}/{max} used)",
+                    ctx.connection
+                ),
+                d,
+            )
+        }
         sf::Error::InstanceNotAllowed { host } => {
             let mut m = ctx.metadata(None);
             m.insert("host".to_owned(), host.clone());

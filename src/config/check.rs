@@ -144,7 +144,7 @@ mod tests {
     use tokio::net::TcpListener;
 
     use super::*;
-    use crate::salesforce::Secret;
+    use crate::salesforce::{Secret, UpstreamLimits};
     use crate::sandbox::oauth::{AuthServer, OAuthConfig};
 
     fn conn(name: &str, login_url: &str, auth: AuthFlow) -> ConnectionConfig {
@@ -154,6 +154,7 @@ mod tests {
             api_version: "62.0".to_owned(),
             auth,
             allowed_hosts: vec!["127.0.0.1".to_owned()],
+            limits: UpstreamLimits::default(),
         }
     }
 

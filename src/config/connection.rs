@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 
 use reqwest::Url;
 use toml::Value;
@@ -12,6 +13,7 @@ use crate::salesforce::ConnectionConfig;
 use super::error::{Origin, Problem, Problems};
 use super::fields::Fields;
 use super::flows::auth_flow;
+use super::limits::{LIMIT_KEYS, limits};
 use super::secrets::{ENV_SUFFIX, FILE_SUFFIX};
 use super::source::{Env, Item};
 use super::urls;
@@ -82,7 +84,12 @@ pub(crate) fn flow_keys(flow: &str) -> (&'static [&'static str], &'static [&'sta
 
 /// Every key a connection table may hold (secrets by their `_env` / `_file` names).
 pub(crate) fn known_keys() -> Vec<String> {
-    let mut keys: Vec<String> = COMMON.iter().chain(&PLAIN).map(|k| k.to_string()).collect();
+    let mut keys: Vec<String> = COMMON
+        .iter()
+        .chain(&PLAIN)
+        .chain(&LIMIT_KEYS)
+        .map(|k| k.to_string())
+        .collect();
     for secret in SECRETS {
         keys.push(format!("{secret}{ENV_SUFFIX}"));
         keys.push(format!("{secret}{FILE_SUFFIX}"));
@@ -96,6 +103,7 @@ pub(crate) fn build(
     name: &str,
     origin: Origin,
     values: BTreeMap<String, Item<Value>>,
+    default_timeout: Duration,
     env: &dyn Env,
     base_dir: &Path,
     problems: &mut Problems,
@@ -133,6 +141,7 @@ pub(crate) fn build(
             .or_else(|| key.strip_suffix(FILE_SUFFIX))
             .unwrap_or(key);
         let used = COMMON.contains(&key.as_str())
+            || LIMIT_KEYS.contains(&key.as_str())
             || plain.contains(&key.as_str())
             || (secrets.contains(&base) && base != key);
         if !used {
@@ -150,6 +159,7 @@ pub(crate) fn build(
         }
         _ => None,
     };
+    let limits = limits(&fields, default_timeout, problems);
     if problems.0.len() > before {
         return None;
     }
@@ -159,6 +169,7 @@ pub(crate) fn build(
         api_version: api_version?,
         auth: auth?,
         allowed_hosts: allowed_hosts?,
+        limits: limits?,
     })
 }
 

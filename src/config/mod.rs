@@ -7,8 +7,8 @@
 //! - this file: [`Config`] and [`Config::load`];
 //! - `raw`: the file's serde shape (unknown keys are errors, every value keeps its line);
 //! - [`source`]: the [`Env`] trait (tests pass a `HashMap`), the override variables, lines;
-//! - `connection` (with `fields`, `flows`), `urls`, `secrets`: connections, their URLs and
-//!   their secrets;
+//! - `connection` (with `fields`, `flows`, `limits`), `urls`, `secrets`: connections, their
+//!   URLs, limits and secrets;
 //! - `api_keys`: callers' keys; [`check()`]: `sfgate check`, which tries each login;
 //! - `wiring`: from [`Config`] to clients, auth keys and the sandbox's settings.
 //!
@@ -30,6 +30,7 @@ mod connection;
 mod error;
 mod fields;
 mod flows;
+mod limits;
 mod raw;
 mod secrets;
 mod server;
@@ -39,6 +40,7 @@ mod wiring;
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::time::Duration;
 
 use crate::salesforce::ConnectionConfig;
 
@@ -177,7 +179,13 @@ fn build(text: &str, base_dir: &Path, env: &dyn Env, problems: &mut Problems) ->
             .iter()
             .map(|(k, v)| (k.clone(), index.item(v.clone())))
             .collect();
-        if let Some(c) = connection::build(name, origin, values, env, base_dir, problems) {
+        let timeout = server
+            .as_ref()
+            .map_or(Duration::from_millis(DEFAULT_TIMEOUT_MS), |s| {
+                s.default_timeout
+            });
+        let built = connection::build(name, origin, values, timeout, env, base_dir, problems);
+        if let Some(c) = built {
             connections.push(c);
         }
     }

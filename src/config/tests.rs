@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crate::api::Permission;
-use crate::salesforce::AuthFlow;
+use crate::salesforce::{AuthFlow, UpstreamLimits};
 
 use super::*;
 
@@ -116,6 +116,17 @@ fn the_example_file_parses_into_every_flow() {
     assert_eq!(
         config.connections[1].login_url.as_str(),
         "https://test.salesforce.com/"
+    );
+    let limits = &config.connections[0].limits;
+    assert_eq!(
+        (limits.max_concurrent, limits.daily_budget_reserve),
+        (10, 5000)
+    );
+    assert_eq!(limits.max_retries, UpstreamLimits::default().max_retries);
+    assert_eq!(limits.default_timeout, config.server.default_timeout);
+    assert_eq!(
+        config.connections[1].limits.max_concurrent,
+        UpstreamLimits::default().max_concurrent
     );
     assert_eq!(
         config.connections[4].allowed_hosts,
@@ -737,4 +748,47 @@ fn a_static_token_instance_must_be_allowed() {
     assert!(problem.message.contains("allowed_hosts"), "{problem}");
     let allowed = format!("{text}allowed_hosts = [\"proxy.example\"]\n");
     assert!(load(&allowed, &secrets).is_ok());
+}
+
+#[test]
+fn limits_are_checked_and_overridable() {
+    let text = format!("{CC}max_retries = 1\nretry_budget_percent = 0.5\nretry_base_ms = 20\n");
+    let mut vars = cc_env();
+    vars.insert(
+        "SFGATE_CONNECTIONS__ACME__MAX_CONCURRENT".into(),
+        "4".into(),
+    );
+    let config = load(&text, &vars).unwrap();
+    let limits = &config.connections[0].limits;
+    assert_eq!(limits.max_concurrent, 4);
+    assert_eq!(limits.max_retries, 1);
+    assert_eq!(limits.retry_base.as_millis(), 20);
+    assert!((limits.retry_budget_percent - 0.5).abs() < f32::EPSILON);
+
+    let cases = [
+        ("max_concurrent = 0", "max_concurrent", "from 1 to 10000"),
+        ("max_retries = \"3\"", "max_retries", "from 0 to 10"),
+        (
+            "daily_budget_reserve = -1",
+            "daily_budget_reserve",
+            "integer",
+        ),
+        (
+            "retry_budget_percent = 2",
+            "retry_budget_percent",
+            "from 0 to 1",
+        ),
+    ];
+    for (line_text, key, says) in cases {
+        let text = format!("{CC}{line_text}\n");
+        let on = line(&text, line_text);
+        let problem = only_problem(&text, &cc_env(), &format!("connections.acme.{key}"), on);
+        assert!(problem.message.contains(says), "{problem}");
+    }
+    vars.insert(
+        "SFGATE_CONNECTIONS__ACME__MAX_CONCURRENT".into(),
+        "many".into(),
+    );
+    let var = Origin::Env("SFGATE_CONNECTIONS__ACME__MAX_CONCURRENT".into());
+    only_problem(CC, &vars, "connections.acme.max_concurrent", var);
 }

@@ -39,6 +39,7 @@ impl Config {
         Gateway {
             connections,
             api_keys: self.auth_keys(),
+            default_timeout: self.server.default_timeout,
         }
     }
 }

@@ -5,7 +5,9 @@
 //! `Timeout`, which fails with an error tonic turns into `INTERNAL`, and tonic's own
 //! server timeout, which answers `CANCELLED`, this answers the status a caller's
 //! retry logic expects. The deadline is also put into the request extensions as a
-//! [`Deadline`], so handlers can bound queueing and retries by the time left.
+//! [`Deadline`], and into the task for the Salesforce client
+//! ([`crate::salesforce::with_deadline`]), which bounds its queueing, requests
+//! and retries by the time left.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -16,6 +18,7 @@ use tonic::Code;
 use tower::{Layer, Service};
 
 use crate::api::gateway_status;
+use crate::salesforce::with_deadline;
 
 /// When the current call must be answered by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +72,13 @@ pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
     })
 }
 
+/// How much earlier than the caller's deadline to answer: 5% of it, from 1 to 50 ms.
+fn margin(asked: Duration) -> Duration {
+    (asked / 20)
+        .clamp(Duration::from_millis(1), Duration::from_millis(50))
+        .min(asked)
+}
+
 type BoxFuture<T> = Pin<Box<dyn std::future::Future<Output = T> + Send>>;
 
 impl<S, B> Service<http::Request<B>> for DeadlineService<S>
@@ -100,10 +110,16 @@ where
             .get("grpc-timeout")
             .and_then(|v| v.to_str().ok())
             .and_then(parse_grpc_timeout);
-        let budget = asked.map_or(self.default, |a| a.min(self.default));
+        // Answer a little before the caller's own deadline: an answer sent exactly at
+        // it arrives too late to be read. It also beats tonic's built-in
+        // `grpc-timeout` handling, which sits outside every layer and would answer
+        // `CANCELLED` at the deadline itself.
+        let budget = asked.map_or(self.default, |a| (a - margin(a)).min(self.default));
         let deadline = Instant::now() + budget;
         request.extensions_mut().insert(Deadline(deadline));
-        let call = self.inner.call(request);
+        // The Salesforce client reads the deadline from the task, so its waiting,
+        // requests and retries stop in time too.
+        let call = with_deadline(deadline, self.inner.call(request));
         Box::pin(async move {
             match tokio::time::timeout_at(deadline, call).await {
                 Ok(result) => result,

@@ -1,18 +1,21 @@
-//! [`Client`]: one per configured connection; every REST call goes through `Client::send`,
-//! which adds the token, records `Sforce-Limit-Info`, and refreshes once on a rejected session.
+//! [`Client`]: one per configured connection. Every REST call goes through `Client::send`
+//! (in `retry`: the deadline and the retries) and, per attempt, `Client::send_once`, which
+//! adds the token, takes a request slot, keeps the daily budget reserve, records
+//! `Sforce-Limit-Info`, and refreshes once on a rejected session.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
 
 use http::{Method, StatusCode};
 use reqwest::Url;
 use serde::de::DeserializeOwned;
 use tokio::sync::OnceCell;
+use tokio::time::Instant;
 
 use super::auth::{self, AuthFlow, Token, TokenCache};
 use super::limits::{ApiUsage, UsageTracker};
-use super::{ApiError, Error};
+use super::upstream::{Upstream, UpstreamLimits, UpstreamStats};
+use super::{ApiError, Error, deadline};
 
 /// One Salesforce org connection, as configured.
 #[derive(Debug, Clone)]
@@ -29,6 +32,8 @@ pub struct ConnectionConfig {
     /// Hosts a token's `instance_url` may point at besides `*.salesforce.com` and
     /// `*.force.com` (e.g. `127.0.0.1` for the sandbox); any http(s) scheme is allowed there.
     pub allowed_hosts: Vec<String>,
+    /// Concurrency ceiling, daily budget reserve, retries and default timeout.
+    pub limits: UpstreamLimits,
 }
 
 /// A Salesforce REST client for one connection. Cheap to clone: clones share the token cache,
@@ -46,6 +51,7 @@ struct Inner {
     http: reqwest::Client,
     tokens: TokenCache,
     usage: UsageTracker,
+    upstream: Upstream,
     /// Key prefix → sObject name, from one global describe per connection.
     key_prefixes: OnceCell<HashMap<String, String>>,
 }
@@ -67,6 +73,9 @@ pub(crate) struct ApiRequest<'a> {
     pub(crate) query: &'a [(&'a str, &'a str)],
     pub(crate) body: Option<&'a serde_json::Value>,
     pub(crate) batch_size: Option<u32>,
+    /// An error code that means success when it answers a retry: the earlier attempt may have
+    /// done the work (a DELETE answered `ENTITY_IS_DELETED`).
+    pub(crate) done_on_retry: Option<&'static str>,
 }
 
 /// A successful response.
@@ -85,6 +94,7 @@ impl Client {
         let version_segment = format!("v{}", config.api_version.trim_start_matches('v'));
         Client {
             inner: Arc::new(Inner {
+                upstream: Upstream::new(&config.limits),
                 config,
                 version_segment,
                 http,
@@ -101,9 +111,14 @@ impl Client {
     }
 
     /// The connection's current access token, fetching one if none is cached. Concurrent
-    /// callers share one token request.
+    /// callers share one token request. Bounded by the deadline like any call, but never
+    /// refused for the daily budget reserve: token requests don't count against it.
     pub async fn token(&self) -> Result<Token, Error> {
-        Ok(self.current_token().await?.0)
+        let fetch = self.current_token();
+        match tokio::time::timeout_at(self.deadline(), fetch).await {
+            Ok(result) => Ok(result?.0),
+            Err(_) => Err(Error::DeadlineExceeded),
+        }
     }
 
     /// The org's API usage from the last `Sforce-Limit-Info` header seen, if any.
@@ -111,8 +126,28 @@ impl Client {
         self.inner.usage.last()
     }
 
+    /// Counters of this connection's upstream protection (peak concurrency, retries,
+    /// refusals), shared by its clones.
+    pub fn upstream_stats(&self) -> UpstreamStats {
+        self.inner.upstream.stats()
+    }
+
+    pub(super) fn config(&self) -> &ConnectionConfig {
+        &self.inner.config
+    }
+
+    pub(super) fn upstream(&self) -> &Upstream {
+        &self.inner.upstream
+    }
+
     pub(super) fn key_prefix_cache(&self) -> &OnceCell<HashMap<String, String>> {
         &self.inner.key_prefixes
+    }
+
+    /// The deadline in scope, or the connection's default timeout from now.
+    pub(super) fn deadline(&self) -> Instant {
+        deadline::current()
+            .unwrap_or_else(|| Instant::now() + self.inner.config.limits.default_timeout)
     }
 
     async fn current_token(&self) -> Result<(Token, u64), Error> {
@@ -123,13 +158,17 @@ impl Client {
             .await
     }
 
-    /// Sends `request`; on a 401 `INVALID_SESSION_ID` replaces the token (unless another
-    /// caller already did) and retries once. A second rejection reaches the caller: never a
-    /// loop. Any non-2xx becomes an [`Error`].
-    pub(crate) async fn send(&self, request: ApiRequest<'_>) -> Result<ApiResponse, Error> {
+    /// One try of `request`; on a 401 `INVALID_SESSION_ID` replaces the token (unless another
+    /// caller already did) and sends it once more. A second rejection reaches the caller:
+    /// never a loop, and never retried by `send` either. Any non-2xx becomes an [`Error`].
+    pub(super) async fn send_once(
+        &self,
+        request: &ApiRequest<'_>,
+        deadline: Instant,
+    ) -> Result<ApiResponse, Error> {
         let inner = &*self.inner;
         let (token, generation) = self.current_token().await?;
-        let (mut status, mut response) = self.attempt(&token, &request).await?;
+        let (mut status, mut response) = self.attempt(&token, request, deadline).await?;
         if is_invalid_session(status, &response.body) && inner.config.auth.can_refresh() {
             tracing::debug!(connection = %inner.config.name, "salesforce session rejected; refreshing");
             let (token, _) = inner
@@ -138,7 +177,7 @@ impl Client {
                     auth::request_token(&inner.http, &inner.config, rotated)
                 })
                 .await?;
-            (status, response) = self.attempt(&token, &request).await?;
+            (status, response) = self.attempt(&token, request, deadline).await?;
         }
         if status.is_success() {
             return Ok(response);
@@ -150,15 +189,27 @@ impl Client {
         &self,
         token: &Token,
         request: &ApiRequest<'_>,
+        deadline: Instant,
     ) -> Result<(StatusCode, ApiResponse), Error> {
         let inner = &*self.inner;
         let url = self.url(&token.instance_url, request)?;
+        // Held until the body is read: a slot is a request Salesforce is still working on.
+        let _permit = inner.upstream.acquire().await;
+        // Checked after the wait, which may have brought newer usage figures.
+        let reserve = inner.config.limits.daily_budget_reserve;
+        if let Err(ApiUsage { used, max }) = inner.usage.admit(reserve) {
+            inner.upstream.count_reserve_refusal();
+            return Err(Error::BudgetReserve { used, max, reserve });
+        }
         let path = url.path().to_owned();
         let mut builder = inner
             .http
             .request(request.method.clone(), url)
             .bearer_auth(token.access_token.expose())
-            .header(http::header::ACCEPT, "application/json");
+            .header(http::header::ACCEPT, "application/json")
+            // The outer `timeout_at` bounds the call too; this also bounds reqwest's own
+            // connect and body reads, and names the cause.
+            .timeout(deadline.saturating_duration_since(Instant::now()));
         if let Some(n) = request.batch_size {
             builder = builder.header("Sforce-Query-Options", format!("batchSize={n}"));
         }
@@ -166,10 +217,10 @@ impl Client {
             builder = builder.json(body);
         }
         let started = Instant::now();
-        let response = builder.send().await.map_err(Error::unreachable)?;
+        let response = builder.send().await.map_err(transport_error)?;
         let status = response.status();
         inner.usage.observe(response.headers());
-        let body = response.bytes().await.map_err(Error::unreachable)?.to_vec();
+        let body = response.bytes().await.map_err(transport_error)?.to_vec();
         // The path only: the query string holds SOQL literal values.
         tracing::debug!(
             connection = %inner.config.name,
@@ -231,6 +282,15 @@ fn parse_envelope(body: &[u8]) -> Option<Vec<ApiError>> {
                 .ok()
                 .map(|e| vec![e])
         })
+}
+
+/// reqwest's per-request timeout is the deadline's remainder, so its timeout is ours.
+fn transport_error(e: reqwest::Error) -> Error {
+    if e.is_timeout() {
+        Error::DeadlineExceeded
+    } else {
+        Error::unreachable(e)
+    }
 }
 
 fn error_from(status: StatusCode, response: ApiResponse) -> Error {

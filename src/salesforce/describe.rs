@@ -99,6 +99,7 @@ impl Client {
             query: &[],
             body: None,
             batch_size: None,
+            done_on_retry: None,
         })
         .await?
         .json()
@@ -113,6 +114,7 @@ impl Client {
                 query: &[],
                 body: None,
                 batch_size: None,
+                done_on_retry: None,
             })
             .await?
             .json()?;

@@ -67,6 +67,22 @@ pub enum Error {
         /// The refused host (or the whole URL when it has none).
         host: String,
     },
+    /// The call's deadline (or, without one in scope, the connection's default timeout)
+    /// passed while waiting for a request slot, for Salesforce's answer, or for a token. Like
+    /// [`Error::Unreachable`], whether a write was applied is unknown.
+    #[error("deadline exceeded before salesforce answered")]
+    DeadlineExceeded,
+    /// Refused before sending: the org's last reported API usage leaves fewer than `reserve`
+    /// requests of its daily budget, which are kept for people and other integrations.
+    #[error("org api usage {used}/{max} is inside the reserve of {reserve} requests")]
+    BudgetReserve {
+        /// Requests used in the last 24 h, as last reported.
+        used: u64,
+        /// The org's daily limit.
+        max: u64,
+        /// The connection's configured reserve.
+        reserve: u64,
+    },
     /// An argument the client refuses before calling Salesforce.
     #[error("invalid {name}: {reason}")]
     InvalidArgument {
@@ -138,6 +154,12 @@ impl Error {
             Error::Status { status, path } => Some(Error::Status {
                 status: *status,
                 path: path.clone(),
+            }),
+            Error::DeadlineExceeded => Some(Error::DeadlineExceeded),
+            Error::BudgetReserve { used, max, reserve } => Some(Error::BudgetReserve {
+                used: *used,
+                max: *max,
+                reserve: *reserve,
             }),
             Error::Unreachable(_) | Error::Decode { .. } => None,
         }

@@ -5,7 +5,12 @@
 //! # Layout
 //!
 //! - [`client`]: [`Client`] and [`ConnectionConfig`]; every call goes through one `send` that
-//!   adds the token, tracks `Sforce-Limit-Info`, and refreshes once on `INVALID_SESSION_ID`.
+//!   bounds it by the deadline and retries what is safe to retry, and each attempt adds the
+//!   token, takes a request slot, keeps the daily budget reserve, tracks `Sforce-Limit-Info`,
+//!   and refreshes once on `INVALID_SESSION_ID`.
+//! - [`deadline`]: the caller's deadline as a task-local ([`with_deadline`]).
+//! - [`upstream`]: [`UpstreamLimits`] (concurrency ceiling, budget reserve, retries, default
+//!   timeout) and the shared state behind them; `retry`: what is retried and the backoff.
 //! - [`auth`]: the grant types ([`AuthFlow`]), [`Token`], the single-flight token cache and the
 //!   instance-host allowlist.
 //! - `records`, `query`, `describe`, `topics`: the calls, as `impl Client` blocks.
@@ -18,24 +23,29 @@
 //! log line carries one. Logs (debug level) name the method, path, status and elapsed time,
 //! never a query string, because SOQL literals can hold personal data.
 //!
-//! # Cancellation
+//! # Deadlines and cancellation
 //!
-//! Callers apply deadlines by dropping futures. The caches are only written after their
+//! Callers set a deadline with [`with_deadline`] (or apply one by dropping futures); past it a
+//! call fails with [`Error::DeadlineExceeded`]. The caches are only written after their
 //! request completes, so a dropped call leaves them as they were.
 
 pub mod auth;
 pub mod client;
+pub mod deadline;
 mod describe;
 pub mod error;
 pub mod id;
 pub mod limits;
 mod query;
 mod records;
+mod retry;
 pub mod secret;
 mod topics;
+pub mod upstream;
 
 pub use auth::{AuthFlow, Token};
 pub use client::{Client, ConnectionConfig};
+pub use deadline::with_deadline;
 pub use describe::{FieldDescribe, SObjectDescribe};
 pub use error::{ApiError, AuthError, Error};
 pub use id::{IdError, RecordId};
@@ -43,3 +53,4 @@ pub use limits::ApiUsage;
 pub use query::{QueryPage, escape_soql_string};
 pub use secret::Secret;
 pub use topics::TopicAssignment;
+pub use upstream::{UpstreamLimits, UpstreamStats};

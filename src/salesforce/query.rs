@@ -43,6 +43,7 @@ impl Client {
             query: &[("q", soql)],
             body: None,
             batch_size,
+            done_on_retry: None,
         })
         .await?
         .json()
@@ -64,6 +65,7 @@ impl Client {
             query: &[],
             body: None,
             batch_size,
+            done_on_retry: None,
         })
         .await?
         .json()

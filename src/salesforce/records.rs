@@ -18,8 +18,10 @@ struct CreateResult {
 impl Client {
     /// Creates a `sobject` record and returns its 18-char Id.
     ///
-    /// Not idempotent: Salesforce has no idempotency key on this resource, so a retry after an
-    /// [`Error::Unreachable`] may create a duplicate.
+    /// Not idempotent: Salesforce has no idempotency key on this resource, so the client
+    /// retries a create only after a connect error (the request never left), and a caller's
+    /// retry after any other [`Error::Unreachable`] or [`Error::DeadlineExceeded`] may create
+    /// a duplicate.
     pub async fn create(
         &self,
         sobject: &str,
@@ -33,6 +35,7 @@ impl Client {
                 query: &[],
                 body: Some(&body),
                 batch_size: None,
+                done_on_retry: None,
             })
             .await?
             .json()?;
@@ -40,6 +43,9 @@ impl Client {
     }
 
     /// Sets `fields` on record `id` (a JSON `null` clears a field).
+    ///
+    /// Retried on transient failures: setting the same values twice leaves the record as
+    /// once, though triggers and `LastModifiedDate` see both writes.
     pub async fn update(
         &self,
         sobject: &str,
@@ -53,12 +59,19 @@ impl Client {
             query: &[],
             body: Some(&body),
             batch_size: None,
+            done_on_retry: None,
         })
         .await?;
         Ok(())
     }
 
     /// Deletes record `id` (to the recycle bin).
+    ///
+    /// Retried on transient failures. When a retry is answered `ENTITY_IS_DELETED`, the
+    /// earlier attempt may well have deleted the record before its answer was lost, so that
+    /// counts as success: the record is in the recycle bin, as asked. (It may also have been
+    /// deleted by someone else in between; the outcome is the same.) Without a retry,
+    /// `ENTITY_IS_DELETED` is returned as the error it is.
     pub async fn delete(&self, sobject: &str, id: &RecordId) -> Result<(), Error> {
         self.send(ApiRequest {
             method: Method::DELETE,
@@ -66,6 +79,7 @@ impl Client {
             query: &[],
             body: None,
             batch_size: None,
+            done_on_retry: Some("ENTITY_IS_DELETED"),
         })
         .await?;
         Ok(())
