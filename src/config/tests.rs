@@ -792,3 +792,34 @@ fn limits_are_checked_and_overridable() {
     let var = Origin::Env("SFGATE_CONNECTIONS__ACME__MAX_CONCURRENT".into());
     only_problem(CC, &vars, "connections.acme.max_concurrent", var);
 }
+
+#[test]
+fn the_example_states_the_defaults_the_code_uses() {
+    let d = UpstreamLimits::default();
+    let defaults = [
+        ("max_concurrent", d.max_concurrent.to_string()),
+        ("daily_budget_reserve", d.daily_budget_reserve.to_string()),
+        ("max_retries", d.max_retries.to_string()),
+        ("retry_base_ms", d.retry_base.as_millis().to_string()),
+        ("retry_budget_percent", d.retry_budget_percent.to_string()),
+        (
+            "retry_budget_min_per_sec",
+            d.retry_budget_min_per_sec.to_string(),
+        ),
+    ];
+    for (key, value) in defaults {
+        let documented = EXAMPLE.lines().any(|l| {
+            let words: Vec<&str> = l.trim_start_matches('#').split_whitespace().collect();
+            words.len() > 2 && words[0] == key && words[1] == value
+        });
+        assert!(documented, "{key}: default {value} not in the example");
+    }
+    assert!(EXAMPLE.contains(&format!("Default {DEFAULT_TIMEOUT_MS}.")));
+    assert!(EXAMPLE.contains(&format!("Default \"{DEFAULT_LISTEN}\".")));
+    let bare = load("[sandbox]\nenabled = true\n", &env(&[])).unwrap();
+    assert_eq!(bare.server.listen, DEFAULT_LISTEN.parse().unwrap());
+    assert_eq!(
+        bare.server.default_timeout.as_millis(),
+        u128::from(DEFAULT_TIMEOUT_MS)
+    );
+}
