@@ -7,6 +7,7 @@
 
 mod caller;
 mod convert;
+pub mod health;
 mod page_token;
 mod params;
 mod query;
@@ -15,6 +16,7 @@ mod status;
 mod validate;
 
 pub use caller::{Caller, Permission};
+pub use health::ConnectionHealth;
 pub use salesforce::SalesforceApi;
 
 /// A gateway error status (domain `sfgate`) with this reason, for the middleware.

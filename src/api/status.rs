@@ -240,8 +240,15 @@ pub(crate) fn from_salesforce(error: sf::Error, ctx: &Context) -> Status {
     }
 }
 
+/// The reason of a connection whose grant Salesforce revoked or expired.
+pub(crate) const RECONNECT_REQUIRED: &str = "CONNECTION_RECONNECT_REQUIRED";
+
 fn auth_error(e: &sf::AuthError, ctx: &Context) -> Status {
     let (code, reason) = match e {
+        // The grant itself is dead (revoked refresh token, changed password): no retry
+        // helps; the operator must reconnect the org. Health turns the connection
+        // NOT_SERVING until then.
+        e if e.needs_reconnect() => (Code::Unauthenticated, RECONNECT_REQUIRED),
         sf::AuthError::Status { status } if status.is_server_error() => {
             (Code::Unavailable, "TOKEN_ENDPOINT_UNAVAILABLE")
         }
