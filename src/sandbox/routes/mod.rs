@@ -231,7 +231,7 @@ async fn versions(State(sh): State<Arc<Shared>>) -> Response {
     let list: Vec<VersionEntry> = sh
         .versions
         .iter()
-        .map(|&major| {
+        .map(|&(major, _)| {
             let idx = i64::from(major) - 50;
             let season = ["Winter", "Spring", "Summer"][idx.rem_euclid(3) as usize];
             let year = 21 + idx.div_euclid(3);
