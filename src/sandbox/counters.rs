@@ -80,6 +80,8 @@ impl RouteKind {
             [_, "sobjects", _, _] if method == Method::GET => K::Read,
             [_, "sobjects", _, _] if method == Method::PATCH => K::Update,
             [_, "sobjects", _, _] if method == Method::DELETE => K::Delete,
+            // `POST …?_HttpMethod=PATCH` is an update for clients without PATCH.
+            [_, "sobjects", _, _] if method == Method::POST => K::Update,
             [_, "sobjects", _, _, _] if method == Method::PATCH => K::Upsert,
             [_, "sobjects", _, _, _] if method == Method::GET => K::Read,
             [_, "limits"] => K::Limits,

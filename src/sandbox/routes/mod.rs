@@ -69,7 +69,8 @@ pub fn router(shared: Arc<Shared>, instance_url: String) -> Router {
         &format!("{V}/sobjects/{{sobject}}/{{id}}"),
         get(sobjects::read)
             .patch(sobjects::update)
-            .delete(sobjects::delete),
+            .delete(sobjects::delete)
+            .post(sobjects::post_override),
     );
     api = both(
         api,
