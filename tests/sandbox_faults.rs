@@ -5,7 +5,7 @@ mod sandbox_support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use sandbox_support::{Org, V, assert_error, message};
 use serde_json::{Value, json};
 
@@ -207,5 +207,4 @@ async fn concurrency_ceiling_refuses_and_peak_is_tracked() {
             "ConcurrentRequests (Concurrent API Requests) Limit exceeded."
         );
     }
-    let _ = Method::GET;
 }
