@@ -92,6 +92,10 @@ async fn lock_row_failures_change_nothing_and_spare_reads() {
         .await;
     assert_error(&r, 400, "UNABLE_TO_LOCK_ROW", Some(&[]));
     assert_eq!(
+        message(&r),
+        format!("unable to obtain exclusive access to this record or 1 records: {id}")
+    );
+    assert_eq!(
         org.get(&format!("/sobjects/Contact/{id}")).await.body["LastName"],
         "Locked"
     );
