@@ -5,7 +5,7 @@ mod sandbox_support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use sandbox_support::{Org, V, assert_error, message};
 use serde_json::{Value, json};
 
@@ -91,6 +91,10 @@ async fn lock_row_failures_change_nothing_and_spare_reads() {
         )
         .await;
     assert_error(&r, 400, "UNABLE_TO_LOCK_ROW", Some(&[]));
+    assert_eq!(
+        message(&r),
+        format!("unable to obtain exclusive access to this record or 1 records: {id}")
+    );
     assert_eq!(
         org.get(&format!("/sobjects/Contact/{id}")).await.body["LastName"],
         "Locked"
@@ -207,5 +211,4 @@ async fn concurrency_ceiling_refuses_and_peak_is_tracked() {
             "ConcurrentRequests (Concurrent API Requests) Limit exceeded."
         );
     }
-    let _ = Method::GET;
 }

@@ -105,7 +105,6 @@ async fn results_are_paged_by_batch_size_with_locators() {
     .await;
     for i in 0..2500 {
         let body = json!({"LastName": format!("P{i:04}")});
-        let _ = org.sandbox.auth();
         org.create("Contact", body).await;
     }
     // Default batch: 2000 then 500.

@@ -146,7 +146,8 @@ struct Shared {
     usage: ApiUsage,
     cursors: Cursors,
     idempotency: IdempotencyKeys,
-    versions: Vec<u32>,
+    /// Served majors with their `"58.0"` text, made once (it goes in every request).
+    versions: Vec<(u32, Arc<str>)>,
     max_body_bytes: usize,
 }
 
@@ -154,12 +155,13 @@ impl Shared {
     /// The version a path segment names (`v58.0` or `latest`), as `"58.0"`.
     fn version(&self, seg: &str) -> Option<Arc<str>> {
         if seg == "latest" {
-            return self.versions.last().map(|m| Arc::from(format!("{m}.0")));
+            return self.versions.last().map(|(_, v)| v.clone());
         }
         let major: u32 = seg.strip_prefix('v')?.strip_suffix(".0")?.parse().ok()?;
         self.versions
-            .contains(&major)
-            .then(|| Arc::from(format!("{major}.0")))
+            .iter()
+            .find(|(m, _)| *m == major)
+            .map(|(_, v)| v.clone())
     }
 }
 
@@ -206,7 +208,11 @@ impl Sandbox {
         for s in &seeds {
             seed::load_records(&mut state, &s.records, now)?;
         }
-        let versions: Vec<u32> = config.api_versions.clone().collect();
+        let versions: Vec<(u32, Arc<str>)> = config
+            .api_versions
+            .clone()
+            .map(|m| (m, Arc::from(format!("{m}.0"))))
+            .collect();
         if versions.is_empty() {
             return Err(SandboxError::Config("no API versions".into()));
         }

@@ -142,6 +142,25 @@ pub async fn update(
     })())
 }
 
+/// `POST …/sobjects/{Type}/{Id}?_HttpMethod=PATCH`: an update for clients
+/// that can't send PATCH (§3.3); any other POST here is 405.
+pub async fn post_override(
+    state: State<Arc<Shared>>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+    path: Segments,
+    body: Result<JsonObject, SfError>,
+) -> Response {
+    let patch = query.is_ok_and(|Query(q)| {
+        q.get("_HttpMethod")
+            .is_some_and(|m| m.eq_ignore_ascii_case("PATCH"))
+    });
+    if patch {
+        update(state, path, body).await
+    } else {
+        SfError::method_not_allowed("POST", "GET, HEAD, PATCH, DELETE").into_response()
+    }
+}
+
 /// `DELETE …/sobjects/{Type}/{Id}` → 204.
 pub async fn delete(State(sh): State<Arc<Shared>>, path: Segments) -> Response {
     result((|| {

@@ -14,10 +14,11 @@ use super::dml::{self, Op, Target};
 use super::errors::SfError;
 use super::ids;
 use super::objects::ObjectMeta;
-use super::schema::{FieldType, ObjectDef};
-use super::soql::{DataSource, Record};
+use super::schema::FieldType;
+use super::soql::Record;
 use super::values::system_stamp;
 
+mod lookup;
 mod topics;
 
 use topics::{derive_name, normalise_topic};
@@ -129,41 +130,6 @@ impl State {
                     .map(|ti| self.objects[ti].def.name.as_str()),
             ),
         }
-    }
-
-    /// Where the Id `raw` from a URL leads for the type `ti`.
-    pub fn locate(&self, ti: usize, raw: &str) -> Located {
-        let Ok(id) = ids::parse(raw) else {
-            return Located::NotThisType;
-        };
-        if self.type_of_prefix(&id) != Some(ti) {
-            return Located::NotThisType;
-        }
-        match self.index.get(&id) {
-            None => Located::Missing(id),
-            Some(&(_, pos)) => match self.at(ti, pos) {
-                Some(r) if r.get("IsDeleted") == Some(&Value::Bool(true)) => Located::Deleted(id),
-                Some(_) => Located::Live(id, pos),
-                None => Located::Missing(id),
-            },
-        }
-    }
-
-    /// Live records of type `ti` whose `field` equals `value` as text.
-    pub fn find_by(&self, ti: usize, field: &str, value: &str) -> Vec<String> {
-        let Some(table) = self.tables.get(ti) else {
-            return Vec::new();
-        };
-        table
-            .iter()
-            .filter(|r| r.get("IsDeleted") != Some(&Value::Bool(true)))
-            .filter(|r| match r.get(field) {
-                Some(Value::String(s)) => s == value,
-                Some(Value::Number(n)) => n.to_string() == value,
-                _ => false,
-            })
-            .filter_map(|r| r.get("Id").and_then(Value::as_str).map(str::to_owned))
-            .collect()
     }
 
     /// Adds a record as it is (used for the org's own user).
@@ -322,26 +288,20 @@ fn apply(rec: &mut Record, changes: dml::Changes) {
     }
 }
 
-impl DataSource for State {
-    fn object(&self, name: &str) -> Option<&ObjectDef> {
-        self.type_index(name).map(|ti| &self.objects[ti].def)
-    }
-
-    fn scan(&self, sobject: &str, visit: &mut dyn FnMut(&Record)) {
-        if let Some(table) = self.type_index(sobject).and_then(|ti| self.tables.get(ti)) {
-            table.iter().for_each(visit);
-        }
-    }
-
-    fn get(&self, id18: &str) -> Option<(&ObjectDef, &Record)> {
-        self.record(id18).map(|(ti, r)| (&self.objects[ti].def, r))
-    }
-}
-
 /// The shared store.
-#[derive(Debug)]
 pub struct Store {
     state: RwLock<State>,
+}
+
+impl std::fmt::Debug for Store {
+    // A summary: the records themselves would flood any log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // try_read: printing must never wait for (or deadlock on) a writer.
+        let records = self.state.try_read().map(|s| s.len()).ok();
+        f.debug_struct("Store")
+            .field("records", &records)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Store {
