@@ -22,6 +22,7 @@
 //! - [`embedded`]: the default: a sandbox org and a gateway pointed at it.
 
 pub mod api;
+pub mod config;
 pub mod embedded;
 pub mod middleware;
 pub mod pb;

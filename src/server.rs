@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 
-use crate::api::SalesforceApi;
+use crate::api::{ConnectionHealth, SalesforceApi};
 use crate::middleware::{self, ApiKey, Limits};
 use crate::pb::{self, salesforce_service_server::SalesforceServiceServer};
 use crate::salesforce::Client;
@@ -56,7 +56,11 @@ pub async fn serve(
     };
     let reflection_v1 = reflection().build_v1()?;
     let reflection_v1alpha = reflection().build_v1alpha()?;
-    let api = SalesforceApi::new(Arc::new(gateway.connections))
+    let connection_health = ConnectionHealth::new(health.clone());
+    for name in gateway.connections.keys() {
+        connection_health.serving(name).await;
+    }
+    let api = SalesforceApi::new(Arc::new(gateway.connections), connection_health)
         .with_max_records(gateway.limits.max_records);
 
     let shutdown = async move {

@@ -50,7 +50,7 @@ fn reason(status: &tonic::Status) -> (Code, String, String) {
 
 #[tokio::test]
 async fn rate_limited_caller_gets_retry_info_and_quota_failure_while_another_key_is_unaffected() {
-    let gw = common::start_custom(SandboxConfig::default(), |gateway, _| {
+    let gw = common::start_custom(SandboxConfig::default(), |gateway, _, _| {
         gateway.api_keys.push(key("noisy"));
         gateway
             .limits
@@ -129,7 +129,7 @@ async fn reflection_and_health_still_answer_after_thousands_of_throttled_calls()
     use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
     use tonic_reflection::pb::{v1, v1alpha};
 
-    let gw = common::start_custom(SandboxConfig::default(), |gateway, _| {
+    let gw = common::start_custom(SandboxConfig::default(), |gateway, _, _| {
         gateway.api_keys.push(key("noisy"));
         gateway
             .limits
@@ -229,7 +229,7 @@ async fn reflection_and_health_still_answer_after_thousands_of_throttled_calls()
 
 #[tokio::test]
 async fn over_the_in_flight_bound_calls_are_refused_at_once_with_unavailable() {
-    let gw = common::start_custom(SandboxConfig::default(), |gateway, _| {
+    let gw = common::start_custom(SandboxConfig::default(), |gateway, _, _| {
         gateway.limits.max_concurrent_calls = 2;
     })
     .await;
@@ -317,7 +317,7 @@ fn query_of_size(size: usize) -> ExecuteSoqlQueryRequest {
 
 #[tokio::test]
 async fn a_request_one_byte_over_the_size_limit_is_refused_naming_the_limit() {
-    let gw = common::start_custom(SandboxConfig::default(), |gateway, _| {
+    let gw = common::start_custom(SandboxConfig::default(), |gateway, _, _| {
         gateway.limits.max_request_bytes = 1024;
     })
     .await;
@@ -352,7 +352,7 @@ async fn a_request_one_byte_over_the_size_limit_is_refused_naming_the_limit() {
 
 #[tokio::test]
 async fn max_records_over_the_cap_is_refused_and_no_page_exceeds_it() {
-    let gw = common::start_custom(SandboxConfig::default(), |gateway, _| {
+    let gw = common::start_custom(SandboxConfig::default(), |gateway, _, _| {
         gateway.limits.max_records = 3;
     })
     .await;
@@ -383,7 +383,7 @@ async fn max_records_over_the_cap_is_refused_and_no_page_exceeds_it() {
         .into_inner();
     assert_eq!(at_cap.records.len(), 3);
 
-    // Unset means the cap, not everything: the sample org has 4 contacts.
+    // Unset means one page, cut at the cap: the sample org has 4 contacts.
     let first = client
         .execute_soql_query(authed(all_contacts(0)))
         .await

@@ -7,16 +7,19 @@
 
 mod caller;
 mod convert;
+pub mod health;
 mod page_token;
 mod params;
 mod query;
+mod refusals;
 mod salesforce;
 mod status;
 mod validate;
 
 pub use caller::{Caller, Permission};
+pub use health::ConnectionHealth;
+pub(crate) use refusals::{overloaded, rate_limited, request_too_large, too_many_streams};
 pub use salesforce::SalesforceApi;
-pub(crate) use status::{overloaded, rate_limited, request_too_large, too_many_streams};
 
 /// A gateway error status (domain `sfgate`) with this reason, for the middleware.
 pub fn gateway_status(code: tonic::Code, reason: &str, message: &str) -> tonic::Status {

@@ -21,8 +21,8 @@ pub(crate) async fn run(
     cap: usize,
 ) -> Result<ExecuteSoqlQueryResponse, Status> {
     let (batch, max) = limits(req, cap)?;
-    // Unset means as many as the gateway allows, never unbounded.
-    let max = Some(max.unwrap_or(cap));
+    // Unset `max_records` means one page, but never more than the gateway's cap.
+    let most = max.unwrap_or(cap);
     let ctx = Context::new(client.name()).query();
     let sf = |e| status::from_salesforce(e, &ctx);
     let bound = if req.query.trim().is_empty() {
@@ -61,7 +61,7 @@ pub(crate) async fn run(
     let total_size = page.total_size;
     let mut records = Vec::new();
     let next_page_token = loop {
-        let room = max.map_or(usize::MAX, |m| m - records.len());
+        let room = most - records.len();
         let available = page.records.len().saturating_sub(skip);
         records.extend(page.records.drain(..).skip(skip).take(room));
         if available > room {

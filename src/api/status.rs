@@ -240,8 +240,15 @@ pub(crate) fn from_salesforce(error: sf::Error, ctx: &Context) -> Status {
     }
 }
 
+/// The reason of a connection whose grant Salesforce revoked or expired.
+pub(crate) const RECONNECT_REQUIRED: &str = "CONNECTION_RECONNECT_REQUIRED";
+
 fn auth_error(e: &sf::AuthError, ctx: &Context) -> Status {
     let (code, reason) = match e {
+        // The grant itself is dead (revoked refresh token, changed password): no retry
+        // helps; the operator must reconnect the org. Health turns the connection
+        // NOT_SERVING until then.
+        e if e.needs_reconnect() => (Code::Unauthenticated, RECONNECT_REQUIRED),
         sf::AuthError::Status { status } if status.is_server_error() => {
             (Code::Unavailable, "TOKEN_ENDPOINT_UNAVAILABLE")
         }
@@ -406,145 +413,169 @@ fn duplicate_id(message: &str) -> Option<String> {
 }
 
 /// `base` plus up to 50% random jitter, so callers told to retry do not retry in step.
-fn jittered(base: Duration) -> Duration {
+pub(crate) fn jittered(base: Duration) -> Duration {
     base + base.mul_f64(rand::random::<f64>() * 0.5)
 }
 
-// === the gateway's own caller-side limits ===
-
-/// `retry-after` metadata: whole seconds, rounded up, at least 1 (a `0` would
-/// invite an immediate retry that is refused again).
-fn retry_after_secs(wait: Duration) -> u64 {
-    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    secs.max(1)
-}
-
-/// `RESOURCE_EXHAUSTED` for a caller over its rate limit: ErrorInfo
-/// `RATE_LIMITED`, QuotaFailure on `apiKey:<name>`, RetryInfo = the wait, and a
-/// `retry-after` header for plain HTTP-minded clients.
-pub(crate) fn rate_limited(key_name: &str, per_second: u32, burst: u32, wait: Duration) -> Status {
-    let message = format!(
-        "api key {key_name:?} is over its rate limit of {per_second} calls/s (bursts of {burst}); retry in {:.3}s",
-        wait.as_secs_f64()
-    );
-    let mut d = ErrorDetails::new();
-    d.set_error_info(
-        "RATE_LIMITED",
-        DOMAIN_SFGATE,
-        HashMap::from([
-            ("apiKey".to_owned(), key_name.to_owned()),
-            ("ratePerSecond".to_owned(), per_second.to_string()),
-            ("burst".to_owned(), burst.to_string()),
-        ]),
-    );
-    d.add_quota_failure_violation(
-        format!("apiKey:{key_name}"),
-        format!("{per_second} calls per second, bursts of {burst}"),
-    );
-    d.set_retry_info(Some(wait));
-    let mut status = Status::with_error_details(Code::ResourceExhausted, message, d);
-    status
-        .metadata_mut()
-        .insert("retry-after", retry_after_secs(wait).into());
-    status
-}
-
-/// How soon a caller refused for overload should try again: long enough for
-/// calls in flight to finish, short enough that a caller's deadline survives.
-const RETRY_OVERLOADED: Duration = Duration::from_millis(100);
-
-/// `UNAVAILABLE` for a call shed because `max_in_flight` calls are already in
-/// flight: ErrorInfo `OVERLOADED` and a short, jittered RetryInfo.
-pub(crate) fn overloaded(max_in_flight: usize) -> Status {
-    let mut d = ErrorDetails::new();
-    d.set_error_info(
-        "OVERLOADED",
-        DOMAIN_SFGATE,
-        HashMap::from([("maxConcurrentCalls".to_owned(), max_in_flight.to_string())]),
-    );
-    d.set_retry_info(Some(jittered(RETRY_OVERLOADED)));
-    Status::with_error_details(
-        Code::Unavailable,
-        format!("the gateway is at its limit of {max_in_flight} calls in flight; retry shortly"),
-        d,
-    )
-}
-
-/// `RESOURCE_EXHAUSTED` for a request message over `limit` bytes (what gRPC
-/// prescribes for a message over the configured maximum), ErrorInfo
-/// `REQUEST_TOO_LARGE`. No RetryInfo: the same request is refused again.
-pub(crate) fn request_too_large(limit: usize, found: Option<usize>) -> Status {
-    let mut metadata: HashMap<String, String> =
-        [("limitBytes".to_owned(), limit.to_string())].into();
-    let size = match found {
-        Some(n) => {
-            metadata.insert("sizeBytes".to_owned(), n.to_string());
-            format!("{n} bytes")
-        }
-        None => "the request".to_owned(),
-    };
-    let mut d = ErrorDetails::new();
-    d.set_error_info("REQUEST_TOO_LARGE", DOMAIN_SFGATE, metadata);
-    d.add_quota_failure_violation(
-        "request",
-        format!("at most {limit} bytes per request message"),
-    );
-    Status::with_error_details(
-        Code::ResourceExhausted,
-        format!(
-            "request too large: {size} is over the gateway's limit of {limit} bytes per message"
-        ),
-        d,
-    )
-}
-
-/// `RESOURCE_EXHAUSTED` for a stream over a limit on open streams: the caller's
-/// own (`key_name`, `per_caller` set) or the gateway's total. ErrorInfo
-/// `TOO_MANY_STREAMS`; RetryInfo only for the total, which frees up as other
-/// callers' streams end (a caller at its own limit must close one of its streams).
-pub(crate) fn too_many_streams(key_name: &str, limit: usize, per_caller: bool) -> Status {
-    let (subject, message) = if per_caller {
-        (
-            format!("apiKey:{key_name}"),
-            format!(
-                "api key {key_name:?} already has its limit of {limit} streams open; close one first"
-            ),
-        )
-    } else {
-        (
-            "gateway".to_owned(),
-            format!("the gateway already has its limit of {limit} streams open; retry later"),
-        )
-    };
-    let mut d = ErrorDetails::new();
-    d.set_error_info(
-        "TOO_MANY_STREAMS",
-        DOMAIN_SFGATE,
-        HashMap::from([
-            ("apiKey".to_owned(), key_name.to_owned()),
-            ("limit".to_owned(), limit.to_string()),
-            (
-                "scope".to_owned(),
-                if per_caller { "apiKey" } else { "gateway" }.to_owned(),
-            ),
-        ]),
-    );
-    d.add_quota_failure_violation(subject, format!("at most {limit} open streams"));
-    if !per_caller {
-        d.set_retry_info(Some(jittered(Duration::from_secs(5))));
-    }
-    Status::with_error_details(Code::ResourceExhausted, message, d)
-}
-
 #[cfg(test)]
-mod limit_tests {
+mod tests {
     use super::*;
 
+    fn api(http: u16, code: &str, message: &str, fields: &[&str]) -> sf::Error {
+        sf::Error::Api {
+            status: http::StatusCode::from_u16(http).unwrap(),
+            errors: vec![sf::ApiError {
+                error_code: code.into(),
+                message: message.into(),
+                fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+            }],
+        }
+    }
+
+    fn reason(s: &Status) -> (Code, String, String) {
+        let info = s
+            .get_error_details()
+            .error_info()
+            .cloned()
+            .expect("ErrorInfo");
+        (s.code(), info.reason, info.domain)
+    }
+
     #[test]
-    fn retry_after_rounds_up_to_whole_seconds_and_is_never_zero() {
-        assert_eq!(retry_after_secs(Duration::ZERO), 1);
-        assert_eq!(retry_after_secs(Duration::from_millis(10)), 1);
-        assert_eq!(retry_after_secs(Duration::from_secs(1)), 1);
-        assert_eq!(retry_after_secs(Duration::from_millis(1001)), 2);
+    fn rows_of_the_table_not_reachable_through_the_sandbox() {
+        let ctx = Context::new("acme")
+            .sobject("Opportunity")
+            .record("006000000000001AAA");
+        let s = from_salesforce(
+            api(
+                400,
+                "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+                "Amount must be positive",
+                &["Amount"],
+            ),
+            &ctx,
+        );
+        assert_eq!(
+            reason(&s),
+            (
+                Code::FailedPrecondition,
+                "FIELD_CUSTOM_VALIDATION_EXCEPTION".into(),
+                DOMAIN_SALESFORCE.into()
+            )
+        );
+        let pf = s
+            .get_error_details()
+            .precondition_failure()
+            .cloned()
+            .unwrap();
+        assert_eq!(
+            (
+                pf.violations[0].r#type.as_str(),
+                pf.violations[0].subject.as_str()
+            ),
+            ("VALIDATION_RULE", "Amount")
+        );
+
+        let s = from_salesforce(
+            api(
+                500,
+                "UNKNOWN_EXCEPTION",
+                "An unexpected error occurred",
+                &[],
+            ),
+            &ctx,
+        );
+        assert_eq!(s.code(), Code::Unknown);
+        let s = from_salesforce(
+            api(400, "INSUFFICIENT_ACCESS_OR_READONLY", "no access", &[]),
+            &ctx,
+        );
+        assert_eq!(s.code(), Code::PermissionDenied);
+        let s = from_salesforce(
+            api(
+                405,
+                "METHOD_NOT_ALLOWED",
+                "HTTP Method 'PUT' not allowed",
+                &[],
+            ),
+            &ctx,
+        );
+        assert_eq!(s.code(), Code::Internal);
+        let s = from_salesforce(
+            api(400, "INVALID_QUERY_LOCATOR", "invalid query locator", &[]),
+            &ctx,
+        );
+        assert_eq!(
+            s.get_error_details()
+                .bad_request()
+                .unwrap()
+                .field_violations[0]
+                .field,
+            "page_token"
+        );
+        let s = from_salesforce(
+            api(
+                403,
+                "REQUEST_LIMIT_EXCEEDED",
+                "ConcurrentRequests (Concurrent API Requests) Limit exceeded.",
+                &[],
+            ),
+            &ctx,
+        );
+        assert_eq!(s.code(), Code::ResourceExhausted);
+        assert_eq!(
+            s.get_error_details().retry_info().unwrap().retry_delay,
+            Some(RETRY_CONCURRENCY)
+        );
+    }
+
+    #[test]
+    fn duplicates_carry_the_existing_record_id() {
+        let ctx = Context::new("acme").sobject("Lead");
+        let s = from_salesforce(
+            api(
+                400,
+                "DUPLICATE_VALUE",
+                "duplicate value found: Ext__c duplicates value on record with id: 00Q58000003tW4u",
+                &[],
+            ),
+            &ctx,
+        );
+        assert_eq!(s.code(), Code::AlreadyExists);
+        let info = s.get_error_details().error_info().cloned().unwrap();
+        assert_eq!(info.metadata["duplicateId"], "00Q58000003tW4u");
+        assert_eq!(info.metadata["connection"], "acme");
+    }
+
+    #[test]
+    fn every_status_has_exactly_one_error_info_and_a_reason_in_the_aip_format() {
+        let ctx = Context::new("acme").query();
+        for e in [
+            api(400, "MALFORMED_QUERY", "unexpected token", &[]),
+            api(400, "SOMETHING_NEW", "new", &["A"]),
+            api(
+                404,
+                "NOT_FOUND",
+                "The requested resource does not exist",
+                &[],
+            ),
+            api(503, "SERVER_UNAVAILABLE", "down", &[]),
+            sf::Error::DeadlineExceeded,
+        ] {
+            let s = from_salesforce(e, &ctx);
+            let info = s
+                .get_error_details()
+                .error_info()
+                .cloned()
+                .expect("ErrorInfo");
+            assert!(info.reason.len() <= 63);
+            assert!(
+                info.reason
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c == '_'),
+                "{}",
+                info.reason
+            );
+        }
     }
 }
