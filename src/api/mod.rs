@@ -8,6 +8,7 @@
 mod caller;
 mod convert;
 pub mod health;
+mod idempotency;
 mod page_token;
 mod params;
 mod query;
