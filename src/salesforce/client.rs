@@ -92,13 +92,18 @@ impl Client {
     /// call fetches the token.
     pub fn new(config: ConnectionConfig, http: reqwest::Client) -> Client {
         let version_segment = format!("v{}", config.api_version.trim_start_matches('v'));
+        let tokens = TokenCache::new(match config.auth {
+            // A static token cannot be re-minted.
+            AuthFlow::AccessToken { .. } => None,
+            _ => config.limits.session_lifetime,
+        });
         Client {
             inner: Arc::new(Inner {
                 upstream: Upstream::new(&config.limits),
                 config,
                 version_segment,
                 http,
-                tokens: TokenCache::default(),
+                tokens,
                 usage: UsageTracker::default(),
                 key_prefixes: OnceCell::new(),
             }),
@@ -152,10 +157,24 @@ impl Client {
 
     async fn current_token(&self) -> Result<(Token, u64), Error> {
         let inner = &*self.inner;
-        inner
+        let current = inner
             .tokens
             .current(|rotated| auth::request_token(&inner.http, &inner.config, rotated))
-            .await
+            .await;
+        if current.is_ok() && inner.tokens.claim_refresh_ahead() {
+            let client = self.clone();
+            tokio::spawn(async move {
+                let inner = &*client.inner;
+                let fetch = inner.tokens.refresh_ahead(|rotated| async move {
+                    let request = auth::request_token(&inner.http, &inner.config, rotated);
+                    tokio::time::timeout(inner.config.limits.default_timeout, request)
+                        .await
+                        .unwrap_or(Err(Error::DeadlineExceeded))
+                });
+                fetch.await;
+            });
+        }
+        current
     }
 
     /// One try of `request`; on a 401 `INVALID_SESSION_ID` replaces the token (unless another
