@@ -92,11 +92,7 @@ impl Client {
     /// call fetches the token.
     pub fn new(config: ConnectionConfig, http: reqwest::Client) -> Client {
         let version_segment = format!("v{}", config.api_version.trim_start_matches('v'));
-        let tokens = TokenCache::new(match config.auth {
-            // A static token cannot be re-minted.
-            AuthFlow::AccessToken { .. } => None,
-            _ => config.limits.session_lifetime,
-        });
+        let tokens = TokenCache::new(session_lifetime(&config));
         Client {
             inner: Arc::new(Inner {
                 upstream: Upstream::new(&config.limits),
@@ -124,6 +120,12 @@ impl Client {
             Ok(result) => Ok(result?.0),
             Err(_) => Err(Error::DeadlineExceeded),
         }
+    }
+
+    /// How long a token is used before it is re-minted (the configured session lifetime),
+    /// if this connection re-mints tokens at all.
+    pub fn session_lifetime(&self) -> Option<std::time::Duration> {
+        session_lifetime(&self.inner.config)
     }
 
     /// The org's API usage from the last `Sforce-Limit-Info` header seen, if any.
@@ -282,6 +284,14 @@ impl ApiResponse {
             path: self.path.clone(),
             source,
         })
+    }
+}
+
+/// The lifetime after which `config`'s tokens are re-minted; a static token never is.
+fn session_lifetime(config: &ConnectionConfig) -> Option<std::time::Duration> {
+    match config.auth {
+        AuthFlow::AccessToken { .. } => None,
+        _ => config.limits.session_lifetime,
     }
 }
 
