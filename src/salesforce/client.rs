@@ -76,6 +76,9 @@ pub(crate) struct ApiRequest<'a> {
     /// An error code that means success when it answers a retry: the earlier attempt may have
     /// done the work (a DELETE answered `ENTITY_IS_DELETED`).
     pub(crate) done_on_retry: Option<&'static str>,
+    /// Sent as the `Idempotency-Key` header: Salesforce answers a repeat with the first
+    /// answer instead of doing the work again, so the request may be retried like a GET.
+    pub(crate) idempotency_key: Option<&'a str>,
 }
 
 /// A successful response.
@@ -233,6 +236,9 @@ impl Client {
             .timeout(deadline.saturating_duration_since(Instant::now()));
         if let Some(n) = request.batch_size {
             builder = builder.header("Sforce-Query-Options", format!("batchSize={n}"));
+        }
+        if let Some(key) = request.idempotency_key {
+            builder = builder.header("Idempotency-Key", key);
         }
         if let Some(body) = request.body {
             builder = builder.json(body);
