@@ -214,11 +214,19 @@ async fn get_access_token(client: &Client) -> Result<GetAccessTokenResponse, Sta
             .trim_end_matches('/')
             .to_owned(),
         token_type: token.token_type.clone(),
-        issued_at: Some(Timestamp {
-            seconds: token.issued_at.unix_timestamp(),
-            nanos: i32::try_from(token.issued_at.nanosecond()).unwrap_or(0),
-        }),
+        issued_at: Some(timestamp(token.issued_at)),
+        expire_time: client
+            .session_lifetime()
+            .map(|lifetime| timestamp(token.issued_at + lifetime)),
     })
+}
+
+/// A protobuf timestamp of `t`.
+fn timestamp(t: time::OffsetDateTime) -> Timestamp {
+    Timestamp {
+        seconds: t.unix_timestamp(),
+        nanos: i32::try_from(t.nanosecond()).unwrap_or(0),
+    }
 }
 
 #[tonic::async_trait]
