@@ -454,6 +454,8 @@ async fn two_hundred_parallel_callers_never_put_more_than_the_ceiling_on_the_org
             addr,
             sfgate::salesforce::UpstreamLimits {
                 max_concurrent: CEILING,
+                // All 200 wait their turn (40 rounds of 20 ms), past the default queue wait.
+                max_queue_wait: None,
                 ..Default::default()
             },
         );
@@ -568,4 +570,59 @@ async fn request_limit_exceeded_reaches_the_caller_at_once_without_upstream_retr
     assert_eq!(reason(&err).1, "REQUEST_LIMIT_EXCEEDED");
     assert_eq!(err.code(), Code::ResourceExhausted);
     assert_eq!(gw.sandbox.requests().query, 1, "no retry upstream");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_that_cannot_get_a_slot_within_the_queue_wait_are_refused_at_once() {
+    let gw = common::start_custom(SandboxConfig::default(), |gateway, addr, _| {
+        with_upstream(
+            gateway,
+            addr,
+            sfgate::salesforce::UpstreamLimits {
+                max_concurrent: 2,
+                max_queue_wait: Some(Duration::from_millis(100)),
+                ..Default::default()
+            },
+        );
+    })
+    .await;
+    let client = gw.client().await;
+    client
+        .clone()
+        .execute_soql_query(authed(lookup()))
+        .await
+        .expect("a warm connection");
+    gw.sandbox.faults().update(|f| f.latency_ms = 600);
+    gw.sandbox.reset_counts();
+    let calls: Vec<_> = (0..10)
+        .map(|_| {
+            let mut client = client.clone();
+            tokio::spawn(async move {
+                let started = Instant::now();
+                let result = client.execute_soql_query(authed(lookup())).await;
+                (result, started.elapsed())
+            })
+        })
+        .collect();
+    let (mut served, mut refused) = (0, 0);
+    for call in calls {
+        let (result, took) = call.await.unwrap();
+        match result {
+            Ok(_) => served += 1,
+            Err(err) => {
+                refused += 1;
+                assert_eq!(
+                    reason(&err),
+                    (Code::Unavailable, "CONNECTION_BUSY".into(), "sfgate".into())
+                );
+                assert!(err.get_error_details().retry_info().is_some());
+                assert!(
+                    took < Duration::from_millis(450),
+                    "refused after the queue wait, not the org's 600 ms: {took:?}"
+                );
+            }
+        }
+    }
+    assert_eq!((served, refused), (2, 8), "two slots, the rest refused");
+    assert_eq!(gw.sandbox.requests().peak_in_flight, 2);
 }

@@ -180,6 +180,8 @@ async fn two_hundred_parallel_calls_never_put_more_than_five_in_flight() {
     let fake = Fake::start(|_, _| slow(Duration::from_millis(10), ok_page())).await;
     let client = fake.client(UpstreamLimits {
         max_concurrent: 5,
+        // Every call waits its turn: 40 rounds of 10 ms outlast the default queue wait.
+        max_queue_wait: None,
         ..Default::default()
     });
     let mut calls = tokio::task::JoinSet::new();
@@ -233,6 +235,7 @@ async fn waiting_for_a_slot_ends_at_the_deadline() {
     let fake = Fake::start(|_, _| slow(Duration::from_secs(2), ok_page())).await;
     let client = fake.client(UpstreamLimits {
         max_concurrent: 1,
+        max_queue_wait: None,
         ..Default::default()
     });
     let holder = client.clone();

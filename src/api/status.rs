@@ -219,6 +219,20 @@ pub(crate) fn from_salesforce(error: sf::Error, ctx: &Context) -> Status {
                 m,
             )
         }
+        sf::Error::ConnectionBusy { waited } => {
+            let mut d = ErrorDetails::new();
+            d.set_error_info("CONNECTION_BUSY", DOMAIN_SFGATE, ctx.metadata(None));
+            d.set_retry_info(Some(waited.max(Duration::from_millis(100))));
+            Status::with_error_details(
+                Code::Unavailable,
+                format!(
+                    "connection {:?} is at its concurrency ceiling: no request slot freed up within {} ms; nothing was sent",
+                    ctx.connection,
+                    waited.as_millis()
+                ),
+                d,
+            )
+        }
         sf::Error::InvalidArgument { name, reason } => {
             // The only URL a caller can influence is the one inside a page token.
             let field = if name == "next_records_url" {
@@ -568,6 +582,9 @@ mod tests {
             ),
             api(503, "SERVER_UNAVAILABLE", "down", &[]),
             sf::Error::DeadlineExceeded,
+            sf::Error::ConnectionBusy {
+                waited: Duration::from_millis(200),
+            },
         ] {
             let s = from_salesforce(e, &ctx);
             let info = s

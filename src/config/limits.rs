@@ -27,8 +27,11 @@ pub const RETRY_BUDGET_MIN_PER_SEC: &str = "retry_budget_min_per_sec";
 /// runs out (0 disables).
 pub const SESSION_LIFETIME_SECS: &str = "session_lifetime_secs";
 
+/// `max_queue_wait_ms`: the longest a call waits for a request slot (0: until its deadline).
+pub const MAX_QUEUE_WAIT_MS: &str = "max_queue_wait_ms";
+
 /// Every limit key.
-pub(crate) const LIMIT_KEYS: [&str; 7] = [
+pub(crate) const LIMIT_KEYS: [&str; 8] = [
     MAX_CONCURRENT,
     DAILY_BUDGET_RESERVE,
     MAX_RETRIES,
@@ -36,6 +39,7 @@ pub(crate) const LIMIT_KEYS: [&str; 7] = [
     RETRY_BUDGET_PERCENT,
     RETRY_BUDGET_MIN_PER_SEC,
     SESSION_LIFETIME_SECS,
+    MAX_QUEUE_WAIT_MS,
 ];
 
 /// The connection's limits; `default_timeout` (from `[server] default_timeout_ms`) bounds a
@@ -79,6 +83,12 @@ pub(crate) fn limits(
         7 * 24 * 60 * 60,
         defaults.session_lifetime.map_or(0, |d| d.as_secs()),
     );
+    let queue_wait_ms = int(
+        MAX_QUEUE_WAIT_MS,
+        0,
+        10 * 60 * 1000,
+        defaults.max_queue_wait.map_or(0, |d| d.as_millis() as u64),
+    );
     let percent = problems
         .ok(fraction(fields, RETRY_BUDGET_PERCENT))
         .flatten()
@@ -96,6 +106,7 @@ pub(crate) fn limits(
         retry_budget_percent: percent,
         retry_budget_min_per_sec: min_per_sec as u32,
         session_lifetime: (lifetime_secs > 0).then(|| Duration::from_secs(lifetime_secs)),
+        max_queue_wait: (queue_wait_ms > 0).then(|| Duration::from_millis(queue_wait_ms)),
     })
 }
 

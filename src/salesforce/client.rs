@@ -218,7 +218,7 @@ impl Client {
         let inner = &*self.inner;
         let url = self.url(&token.instance_url, request)?;
         // Held until the body is read: a slot is a request Salesforce is still working on.
-        let _permit = inner.upstream.acquire().await;
+        let _permit = inner.upstream.acquire().await?;
         // Checked after the wait, which may have brought newer usage figures.
         let reserve = inner.config.limits.daily_budget_reserve;
         if let Err(ApiUsage { used, max }) = inner.usage.admit(reserve) {

@@ -83,6 +83,13 @@ pub enum Error {
         /// The connection's configured reserve.
         reserve: u64,
     },
+    /// Refused before sending: every request slot of the connection stayed taken for the
+    /// whole queue wait. Nothing reached Salesforce.
+    #[error("every request slot of the connection stayed busy for {waited:?}")]
+    ConnectionBusy {
+        /// How long the call waited.
+        waited: std::time::Duration,
+    },
     /// An argument the client refuses before calling Salesforce.
     #[error("invalid {name}: {reason}")]
     InvalidArgument {
@@ -156,6 +163,7 @@ impl Error {
                 path: path.clone(),
             }),
             Error::DeadlineExceeded => Some(Error::DeadlineExceeded),
+            Error::ConnectionBusy { waited } => Some(Error::ConnectionBusy { waited: *waited }),
             Error::BudgetReserve { used, max, reserve } => Some(Error::BudgetReserve {
                 used: *used,
                 max: *max,

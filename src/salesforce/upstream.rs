@@ -11,6 +11,8 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, SemaphorePermit};
 use tower::retry::budget::{Budget, TpsBudget};
 
+use super::Error;
+
 /// Per-connection limits on what the client asks of Salesforce.
 ///
 /// Build it with struct update syntax:
@@ -48,6 +50,12 @@ pub struct UpstreamLimits {
     /// before using it. `None` (or the `access_token` flow) re-mints only when Salesforce
     /// refuses the token.
     pub session_lifetime: Option<Duration>,
+    /// The longest a call waits for a request slot (default 200 ms, about one Salesforce
+    /// round trip) before it is refused with [`Error::ConnectionBusy`](super::Error::ConnectionBusy):
+    /// under sustained overload the calls that get through keep their normal latency and
+    /// the rest are refused at once instead of queueing until their deadline. A burst that
+    /// drains within it waits. `None`: wait until the deadline.
+    pub max_queue_wait: Option<Duration>,
 }
 
 impl Default for UpstreamLimits {
@@ -61,6 +69,7 @@ impl Default for UpstreamLimits {
             retry_budget_percent: 0.2,
             retry_budget_min_per_sec: 10,
             session_lifetime: Some(Duration::from_secs(2 * 60 * 60)),
+            max_queue_wait: Some(Duration::from_millis(200)),
         }
     }
 }
@@ -75,6 +84,8 @@ pub struct UpstreamStats {
     pub retries: u64,
     /// Calls refused to keep the daily budget reserve.
     pub reserve_refusals: u64,
+    /// Calls refused because no slot freed up within the queue wait.
+    pub busy_refusals: u64,
 }
 
 /// The shared state behind one connection's limits.
@@ -87,6 +98,8 @@ pub(crate) struct Upstream {
     peak: AtomicUsize,
     retries: AtomicU64,
     reserve_refusals: AtomicU64,
+    busy_refusals: AtomicU64,
+    max_queue_wait: Option<Duration>,
     budget: TpsBudget,
 }
 
@@ -118,24 +131,34 @@ impl Upstream {
             peak: AtomicUsize::new(0),
             retries: AtomicU64::new(0),
             reserve_refusals: AtomicU64::new(0),
+            busy_refusals: AtomicU64::new(0),
+            max_queue_wait: limits.max_queue_wait,
             budget: TpsBudget::new(RETRY_BUDGET_TTL, min_per_sec, percent),
         }
     }
 
-    /// Waits for a slot. Unbounded here: the caller's deadline bounds the whole call.
-    pub(crate) async fn acquire(&self) -> Permit<'_> {
+    /// Waits for a slot, at most the queue wait (the caller's deadline bounds the whole call
+    /// too); [`Error::ConnectionBusy`] when none frees up in time.
+    pub(crate) async fn acquire(&self) -> Result<Permit<'_>, Error> {
+        let waiting = self.permits.acquire();
+        let acquired = match self.max_queue_wait {
+            Some(wait) => tokio::time::timeout(wait, waiting).await.ok(),
+            None => Some(waiting.await),
+        };
+        let Some(acquired) = acquired else {
+            self.busy_refusals.fetch_add(1, Ordering::Relaxed);
+            return Err(Error::ConnectionBusy {
+                waited: self.max_queue_wait.unwrap_or_default(),
+            });
+        };
         // The semaphore is never closed, so acquiring cannot fail.
-        let permit = self
-            .permits
-            .acquire()
-            .await
-            .expect("semaphore never closed");
+        let permit = acquired.expect("semaphore never closed");
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.peak.fetch_max(now, Ordering::SeqCst);
-        Permit {
+        Ok(Permit {
             _permit: permit,
             in_flight: &self.in_flight,
-        }
+        })
     }
 
     /// Counts a call towards the retry budget.
@@ -161,6 +184,7 @@ impl Upstream {
             peak_in_flight: self.peak.load(Ordering::SeqCst),
             retries: self.retries.load(Ordering::Relaxed),
             reserve_refusals: self.reserve_refusals.load(Ordering::Relaxed),
+            busy_refusals: self.busy_refusals.load(Ordering::Relaxed),
         }
     }
 }
@@ -201,13 +225,35 @@ mod tests {
         assert_eq!(upstream.permits.available_permits(), 1);
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_call_waits_for_a_slot_at_most_the_queue_wait() {
+        let upstream = Upstream::new(&UpstreamLimits {
+            max_concurrent: 1,
+            max_queue_wait: Some(Duration::from_millis(200)),
+            ..Default::default()
+        });
+        let held = upstream.acquire().await.unwrap();
+        let started = tokio::time::Instant::now();
+        let refused = upstream.acquire().await.unwrap_err();
+        assert!(
+            matches!(refused, Error::ConnectionBusy { waited } if waited == Duration::from_millis(200))
+        );
+        assert_eq!(started.elapsed(), Duration::from_millis(200));
+        assert_eq!(upstream.stats().busy_refusals, 1);
+        drop(held);
+        assert!(
+            upstream.acquire().await.is_ok(),
+            "a freed slot is taken at once"
+        );
+    }
+
     #[tokio::test]
     async fn the_peak_counts_permits_held_together() {
         let upstream = Upstream::new(&UpstreamLimits::default());
-        let a = upstream.acquire().await;
-        let b = upstream.acquire().await;
+        let a = upstream.acquire().await.unwrap();
+        let b = upstream.acquire().await.unwrap();
         drop(a);
-        let _c = upstream.acquire().await;
+        let _c = upstream.acquire().await.unwrap();
         drop(b);
         assert_eq!(upstream.stats().peak_in_flight, 2);
     }
