@@ -20,6 +20,8 @@
 //! - [`sandbox`]: the embedded Salesforce-compatible org. Imports nothing from
 //!   the rest of the crate.
 //! - [`embedded`]: the default: a sandbox org and a gateway pointed at it.
+//! - [`triggers`]: the polling engine behind `TriggerService`: one shared poller
+//!   per trigger, ordered resumable feeds of new records. Knows nothing of gRPC.
 
 pub mod api;
 pub mod embedded;
@@ -28,3 +30,4 @@ pub mod pb;
 pub mod salesforce;
 pub mod sandbox;
 pub mod server;
+pub mod triggers;

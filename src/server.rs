@@ -10,10 +10,12 @@ use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 
-use crate::api::SalesforceApi;
+use crate::api::{SalesforceApi, TriggerApi};
 use crate::middleware::{ApiKey, AuthLayer, DeadlineLayer};
+use crate::pb::trigger_service_server::TriggerServiceServer;
 use crate::pb::{self, salesforce_service_server::SalesforceServiceServer};
 use crate::salesforce::Client;
+use crate::triggers::{Engine, TriggerConfig};
 
 /// Everything the server needs: the Salesforce connections by name and the API keys.
 #[derive(Debug)]
@@ -24,6 +26,8 @@ pub struct Gateway {
     pub api_keys: Vec<ApiKey>,
     /// The deadline of a call whose caller sets none (or a later one).
     pub default_timeout: Duration,
+    /// How the trigger pollers run.
+    pub triggers: TriggerConfig,
 }
 
 /// The default per-call deadline: long enough for a slow Salesforce query, short
@@ -44,6 +48,9 @@ pub async fn serve(
     health
         .set_serving::<SalesforceServiceServer<SalesforceApi>>()
         .await;
+    health
+        .set_serving::<TriggerServiceServer<TriggerApi>>()
+        .await;
     // grpcurl 1.8.6 and many tools speak only reflection v1alpha; newer ones v1.
     // google.rpc's error details are registered so grpcurl can print them.
     let reflection = || {
@@ -54,7 +61,10 @@ pub async fn serve(
     };
     let reflection_v1 = reflection().build_v1()?;
     let reflection_v1alpha = reflection().build_v1alpha()?;
-    let api = SalesforceApi::new(Arc::new(gateway.connections));
+    let connections = Arc::new(gateway.connections);
+    let api = SalesforceApi::new(connections.clone());
+    let engine = Engine::new(connections, gateway.triggers);
+    let triggers = TriggerApi::new(engine.clone());
 
     let shutdown = async move {
         shutdown.await;
@@ -62,6 +72,11 @@ pub async fn serve(
         health
             .set_not_serving::<SalesforceServiceServer<SalesforceApi>>()
             .await;
+        health
+            .set_not_serving::<TriggerServiceServer<TriggerApi>>()
+            .await;
+        // Graceful shutdown waits for open streams: end them (UNAVAILABLE, with a cursor).
+        engine.shutdown();
     };
     Server::builder()
         // Outermost: every call answers by its deadline, whatever the layers inside do.
@@ -72,6 +87,7 @@ pub async fn serve(
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(SalesforceServiceServer::new(api))
+        .add_service(TriggerServiceServer::new(triggers))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await?;
     Ok(())

@@ -12,10 +12,12 @@ mod params;
 mod query;
 mod salesforce;
 mod status;
+mod triggers;
 mod validate;
 
 pub use caller::{Caller, Permission};
 pub use salesforce::SalesforceApi;
+pub use triggers::TriggerApi;
 
 /// A gateway error status (domain `sfgate`) with this reason, for the middleware.
 pub fn gateway_status(code: tonic::Code, reason: &str, message: &str) -> tonic::Status {

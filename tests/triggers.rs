@@ -1,0 +1,401 @@
+//! `TriggerService.Subscribe` end to end: gRPC client → sfgate's trigger engine →
+//! sandbox org over HTTP, with real sockets and real time (the sandbox stamps
+//! `CreatedDate` from the wall clock).
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use common::{authed, fields, str_field, value};
+use serde_json::json;
+use sfgate::pb::salesforce_service_client::SalesforceServiceClient;
+use sfgate::pb::trigger_service_client::TriggerServiceClient;
+use sfgate::pb::*;
+use sfgate::sandbox::SandboxConfig;
+use sfgate::triggers::TriggerConfig;
+use tonic::transport::Channel;
+use tonic::{Code, Status, Streaming};
+use tonic_types::StatusExt;
+
+/// Short intervals so a test hears about a record within ~2-3 s.
+fn fast() -> TriggerConfig {
+    TriggerConfig {
+        poll_interval: Duration::from_millis(100),
+        min_interval: Duration::from_millis(50),
+        max_interval: Duration::from_millis(200),
+        overlap: Duration::from_secs(2),
+        heartbeat: Duration::from_millis(700),
+        buffer: 10_000,
+        // The sandbox's budget is raised instead, so tests poll at their own pace.
+        api_share: 1.0,
+        poll_timeout: Duration::from_secs(10),
+    }
+}
+
+fn sandbox() -> SandboxConfig {
+    SandboxConfig {
+        daily_api_limit: 1_000_000_000,
+        ..SandboxConfig::default()
+    }
+}
+
+async fn start(config: TriggerConfig) -> common::Gateway {
+    common::start_custom(sandbox(), move |gw, _| gw.triggers = config).await
+}
+
+async fn triggers(gw: &common::Gateway) -> TriggerServiceClient<Channel> {
+    TriggerServiceClient::connect(format!("http://{}", gw.addr))
+        .await
+        .expect("gateway accepts connections")
+}
+
+/// A unique LastName per test, so tests never see each other's records.
+fn tag(name: &str) -> String {
+    format!("{name}{}", rand::random::<u32>())
+}
+
+/// New Contacts whose LastName is `tag`.
+fn tagged(tag: &str) -> subscribe_request::Trigger {
+    subscribe_request::Trigger::NewObject(NewObjectTrigger {
+        sobject: "Contact".into(),
+        r#where: "LastName = :tag".into(),
+        params: [("tag".to_owned(), value(json!(tag)))].into(),
+        fields: vec!["LastName".into(), "Email".into()],
+    })
+}
+
+fn request(
+    trigger: subscribe_request::Trigger,
+    start: Option<subscribe_request::Start>,
+) -> SubscribeRequest {
+    SubscribeRequest {
+        connection: String::new(),
+        trigger: Some(trigger),
+        start,
+    }
+}
+
+fn resume(cursor: &str) -> Option<subscribe_request::Start> {
+    Some(subscribe_request::Start::ResumeCursor(cursor.to_owned()))
+}
+
+async fn subscribe(
+    client: &mut TriggerServiceClient<Channel>,
+    req: SubscribeRequest,
+) -> Streaming<SubscribeResponse> {
+    client
+        .subscribe(authed(req))
+        .await
+        .expect("subscribe succeeds")
+        .into_inner()
+}
+
+async fn create(sf: &mut SalesforceServiceClient<Channel>, last_name: &str) -> String {
+    sf.create_object(authed(CreateObjectRequest {
+        sobject: "Contact".into(),
+        fields: Some(fields(
+            json!({"LastName": last_name, "Email": "x@example.com"}),
+        )),
+        ..Default::default()
+    }))
+    .await
+    .expect("create succeeds")
+    .into_inner()
+    .id
+}
+
+/// The next event, skipping heartbeats; panics after `within`.
+async fn next_event(stream: &mut Streaming<SubscribeResponse>, within: Duration) -> TriggerEvent {
+    tokio::time::timeout(within, async {
+        loop {
+            let msg = stream
+                .message()
+                .await
+                .expect("stream healthy")
+                .expect("stream open");
+            if let Some(subscribe_response::Kind::Event(e)) = msg.kind {
+                return e;
+            }
+        }
+    })
+    .await
+    .expect("an event in time")
+}
+
+async fn events(stream: &mut Streaming<SubscribeResponse>, n: usize) -> Vec<TriggerEvent> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        out.push(next_event(stream, Duration::from_secs(20)).await);
+    }
+    out
+}
+
+fn ids(events: &[TriggerEvent]) -> Vec<String> {
+    events.iter().map(|e| e.record_id.clone()).collect()
+}
+
+/// The next heartbeat, skipping nothing: an event before it fails the test.
+async fn next_heartbeat(stream: &mut Streaming<SubscribeResponse>) -> Heartbeat {
+    let msg = tokio::time::timeout(Duration::from_secs(10), stream.message())
+        .await
+        .expect("a heartbeat in time")
+        .expect("stream healthy")
+        .expect("stream open");
+    match msg.kind {
+        Some(subscribe_response::Kind::Heartbeat(h)) => h,
+        other => panic!("expected a heartbeat, got {other:?}"),
+    }
+}
+
+fn resume_cursor(status: &Status) -> String {
+    status
+        .get_details_error_info()
+        .and_then(|i| i.metadata.get("resumeCursor").cloned())
+        .expect("resumeCursor in ErrorInfo")
+}
+
+#[tokio::test]
+async fn a_subscriber_hears_new_contacts_created_after_it_subscribed() {
+    let gw = start(fast()).await;
+    let mut sf = gw.client().await;
+    let mut client = triggers(&gw).await;
+    // Created before the subscription, in the same second or earlier: never delivered.
+    let before = create(&mut sf, "Before").await;
+    let trigger = subscribe_request::Trigger::NewContact(NewContactTrigger { fields: vec![] });
+    let mut stream = subscribe(&mut client, request(trigger, None)).await;
+    let mut created = Vec::new();
+    for n in ["Ada", "Grace", "Edsger"] {
+        created.push(create(&mut sf, n).await);
+    }
+    let got = events(&mut stream, 3).await;
+    assert_eq!(ids(&got), created, "exactly the new ones, in order");
+    assert!(!created.contains(&before));
+    for (e, name) in got.iter().zip(["Ada", "Grace", "Edsger"]) {
+        assert_eq!(e.trigger(), TriggerType::NewContact);
+        assert_eq!(e.sobject, "Contact");
+        let record = e.record.as_ref().expect("record");
+        assert_eq!(str_field(record, "LastName"), Some(name));
+        assert_eq!(str_field(record, "Email"), Some("x@example.com"));
+        assert_eq!(str_field(record, "Id"), Some(e.record_id.as_str()));
+        assert!(record.fields.contains_key("Phone"), "default fields");
+        assert!(!record.fields.contains_key("attributes"));
+        assert!(e.created_date.as_ref().is_some_and(|t| t.seconds > 0));
+    }
+    let cursors: HashSet<_> = got.iter().map(|e| e.cursor.clone()).collect();
+    assert_eq!(cursors.len(), 3, "each event has its own cursor");
+    // Cursors increase: resuming after the first gives the other two.
+    let trigger = subscribe_request::Trigger::NewContact(NewContactTrigger { fields: vec![] });
+    let mut again = subscribe(&mut client, request(trigger, resume(&got[0].cursor))).await;
+    assert_eq!(ids(&events(&mut again, 2).await), created[1..]);
+}
+
+#[tokio::test]
+async fn since_replays_from_a_time() {
+    let gw = start(fast()).await;
+    let mut sf = gw.client().await;
+    let mut client = triggers(&gw).await;
+    let t = tag("Since");
+    let start = time::OffsetDateTime::now_utc().unix_timestamp();
+    let first = create(&mut sf, &t).await;
+    let since = Some(subscribe_request::Start::Since(prost_types::Timestamp {
+        seconds: start,
+        nanos: 0,
+    }));
+    let mut stream = subscribe(&mut client, request(tagged(&t), since)).await;
+    let second = create(&mut sf, &t).await;
+    assert_eq!(ids(&events(&mut stream, 2).await), [first, second]);
+}
+
+#[tokio::test]
+async fn resuming_from_the_last_cursor_gives_exactly_the_missed_records() {
+    let gw = start(fast()).await;
+    let mut sf = gw.client().await;
+    let mut client = triggers(&gw).await;
+    let t = tag("Resume");
+    let mut stream = subscribe(&mut client, request(tagged(&t), None)).await;
+    let mut first = Vec::new();
+    for _ in 0..3 {
+        first.push(create(&mut sf, &t).await);
+    }
+    let got = events(&mut stream, 3).await;
+    assert_eq!(ids(&got), first);
+    drop(stream);
+
+    let mut missed = Vec::new();
+    for _ in 0..4 {
+        missed.push(create(&mut sf, &t).await);
+    }
+    let last = got.last().expect("three events").cursor.clone();
+    let mut stream = subscribe(&mut client, request(tagged(&t), resume(&last))).await;
+    assert_eq!(ids(&events(&mut stream, 4).await), missed);
+    // Nothing repeated after them: the next event is the next record.
+    let sentinel = create(&mut sf, &t).await;
+    assert_eq!(
+        next_event(&mut stream, Duration::from_secs(20))
+            .await
+            .record_id,
+        sentinel
+    );
+}
+
+#[tokio::test]
+async fn an_idle_stream_gets_heartbeats_whose_cursor_resumes() {
+    let gw = start(fast()).await;
+    let mut sf = gw.client().await;
+    let mut client = triggers(&gw).await;
+    let t = tag("Idle");
+    let mut stream = subscribe(&mut client, request(tagged(&t), None)).await;
+    let first = next_heartbeat(&mut stream).await;
+    assert!(!first.cursor.is_empty());
+    let id = create(&mut sf, &t).await;
+    assert_eq!(
+        next_event(&mut stream, Duration::from_secs(20))
+            .await
+            .record_id,
+        id
+    );
+    // Once the feed has settled past the record, heartbeats carry a later cursor.
+    let mut hb = next_heartbeat(&mut stream).await;
+    let created = std::time::SystemTime::now();
+    while hb.checked_until.as_ref().map_or(0, |t| t.seconds)
+        <= created
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+            - 3
+    {
+        hb = next_heartbeat(&mut stream).await;
+    }
+    drop(stream);
+    let later = create(&mut sf, &t).await;
+    let mut resumed = subscribe(&mut client, request(tagged(&t), resume(&hb.cursor))).await;
+    assert_eq!(
+        next_event(&mut resumed, Duration::from_secs(20))
+            .await
+            .record_id,
+        later
+    );
+}
+
+#[tokio::test]
+async fn bad_requests_fail_before_the_stream_starts() {
+    let gw = common::start_custom(sandbox(), |gw, _| {
+        gw.triggers = fast();
+        gw.api_keys.push(sfgate::middleware::ApiKey::from_plain(
+            "query-only",
+            sfgate::api::Caller {
+                key_name: "query-only".into(),
+                connections: None,
+                default_connection: "sandbox".into(),
+                permissions: [sfgate::api::Permission::Query].into(),
+            },
+        ));
+    })
+    .await;
+    let mut client = triggers(&gw).await;
+    let bad = |sobject: &str, r#where: &str, fields: &[&str]| {
+        request(
+            subscribe_request::Trigger::NewObject(NewObjectTrigger {
+                sobject: sobject.into(),
+                r#where: r#where.into(),
+                params: Default::default(),
+                fields: fields.iter().map(|f| f.to_string()).collect(),
+            }),
+            None,
+        )
+    };
+    let cases: Vec<(SubscribeRequest, &str)> = vec![
+        (
+            SubscribeRequest {
+                trigger: None,
+                ..Default::default()
+            },
+            "trigger",
+        ),
+        (bad("Con tact", "", &[]), "new_object.sobject"),
+        (bad("", "", &[]), "new_object.sobject"),
+        (
+            bad("Contact", "", &["Id", "LastName", "Bad-Field"]),
+            "new_object.fields[2]",
+        ),
+        (bad("Contact", "LastName = :x", &[]), "new_object.where"),
+        (
+            bad("Contact", "NoSuchField__c = 1", &[]),
+            "new_object.where",
+        ),
+        (bad("Contact", "LastName = = 'x'", &[]), "new_object.where"),
+        (bad("Contact", "", &["NoSuchField__c"]), "new_object.fields"),
+        (bad("NoSuchThing__c", "", &[]), "new_object.sobject"),
+        (
+            request(
+                subscribe_request::Trigger::NewContact(NewContactTrigger {
+                    fields: vec!["Last Name".into()],
+                }),
+                None,
+            ),
+            "new_contact.fields[0]",
+        ),
+        (
+            request(tagged("x"), resume("not a cursor")),
+            "resume_cursor",
+        ),
+    ];
+    for (req, field) in cases {
+        let err = client
+            .subscribe(authed(req.clone()))
+            .await
+            .expect_err(&format!("{req:?} should be refused"));
+        assert_eq!(err.code(), Code::InvalidArgument, "{req:?}: {err:?}");
+        let violations = err
+            .get_details_bad_request()
+            .expect("BadRequest")
+            .field_violations;
+        assert!(
+            violations.iter().any(|v| v.field == field),
+            "{field} expected in {violations:?}"
+        );
+    }
+
+    // A cursor of another trigger is refused too.
+    let mut stream = subscribe(&mut client, request(tagged("a"), None)).await;
+    let hb = next_heartbeat(&mut stream).await;
+    let err = client
+        .subscribe(authed(request(tagged("b"), resume(&hb.cursor))))
+        .await
+        .expect_err("another trigger's cursor");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().contains("resume_cursor"), "{err:?}");
+
+    let err = client
+        .subscribe(common::with_key(request(tagged("a"), None), "query-only"))
+        .await
+        .expect_err("needs the triggers permission");
+    assert_eq!(err.code(), Code::PermissionDenied);
+}
+
+#[tokio::test]
+async fn shutdown_ends_streams_with_unavailable_and_a_resume_cursor() {
+    let gw = start(fast()).await;
+    let mut client = triggers(&gw).await;
+    let mut stream = subscribe(&mut client, request(tagged(&tag("Stop")), None)).await;
+    let hb = next_heartbeat(&mut stream).await;
+    let stopping = tokio::spawn(gw.shutdown());
+    let status = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match stream.message().await {
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!("stream ended without a status"),
+                Err(status) => return status,
+            }
+        }
+    })
+    .await
+    .expect("the stream ends at shutdown");
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert_eq!(resume_cursor(&status), hb.cursor);
+    tokio::time::timeout(Duration::from_secs(10), stopping)
+        .await
+        .expect("shutdown completes")
+        .expect("server task ends cleanly");
+}
