@@ -4,12 +4,14 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use crate::api::{Caller, Permission};
 use crate::middleware::ApiKey;
 use crate::salesforce::{AuthFlow, Client, ConnectionConfig, Secret};
 use crate::sandbox::{self, Sandbox, SandboxConfig};
 use crate::server::Gateway;
+use crate::triggers::TriggerConfig;
 
 /// The connection name of the embedded org.
 pub const CONNECTION: &str = "sandbox";
@@ -47,9 +49,22 @@ pub async fn start(config: SandboxConfig) -> std::io::Result<Embedded> {
             connections: HashMap::from([(CONNECTION.to_owned(), client)]),
             api_keys: vec![api_key()],
             default_timeout: crate::server::DEFAULT_TIMEOUT,
-            triggers: Default::default(),
+            triggers: triggers(),
         },
     })
+}
+
+/// The trigger settings of the zero-configuration default: the sandbox shares this
+/// host's clock and commits every create at once (unless its late-commit fault is
+/// switched on), so a 1 s settle delay is safe and a new record reaches a
+/// subscriber within about 3 s.
+pub fn triggers() -> TriggerConfig {
+    TriggerConfig {
+        poll_interval: Duration::from_secs(2),
+        min_interval: Duration::from_secs(1),
+        overlap: Duration::from_secs(1),
+        ..TriggerConfig::default()
+    }
 }
 
 /// The `sandbox` connection to a sandbox org at `addr`, logging in with the

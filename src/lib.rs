@@ -24,6 +24,7 @@
 //!   per trigger, ordered resumable feeds of new records. Knows nothing of gRPC.
 
 pub mod api;
+pub mod config;
 pub mod embedded;
 pub mod middleware;
 pub mod pb;

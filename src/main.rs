@@ -8,8 +8,14 @@ use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
+use sfgate::config::{Config, ProcessEnv};
+use sfgate::middleware::ApiKey;
 use sfgate::sandbox::SandboxConfig;
 use sfgate::{embedded, sandbox, server};
+
+/// Where `sfgate` serves gRPC without configuration.
+const DEFAULT_LISTEN: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 50051);
 
 /// A gRPC gateway that lets voice agents and services act on Salesforce.
 #[derive(Debug, Parser)]
@@ -26,15 +32,37 @@ struct Cli {
 enum Command {
     /// Serve gRPC (the default). With no configuration, on an embedded sandbox org.
     Serve(ServeArgs),
+    /// Validate a configuration file and try each connection's login.
+    Check(CheckArgs),
+    /// Print the SHA-256 hash of an API key, as `[api_keys.NAME] sha256` takes it.
+    HashKey(HashKeyArgs),
     /// Run the sandbox org alone: a Salesforce-compatible REST API in memory.
     Sandbox(SandboxArgs),
 }
 
 #[derive(Debug, clap::Args)]
 struct ServeArgs {
-    /// The address to serve gRPC on.
-    #[arg(long, env = "SFGATE_LISTEN", default_value = "127.0.0.1:50051")]
-    listen: SocketAddr,
+    /// A TOML configuration file (see sfgate.example.toml). Without one, sfgate
+    /// serves an embedded sandbox org on loopback.
+    #[arg(long, env = "SFGATE_CONFIG")]
+    config: Option<PathBuf>,
+    /// The address to serve gRPC on [default: 127.0.0.1:50051, or the file's
+    /// `server.listen`].
+    #[arg(long, env = "SFGATE_LISTEN")]
+    listen: Option<SocketAddr>,
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// The TOML configuration file to check.
+    #[arg(long, env = "SFGATE_CONFIG")]
+    config: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+struct HashKeyArgs {
+    /// The key; read from standard input when left out (keeps it out of shell history).
+    key: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -64,6 +92,8 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command.unwrap_or(Command::Serve(cli.serve)) {
             Command::Serve(args) => serve(args).await,
+            Command::Check(args) => check(args).await,
+            Command::HashKey(args) => hash_key(args),
             Command::Sandbox(args) => run_sandbox(args).await,
         }
     });
@@ -77,14 +107,39 @@ fn main() -> ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), server::ServeError> {
-    if !args.listen.ip().is_loopback() {
+    let Some(path) = args.config else {
+        return serve_embedded(args.listen.unwrap_or(DEFAULT_LISTEN)).await;
+    };
+    let config = Config::load(&path, &ProcessEnv)?;
+    let listen = args.listen.unwrap_or(config.server.listen);
+    let mut gateway = config.gateway(&embedded::http_client());
+    let listener = TcpListener::bind(listen).await?;
+    if let Some(sandbox_config) = config.sandbox_config() {
+        let org = embedded::start(sandbox_config).await?;
+        tracing::info!(sandbox = %format!("http://{}", org.sandbox_addr), "embedded sandbox org started");
+        gateway.connections.extend(org.gateway.connections);
+        // The documented sandbox key is for a gateway only this machine can reach.
+        if listen.ip().is_loopback() {
+            gateway.api_keys.extend(org.gateway.api_keys);
+        }
+    }
+    tracing::info!(
+        listen = %listener.local_addr()?,
+        connections = ?gateway.connections.keys().collect::<Vec<_>>(),
+        "sfgate serving gRPC"
+    );
+    server::serve(listener, gateway, shutdown_signal()).await
+}
+
+async fn serve_embedded(listen: SocketAddr) -> Result<(), server::ServeError> {
+    if !listen.ip().is_loopback() {
         return Err(format!(
-            "the embedded sandbox's api key `{}` is only accepted on loopback; listen on 127.0.0.1 or [::1]",
+            "the embedded sandbox's api key `{}` is only accepted on loopback; listen on 127.0.0.1 or [::1], or give a --config with api keys",
             embedded::API_KEY
         )
         .into());
     }
-    let listener = TcpListener::bind(args.listen).await?;
+    let listener = TcpListener::bind(listen).await?;
     let config = SandboxConfig::default();
     let defaults = sandbox_defaults(&config);
     let embedded = embedded::start(config).await?;
@@ -99,6 +154,34 @@ async fn serve(args: ServeArgs) -> Result<(), server::ServeError> {
         embedded::API_KEY
     );
     server::serve(listener, embedded.gateway, shutdown_signal()).await
+}
+
+async fn check(args: CheckArgs) -> Result<(), server::ServeError> {
+    let config = Config::load(&args.config, &ProcessEnv)?;
+    let report = sfgate::config::check(&config).await;
+    println!("{report}");
+    if report.is_ok() {
+        Ok(())
+    } else {
+        Err("some connections cannot log in".into())
+    }
+}
+
+fn hash_key(args: HashKeyArgs) -> Result<(), server::ServeError> {
+    let key = match args.key {
+        Some(k) => k,
+        None => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            line
+        }
+    };
+    let key = key.trim();
+    if key.is_empty() {
+        return Err("the key is empty".into());
+    }
+    println!("{}", ApiKey::hash_hex(key));
+    Ok(())
 }
 
 async fn run_sandbox(args: SandboxArgs) -> Result<(), server::ServeError> {

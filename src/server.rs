@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 
-use crate::api::{SalesforceApi, TriggerApi};
+use crate::api::{ConnectionHealth, SalesforceApi, TriggerApi};
 use crate::middleware::{ApiKey, AuthLayer, DeadlineLayer};
 use crate::pb::trigger_service_server::TriggerServiceServer;
 use crate::pb::{self, salesforce_service_server::SalesforceServiceServer};
@@ -61,8 +61,12 @@ pub async fn serve(
     };
     let reflection_v1 = reflection().build_v1()?;
     let reflection_v1alpha = reflection().build_v1alpha()?;
+    let connection_health = ConnectionHealth::new(health.clone());
+    for name in gateway.connections.keys() {
+        connection_health.serving(name).await;
+    }
     let connections = Arc::new(gateway.connections);
-    let api = SalesforceApi::new(connections.clone());
+    let api = SalesforceApi::new(connections.clone(), connection_health);
     let engine = Engine::new(connections, gateway.triggers);
     let triggers = TriggerApi::new(engine.clone());
 

@@ -86,6 +86,24 @@ async fn create_read_update_delete_round_trip() {
     let r = org.get(&format!("/sobjects/Contact/{id}")).await;
     assert_eq!(r.body["Email"], "jane@example.com");
     assert_eq!(r.body["Phone"], Value::Null);
+    let r = org
+        .post(
+            &format!("/sobjects/Contact/{id}?_HttpMethod=PATCH"),
+            &json!({"Title": "CEO"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    assert_eq!(
+        org.get(&format!("/sobjects/Contact/{id}")).await.body["Title"],
+        "CEO"
+    );
+    assert_error(
+        &org.post(&format!("/sobjects/Contact/{id}"), &json!({}))
+            .await,
+        405,
+        "METHOD_NOT_ALLOWED",
+        None,
+    );
 
     let r = org.delete(&format!("/sobjects/Contact/{id}")).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);

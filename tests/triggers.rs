@@ -41,7 +41,7 @@ fn sandbox() -> SandboxConfig {
 }
 
 async fn start(config: TriggerConfig) -> common::Gateway {
-    common::start_custom(sandbox(), move |gw, _| gw.triggers = config).await
+    common::start_custom(sandbox(), move |gw, _, _| gw.triggers = config).await
 }
 
 async fn triggers(gw: &common::Gateway) -> TriggerServiceClient<Channel> {
@@ -280,7 +280,7 @@ async fn an_idle_stream_gets_heartbeats_whose_cursor_resumes() {
 
 #[tokio::test]
 async fn bad_requests_fail_before_the_stream_starts() {
-    let gw = common::start_custom(sandbox(), |gw, _| {
+    let gw = common::start_custom(sandbox(), |gw, _, _| {
         gw.triggers = fast();
         gw.api_keys.push(sfgate::middleware::ApiKey::from_plain(
             "query-only",
@@ -384,7 +384,7 @@ async fn shutdown_ends_streams_with_unavailable_and_a_resume_cursor() {
     let status = tokio::time::timeout(Duration::from_secs(10), async {
         loop {
             match stream.message().await {
-                Ok(Some(_)) => continue,
+                Ok(Some(_)) => {}
                 Ok(None) => panic!("stream ended without a status"),
                 Err(status) => return status,
             }

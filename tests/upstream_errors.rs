@@ -156,7 +156,7 @@ async fn a_dropped_connection_is_unavailable_and_a_create_says_its_outcome_is_un
 
 #[tokio::test]
 async fn a_wrong_client_secret_is_failed_precondition_not_unauthenticated() {
-    let gw = common::start_custom(SandboxConfig::default(), |gateway, addr| {
+    let gw = common::start_custom(SandboxConfig::default(), |gateway, addr, _| {
         let config = embedded::connection_config(addr, "sandbox", "not-the-secret");
         gateway.connections.insert(
             embedded::CONNECTION.into(),
@@ -190,7 +190,7 @@ async fn a_wrong_client_secret_is_failed_precondition_not_unauthenticated() {
 
 #[tokio::test]
 async fn a_token_whose_instance_url_is_off_the_allowlist_is_refused() {
-    let gw = common::start_custom(SandboxConfig::default(), |gateway, addr| {
+    let gw = common::start_custom(SandboxConfig::default(), |gateway, addr, _| {
         let mut config = embedded::connection_config(addr, "sandbox", "sandbox");
         config.allowed_hosts.clear();
         gateway.connections.insert(
@@ -262,7 +262,7 @@ async fn a_slow_org_gives_deadline_exceeded_at_the_callers_deadline() {
 async fn grants_are_checked_per_permission_and_connection() {
     let readonly = "read-only-key";
     let all_connections = "all-connections-key";
-    let gw = common::start_custom(SandboxConfig::default(), |gateway, _| {
+    let gw = common::start_custom(SandboxConfig::default(), |gateway, _, _| {
         gateway.api_keys.push(ApiKey::from_plain(
             readonly,
             Caller {

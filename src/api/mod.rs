@@ -7,6 +7,7 @@
 
 mod caller;
 mod convert;
+pub mod health;
 mod page_token;
 mod params;
 mod query;
@@ -16,6 +17,7 @@ mod triggers;
 mod validate;
 
 pub use caller::{Caller, Permission};
+pub use health::ConnectionHealth;
 pub use salesforce::SalesforceApi;
 pub use triggers::TriggerApi;
 

@@ -8,6 +8,7 @@ use prost_types::Timestamp;
 use tonic::{Request, Response, Status};
 
 use super::caller::{self, Permission};
+use super::health::ConnectionHealth;
 use super::status::{self, Context, Violation};
 use super::{convert, query, validate};
 use crate::pb::salesforce_service_server::SalesforceService;
@@ -18,12 +19,22 @@ use crate::salesforce::{Client, RecordId};
 #[derive(Debug, Clone)]
 pub struct SalesforceApi {
     connections: Arc<HashMap<String, Client>>,
+    health: ConnectionHealth,
 }
 
 impl SalesforceApi {
-    /// A service over these connections, by name.
-    pub fn new(connections: Arc<HashMap<String, Client>>) -> Self {
-        SalesforceApi { connections }
+    /// A service over these connections, by name, reporting their health.
+    pub fn new(connections: Arc<HashMap<String, Client>>, health: ConnectionHealth) -> Self {
+        SalesforceApi {
+            connections,
+            health,
+        }
+    }
+
+    /// Notes a call's outcome in the connection's health, and passes it on.
+    fn observed<T>(&self, client: &Client, result: Result<T, Status>) -> Result<T, Status> {
+        self.health.observe(client.name(), &result);
+        result
     }
 
     /// The caller's connection for this request, checked against its grants.
@@ -80,6 +91,114 @@ fn fields_json(
     convert::struct_to_json(&fields, "fields").map_err(status::invalid_one)
 }
 
+/// Creates the record; its Id comes back.
+async fn create_object(
+    client: &Client,
+    req: &CreateObjectRequest,
+) -> Result<CreateObjectResponse, Status> {
+    validate::api_name(&req.sobject, "sobject").map_err(status::invalid_one)?;
+    let fields = fields_json(req.fields.as_ref())?;
+    let ctx = Context::new(client.name()).sobject(&req.sobject).create();
+    let id = client
+        .create(&req.sobject, &fields)
+        .await
+        .map_err(|e| status::from_salesforce(e, &ctx))?;
+    Ok(CreateObjectResponse {
+        id,
+        sobject: req.sobject.clone(),
+    })
+}
+
+/// Updates the record named by `id`, finding its type from the key prefix if unnamed.
+async fn update_object(
+    client: &Client,
+    req: &UpdateObjectRequest,
+) -> Result<UpdateObjectResponse, Status> {
+    let id = record_id(&req.id, "id")?;
+    let fields = fields_json(req.fields.as_ref())?;
+    let sobject = sobject_of(client, &req.sobject, &id).await?;
+    let ctx = Context::new(client.name())
+        .sobject(&sobject)
+        .record(id.as_str18());
+    client
+        .update(&sobject, &id, &fields)
+        .await
+        .map_err(|e| status::from_salesforce(e, &ctx))?;
+    Ok(UpdateObjectResponse {
+        id: id.as_str18().to_owned(),
+        sobject,
+    })
+}
+
+/// Deletes the record named by `id`.
+async fn delete_object(
+    client: &Client,
+    req: &DeleteObjectRequest,
+) -> Result<DeleteObjectResponse, Status> {
+    let id = record_id(&req.id, "id")?;
+    let sobject = sobject_of(client, &req.sobject, &id).await?;
+    let ctx = Context::new(client.name())
+        .sobject(&sobject)
+        .record(id.as_str18());
+    client
+        .delete(&sobject, &id)
+        .await
+        .map_err(|e| status::from_salesforce(e, &ctx))?;
+    Ok(DeleteObjectResponse {
+        id: id.as_str18().to_owned(),
+        sobject,
+    })
+}
+
+/// Assigns a topic (created if new) to the record.
+async fn add_topic_to_object(
+    client: &Client,
+    req: &AddTopicToObjectRequest,
+) -> Result<AddTopicToObjectResponse, Status> {
+    let id = record_id(&req.object_id, "object_id")?;
+    let topic = req.topic_name.trim();
+    if topic.is_empty() {
+        return Err(status::invalid_one(Violation::new(
+            "topic_name",
+            "is required",
+        )));
+    }
+    let ctx = Context::new(client.name())
+        .sobject("TopicAssignment")
+        .record(id.as_str18());
+    let assignment = client
+        .add_topic(&id, topic)
+        .await
+        .map_err(|e| status::from_salesforce(e, &ctx))?;
+    Ok(AddTopicToObjectResponse {
+        topic_id: assignment.topic_id,
+        topic_assignment_id: assignment.assignment_id,
+        created: assignment.created,
+    })
+}
+
+/// The connection's current access token, fetched if none is cached.
+async fn get_access_token(client: &Client) -> Result<GetAccessTokenResponse, Status> {
+    let ctx = Context::new(client.name());
+    let token = client
+        .token()
+        .await
+        .map_err(|e| status::from_salesforce(e, &ctx))?;
+    Ok(GetAccessTokenResponse {
+        access_token: token.access_token.expose().to_owned(),
+        instance_url: token
+            .instance_url
+            .to_string()
+            .trim_end_matches('/')
+            .to_owned(),
+        token_type: token.token_type.clone(),
+        issued_at: Some(Timestamp {
+            seconds: token.issued_at.unix_timestamp(),
+            nanos: i32::try_from(token.issued_at.nanosecond()).unwrap_or(0),
+        }),
+    })
+}
+
 #[tonic::async_trait]
 impl SalesforceService for SalesforceApi {
     async fn execute_soql_query(
@@ -87,8 +206,8 @@ impl SalesforceService for SalesforceApi {
         request: Request<ExecuteSoqlQueryRequest>,
     ) -> Result<Response<ExecuteSoqlQueryResponse>, Status> {
         let client = self.connection(&request, &request.get_ref().connection, Permission::Query)?;
-        let response = query::run(client, request.get_ref()).await?;
-        Ok(Response::new(response))
+        let result = query::run(client, request.get_ref()).await;
+        self.observed(client, result.map(Response::new))
     }
 
     async fn create_object(
@@ -96,18 +215,8 @@ impl SalesforceService for SalesforceApi {
         request: Request<CreateObjectRequest>,
     ) -> Result<Response<CreateObjectResponse>, Status> {
         let client = self.connection(&request, &request.get_ref().connection, Permission::Write)?;
-        let req = request.get_ref();
-        validate::api_name(&req.sobject, "sobject").map_err(status::invalid_one)?;
-        let fields = fields_json(req.fields.as_ref())?;
-        let ctx = Context::new(client.name()).sobject(&req.sobject).create();
-        let id = client
-            .create(&req.sobject, &fields)
-            .await
-            .map_err(|e| status::from_salesforce(e, &ctx))?;
-        Ok(Response::new(CreateObjectResponse {
-            id,
-            sobject: req.sobject.clone(),
-        }))
+        let result = create_object(client, request.get_ref()).await;
+        self.observed(client, result.map(Response::new))
     }
 
     async fn update_object(
@@ -115,21 +224,8 @@ impl SalesforceService for SalesforceApi {
         request: Request<UpdateObjectRequest>,
     ) -> Result<Response<UpdateObjectResponse>, Status> {
         let client = self.connection(&request, &request.get_ref().connection, Permission::Write)?;
-        let req = request.get_ref();
-        let id = record_id(&req.id, "id")?;
-        let fields = fields_json(req.fields.as_ref())?;
-        let sobject = sobject_of(client, &req.sobject, &id).await?;
-        let ctx = Context::new(client.name())
-            .sobject(&sobject)
-            .record(id.as_str18());
-        client
-            .update(&sobject, &id, &fields)
-            .await
-            .map_err(|e| status::from_salesforce(e, &ctx))?;
-        Ok(Response::new(UpdateObjectResponse {
-            id: id.as_str18().to_owned(),
-            sobject,
-        }))
+        let result = update_object(client, request.get_ref()).await;
+        self.observed(client, result.map(Response::new))
     }
 
     async fn delete_object(
@@ -138,20 +234,8 @@ impl SalesforceService for SalesforceApi {
     ) -> Result<Response<DeleteObjectResponse>, Status> {
         let client =
             self.connection(&request, &request.get_ref().connection, Permission::Delete)?;
-        let req = request.get_ref();
-        let id = record_id(&req.id, "id")?;
-        let sobject = sobject_of(client, &req.sobject, &id).await?;
-        let ctx = Context::new(client.name())
-            .sobject(&sobject)
-            .record(id.as_str18());
-        client
-            .delete(&sobject, &id)
-            .await
-            .map_err(|e| status::from_salesforce(e, &ctx))?;
-        Ok(Response::new(DeleteObjectResponse {
-            id: id.as_str18().to_owned(),
-            sobject,
-        }))
+        let result = delete_object(client, request.get_ref()).await;
+        self.observed(client, result.map(Response::new))
     }
 
     async fn add_topic_to_object(
@@ -159,27 +243,8 @@ impl SalesforceService for SalesforceApi {
         request: Request<AddTopicToObjectRequest>,
     ) -> Result<Response<AddTopicToObjectResponse>, Status> {
         let client = self.connection(&request, &request.get_ref().connection, Permission::Write)?;
-        let req = request.get_ref();
-        let id = record_id(&req.object_id, "object_id")?;
-        let topic = req.topic_name.trim();
-        if topic.is_empty() {
-            return Err(status::invalid_one(Violation::new(
-                "topic_name",
-                "is required",
-            )));
-        }
-        let ctx = Context::new(client.name())
-            .sobject("TopicAssignment")
-            .record(id.as_str18());
-        let assignment = client
-            .add_topic(&id, topic)
-            .await
-            .map_err(|e| status::from_salesforce(e, &ctx))?;
-        Ok(Response::new(AddTopicToObjectResponse {
-            topic_id: assignment.topic_id,
-            topic_assignment_id: assignment.assignment_id,
-            created: assignment.created,
-        }))
+        let result = add_topic_to_object(client, request.get_ref()).await;
+        self.observed(client, result.map(Response::new))
     }
 
     async fn get_access_token(
@@ -187,23 +252,7 @@ impl SalesforceService for SalesforceApi {
         request: Request<GetAccessTokenRequest>,
     ) -> Result<Response<GetAccessTokenResponse>, Status> {
         let client = self.connection(&request, &request.get_ref().connection, Permission::Token)?;
-        let ctx = Context::new(client.name());
-        let token = client
-            .token()
-            .await
-            .map_err(|e| status::from_salesforce(e, &ctx))?;
-        Ok(Response::new(GetAccessTokenResponse {
-            access_token: token.access_token.expose().to_owned(),
-            instance_url: token
-                .instance_url
-                .to_string()
-                .trim_end_matches('/')
-                .to_owned(),
-            token_type: token.token_type.clone(),
-            issued_at: Some(Timestamp {
-                seconds: token.issued_at.unix_timestamp(),
-                nanos: i32::try_from(token.issued_at.nanosecond()).unwrap_or(0),
-            }),
-        }))
+        let result = get_access_token(client).await;
+        self.observed(client, result.map(Response::new))
     }
 }

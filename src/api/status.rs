@@ -240,8 +240,15 @@ pub(crate) fn from_salesforce(error: sf::Error, ctx: &Context) -> Status {
     }
 }
 
+/// The reason of a connection whose grant Salesforce revoked or expired.
+pub(crate) const RECONNECT_REQUIRED: &str = "CONNECTION_RECONNECT_REQUIRED";
+
 fn auth_error(e: &sf::AuthError, ctx: &Context) -> Status {
     let (code, reason) = match e {
+        // The grant itself is dead (revoked refresh token, changed password): no retry
+        // helps; the operator must reconnect the org. Health turns the connection
+        // NOT_SERVING until then.
+        e if e.needs_reconnect() => (Code::Unauthenticated, RECONNECT_REQUIRED),
         sf::AuthError::Status { status } if status.is_server_error() => {
             (Code::Unavailable, "TOKEN_ENDPOINT_UNAVAILABLE")
         }
@@ -408,4 +415,167 @@ fn duplicate_id(message: &str) -> Option<String> {
 /// `base` plus up to 50% random jitter, so callers told to retry do not retry in step.
 fn jittered(base: Duration) -> Duration {
     base + base.mul_f64(rand::random::<f64>() * 0.5)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(http: u16, code: &str, message: &str, fields: &[&str]) -> sf::Error {
+        sf::Error::Api {
+            status: http::StatusCode::from_u16(http).unwrap(),
+            errors: vec![sf::ApiError {
+                error_code: code.into(),
+                message: message.into(),
+                fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+            }],
+        }
+    }
+
+    fn reason(s: &Status) -> (Code, String, String) {
+        let info = s
+            .get_error_details()
+            .error_info()
+            .cloned()
+            .expect("ErrorInfo");
+        (s.code(), info.reason, info.domain)
+    }
+
+    #[test]
+    fn rows_of_the_table_not_reachable_through_the_sandbox() {
+        let ctx = Context::new("acme")
+            .sobject("Opportunity")
+            .record("006000000000001AAA");
+        let s = from_salesforce(
+            api(
+                400,
+                "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+                "Amount must be positive",
+                &["Amount"],
+            ),
+            &ctx,
+        );
+        assert_eq!(
+            reason(&s),
+            (
+                Code::FailedPrecondition,
+                "FIELD_CUSTOM_VALIDATION_EXCEPTION".into(),
+                DOMAIN_SALESFORCE.into()
+            )
+        );
+        let pf = s
+            .get_error_details()
+            .precondition_failure()
+            .cloned()
+            .unwrap();
+        assert_eq!(
+            (
+                pf.violations[0].r#type.as_str(),
+                pf.violations[0].subject.as_str()
+            ),
+            ("VALIDATION_RULE", "Amount")
+        );
+
+        let s = from_salesforce(
+            api(
+                500,
+                "UNKNOWN_EXCEPTION",
+                "An unexpected error occurred",
+                &[],
+            ),
+            &ctx,
+        );
+        assert_eq!(s.code(), Code::Unknown);
+        let s = from_salesforce(
+            api(400, "INSUFFICIENT_ACCESS_OR_READONLY", "no access", &[]),
+            &ctx,
+        );
+        assert_eq!(s.code(), Code::PermissionDenied);
+        let s = from_salesforce(
+            api(
+                405,
+                "METHOD_NOT_ALLOWED",
+                "HTTP Method 'PUT' not allowed",
+                &[],
+            ),
+            &ctx,
+        );
+        assert_eq!(s.code(), Code::Internal);
+        let s = from_salesforce(
+            api(400, "INVALID_QUERY_LOCATOR", "invalid query locator", &[]),
+            &ctx,
+        );
+        assert_eq!(
+            s.get_error_details()
+                .bad_request()
+                .unwrap()
+                .field_violations[0]
+                .field,
+            "page_token"
+        );
+        let s = from_salesforce(
+            api(
+                403,
+                "REQUEST_LIMIT_EXCEEDED",
+                "ConcurrentRequests (Concurrent API Requests) Limit exceeded.",
+                &[],
+            ),
+            &ctx,
+        );
+        assert_eq!(s.code(), Code::ResourceExhausted);
+        assert_eq!(
+            s.get_error_details().retry_info().unwrap().retry_delay,
+            Some(RETRY_CONCURRENCY)
+        );
+    }
+
+    #[test]
+    fn duplicates_carry_the_existing_record_id() {
+        let ctx = Context::new("acme").sobject("Lead");
+        let s = from_salesforce(
+            api(
+                400,
+                "DUPLICATE_VALUE",
+                "duplicate value found: Ext__c duplicates value on record with id: 00Q58000003tW4u",
+                &[],
+            ),
+            &ctx,
+        );
+        assert_eq!(s.code(), Code::AlreadyExists);
+        let info = s.get_error_details().error_info().cloned().unwrap();
+        assert_eq!(info.metadata["duplicateId"], "00Q58000003tW4u");
+        assert_eq!(info.metadata["connection"], "acme");
+    }
+
+    #[test]
+    fn every_status_has_exactly_one_error_info_and_a_reason_in_the_aip_format() {
+        let ctx = Context::new("acme").query();
+        for e in [
+            api(400, "MALFORMED_QUERY", "unexpected token", &[]),
+            api(400, "SOMETHING_NEW", "new", &["A"]),
+            api(
+                404,
+                "NOT_FOUND",
+                "The requested resource does not exist",
+                &[],
+            ),
+            api(503, "SERVER_UNAVAILABLE", "down", &[]),
+            sf::Error::DeadlineExceeded,
+        ] {
+            let s = from_salesforce(e, &ctx);
+            let info = s
+                .get_error_details()
+                .error_info()
+                .cloned()
+                .expect("ErrorInfo");
+            assert!(info.reason.len() <= 63);
+            assert!(
+                info.reason
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c == '_'),
+                "{}",
+                info.reason
+            );
+        }
+    }
 }

@@ -60,8 +60,17 @@ impl RouteKind {
         let Some(rest) = path.strip_prefix("/services/data") else {
             return K::Other;
         };
-        let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
-        match segs.as_slice() {
+        // Up to six segments matter; a fixed array keeps this allocation-free.
+        let mut segs = [""; 6];
+        let mut n = 0;
+        for s in rest.split('/').filter(|s| !s.is_empty()) {
+            if n == segs.len() {
+                return K::Other;
+            }
+            segs[n] = s;
+            n += 1;
+        }
+        match &segs[..n] {
             [] => K::Versions,
             [_, "query" | "queryAll"] => K::Query,
             [_, "query" | "queryAll", _] => K::QueryMore,
@@ -71,6 +80,8 @@ impl RouteKind {
             [_, "sobjects", _, _] if method == Method::GET => K::Read,
             [_, "sobjects", _, _] if method == Method::PATCH => K::Update,
             [_, "sobjects", _, _] if method == Method::DELETE => K::Delete,
+            // `POST …?_HttpMethod=PATCH` is an update for clients without PATCH.
+            [_, "sobjects", _, _] if method == Method::POST => K::Update,
             [_, "sobjects", _, _, _] if method == Method::PATCH => K::Upsert,
             [_, "sobjects", _, _, _] if method == Method::GET => K::Read,
             [_, "limits"] => K::Limits,
@@ -258,5 +269,74 @@ impl ApiUsage {
     /// Forgets what was spent, as a new day would.
     pub fn reset(&self) {
         self.used.store(0, Ordering::Release);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_are_classified_by_method_and_shape() {
+        use RouteKind as K;
+        let v = "/services/data/v60.0";
+        for (m, p, want) in [
+            (Method::POST, "/services/oauth2/token".to_owned(), K::Token),
+            (
+                Method::POST,
+                "/services/oauth2/revoke".to_owned(),
+                K::OAuthOther,
+            ),
+            (Method::GET, "/services/data/".to_owned(), K::Versions),
+            (Method::GET, format!("{v}/query"), K::Query),
+            (Method::GET, format!("{v}/queryAll/"), K::Query),
+            (Method::GET, format!("{v}/query/01gX-2000"), K::QueryMore),
+            (Method::POST, format!("{v}/sobjects/Account/"), K::Create),
+            (Method::GET, format!("{v}/sobjects/Account"), K::Describe),
+            (
+                Method::GET,
+                format!("{v}/sobjects/Account/describe/"),
+                K::Describe,
+            ),
+            (Method::GET, format!("{v}/sobjects/Account/001"), K::Read),
+            (
+                Method::PATCH,
+                format!("{v}/sobjects/Account/001"),
+                K::Update,
+            ),
+            (
+                Method::DELETE,
+                format!("{v}/sobjects/Account/001"),
+                K::Delete,
+            ),
+            (
+                Method::PATCH,
+                format!("{v}/sobjects/Account/Ext__c/9"),
+                K::Upsert,
+            ),
+            (Method::GET, format!("{v}/limits"), K::Limits),
+            (
+                Method::POST,
+                format!("{v}/connect/records/001/topics"),
+                K::Topics,
+            ),
+            (Method::POST, format!("{v}/ui-api/records"), K::Create),
+            (Method::GET, format!("{v}/a/b/c/d/e/f/g"), K::Other),
+            (Method::GET, "/__sandbox/faults".to_owned(), K::Admin),
+            (Method::GET, "/elsewhere".to_owned(), K::Other),
+        ] {
+            assert_eq!(RouteKind::classify(&m, &p), want, "{m} {p}");
+        }
+    }
+
+    #[test]
+    fn budget_stops_at_the_limit() {
+        let u = ApiUsage::new(2);
+        assert!(u.spend() && u.spend() && !u.spend());
+        assert_eq!(u.get(), (2, 2));
+        u.set_limit(3);
+        assert!(u.spend());
+        u.reset();
+        assert_eq!(u.get(), (0, 3));
     }
 }

@@ -5,13 +5,42 @@
 //!
 //! # Layout
 //! - [`ids`]: 18-character Ids with Salesforce's checksum, minted in order.
-//! - [`objects`] and [`seed`]: the standard types, custom ones from a seed file,
-//!   and the sample data.
+//! - [`objects`], [`seed`]: the standard types, custom ones from a seed file
+//!   (format in [`seed`]), and the sample data.
 //! - [`store`] (with `dml`): the records behind one `RwLock`; it implements the
 //!   SOQL engine's [`soql::DataSource`].
 //! - `routes`: the HTTP side — version check, sessions ([`oauth`]), the daily
 //!   budget, [`faults`], and the Salesforce-shaped errors of [`errors`].
 //! - [`counters`]: requests by route, in-flight peak, API usage.
+//!
+//! # Routes
+//! - `GET /services/data/` (no session), and under `/services/data/vXX.X/`
+//!   (or `latest`): `sobjects/` (describe global), `sobjects/{Type}/` (GET
+//!   basic info, POST create), `sobjects/{Type}/describe`,
+//!   `sobjects/{Type}/{Id}` (GET, PATCH, DELETE),
+//!   `sobjects/{Type}/{ExtIdField}/{value}` (GET, PATCH upsert), `query`,
+//!   `queryAll`, `query/{locator}-{offset}`, `limits`,
+//!   `connect/records/{Id}/topics` (GET, POST), `ui-api/records` (POST, with
+//!   `Idempotency-Key`).
+//! - `/services/oauth2/…` from [`oauth`].
+//! - Admin, no session: `GET|PUT|DELETE /__sandbox/faults` ([`FaultConfig`]
+//!   as camelCase JSON), `GET /__sandbox/requests` ([`RequestCounts`]),
+//!   `POST /__sandbox/reset-counts`, `GET /__sandbox/usage`,
+//!   `POST /__sandbox/reset-usage`.
+//!
+//! # Choices where Salesforce's behaviour is not documented
+//! - A path Id that is malformed or of another type: GET → 404 `NOT_FOUND`
+//!   "Provided external ID field does not exist or is not accessible: …"
+//!   (Salesforce reads the segment as a field name); PATCH/DELETE → 400
+//!   `MALFORMED_ID` with `fields: ["Id"]`.
+//! - An 18-character Id in mixed case whose suffix does not match is refused
+//!   (corruption); one in a single case is re-cased from its suffix.
+//! - Oversized bodies: 413 `REQUEST_ENTITY_TOO_LARGE`. 503s:
+//!   `SERVER_UNAVAILABLE`. Connect topic already on the record: 400
+//!   `DUPLICATE_VALUE`. Idempotency key reused with another body: 400
+//!   `IDEMPOTENCY_KEY_REUSED`.
+//! - The daily budget counts every authenticated API request (not the
+//!   versions list, not refused ones) and resets only on request.
 //!
 //! # Use
 //! ```no_run
@@ -31,30 +60,25 @@ pub mod ids;
 pub mod oauth;
 pub mod objects;
 mod routes;
+mod sample;
 pub mod schema;
 pub mod seed;
+mod serve;
 pub mod soql;
 pub mod store;
 pub mod values;
 
-use std::convert::Infallible;
-use std::future::Future;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
-
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use tower::ServiceExt;
 
 pub use counters::RequestCounts;
 pub use faults::{FaultConfig, Faults};
 pub use seed::{Seed, SeedError};
+pub use serve::spawn;
 
 use counters::{ApiUsage, Counters};
 use oauth::{AuthServer, OAuthConfig};
-use routes::{Cursors, DropConnection};
+use routes::{Cursors, IdempotencyKeys};
 use store::{State, Store};
 
 /// How a sandbox org is set up.
@@ -81,16 +105,6 @@ pub struct SandboxConfig {
     pub faults: FaultConfig,
 }
 
-/// The fixed org Id of every sandbox (`00D…`).
-pub fn org_id() -> String {
-    ids::mint("00D", 1)
-}
-
-/// The fixed Id of the sandbox's one user (`005…`).
-pub fn user_id() -> String {
-    ids::mint("005", 1)
-}
-
 impl Default for SandboxConfig {
     /// Client id `sandbox`, secret `sandbox`, user `dev@sandbox.local` with
     /// password `sandbox` (no security token), 2 h idle timeout, 100,000 API
@@ -98,17 +112,7 @@ impl Default for SandboxConfig {
     /// open locators, no faults.
     fn default() -> Self {
         SandboxConfig {
-            oauth: OAuthConfig {
-                client_id: "sandbox".into(),
-                client_secret: "sandbox".into(),
-                username: "dev@sandbox.local".into(),
-                password: "sandbox".into(),
-                security_token: String::new(),
-                jwt_public_key_pem: None,
-                idle_timeout: Duration::from_secs(2 * 60 * 60),
-                org_id: org_id(),
-                user_id: user_id(),
-            },
+            oauth: OAuthConfig::default(),
             daily_api_limit: 100_000,
             seed_path: None,
             seed: None,
@@ -141,7 +145,9 @@ struct Shared {
     counters: Counters,
     usage: ApiUsage,
     cursors: Cursors,
-    versions: Vec<u32>,
+    idempotency: IdempotencyKeys,
+    /// Served majors with their `"58.0"` text, made once (it goes in every request).
+    versions: Vec<(u32, Arc<str>)>,
     max_body_bytes: usize,
 }
 
@@ -149,12 +155,13 @@ impl Shared {
     /// The version a path segment names (`v58.0` or `latest`), as `"58.0"`.
     fn version(&self, seg: &str) -> Option<Arc<str>> {
         if seg == "latest" {
-            return self.versions.last().map(|m| Arc::from(format!("{m}.0")));
+            return self.versions.last().map(|(_, v)| v.clone());
         }
         let major: u32 = seg.strip_prefix('v')?.strip_suffix(".0")?.parse().ok()?;
         self.versions
-            .contains(&major)
-            .then(|| Arc::from(format!("{major}.0")))
+            .iter()
+            .find(|(m, _)| *m == major)
+            .map(|(_, v)| v.clone())
     }
 }
 
@@ -196,12 +203,16 @@ impl Sandbox {
         }
         let now = time::OffsetDateTime::now_utc();
         if config.sample_data {
-            seed::load_records(&mut state, &seed::sample().records, now)?;
+            seed::load_records(&mut state, &sample::sample().records, now)?;
         }
         for s in &seeds {
             seed::load_records(&mut state, &s.records, now)?;
         }
-        let versions: Vec<u32> = config.api_versions.clone().collect();
+        let versions: Vec<(u32, Arc<str>)> = config
+            .api_versions
+            .clone()
+            .map(|m| (m, Arc::from(format!("{m}.0"))))
+            .collect();
         if versions.is_empty() {
             return Err(SandboxError::Config("no API versions".into()));
         }
@@ -213,6 +224,7 @@ impl Sandbox {
                 counters: Counters::default(),
                 usage: ApiUsage::new(config.daily_api_limit),
                 cursors: Cursors::new(config.max_open_cursors),
+                idempotency: IdempotencyKeys::default(),
                 versions,
                 max_body_bytes: config.max_body_bytes,
             }),
@@ -225,57 +237,6 @@ impl Sandbox {
     /// they become a bare 500.
     pub fn router(&self, instance_url: String) -> axum::Router {
         routes::router(self.shared.clone(), instance_url)
-    }
-
-    /// Serves HTTP/1.1 on `listener` until `shutdown` completes, then waits
-    /// for open requests to finish.
-    pub async fn serve(
-        self,
-        listener: tokio::net::TcpListener,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        let addr = listener.local_addr()?;
-        let router = self.router(format!("http://{addr}"));
-        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-        let mut shutdown = std::pin::pin!(shutdown);
-        loop {
-            let (stream, _) = tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok(s) => s,
-                    // Out of file descriptors and the like: back off rather than spin.
-                    Err(_) => { tokio::time::sleep(Duration::from_millis(50)).await; continue; }
-                },
-                () = &mut shutdown => break,
-            };
-            let _ = stream.set_nodelay(true);
-            let router = router.clone();
-            let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-                let router = router.clone();
-                async move {
-                    let resp = router
-                        .oneshot(req)
-                        .await
-                        .unwrap_or_else(|e: Infallible| match e {});
-                    // An error from the service makes hyper close the connection
-                    // without a response: that is the dropped-connection fault.
-                    if resp.extensions().get::<DropConnection>().is_some() {
-                        Err(Dropped)
-                    } else {
-                        Ok(resp)
-                    }
-                }
-            });
-            let conn = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                .into_owned();
-            let conn = graceful.watch(conn);
-            tokio::spawn(async move {
-                let _ = conn.await;
-            });
-        }
-        drop(listener);
-        graceful.shutdown().await;
-        Ok(())
     }
 
     /// The OAuth server: issue or revoke sessions directly.
@@ -324,10 +285,6 @@ impl Sandbox {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("connection dropped by fault injection")]
-struct Dropped;
-
 fn user_record(oauth: &OAuthConfig, user: &str) -> soql::Record {
     let stamp = values::system_stamp(time::OffsetDateTime::now_utc());
     let mut r = soql::Record::new();
@@ -349,17 +306,4 @@ fn user_record(oauth: &OAuthConfig, user: &str) -> soql::Record {
         r.insert(k.to_owned(), v);
     }
     r
-}
-
-/// Builds a sandbox and serves it on `127.0.0.1:0` in a tokio task, until
-/// the process ends. Returns its address and handle.
-pub async fn spawn(config: SandboxConfig) -> std::io::Result<(SocketAddr, Sandbox)> {
-    let sandbox = Sandbox::new(config).map_err(std::io::Error::other)?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let handle = sandbox.clone();
-    tokio::spawn(async move {
-        let _ = sandbox.serve(listener, std::future::pending()).await;
-    });
-    Ok((addr, handle))
 }

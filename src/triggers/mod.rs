@@ -34,10 +34,11 @@
 //!
 //! The price is latency: an event is delivered between `overlap` and
 //! `overlap + interval` after its record's `CreatedDate`. The default `overlap` of
-//! 2 s suits the sandbox and tests; against a production org use the longest
-//! transaction you expect plus clock skew between the gateway and Salesforce,
-//! typically 30–60 s. A commit later than `overlap` would be missed (never
-//! duplicated): that is the trade-off being configured.
+//! 10 s covers ordinary transactions plus a little clock skew between the gateway
+//! (whose clock sets the horizon) and Salesforce (whose clock sets `CreatedDate`);
+//! an org with long-running transactions needs the longest one it expects, e.g.
+//! 30–60 s. A commit later than `overlap` would be missed (never duplicated): that
+//! is the trade-off being configured.
 //!
 //! Start points: none means the second the subscription starts, minus the records
 //! that already exist in that second (a probe returns the greatest such Id; in an
@@ -85,7 +86,7 @@ pub struct TriggerConfig {
     /// (default 60 s). The API-share limit may make it slower still.
     pub max_interval: Duration,
     /// The settle delay: only records created at least this long ago are released,
-    /// so late-committing transactions are never missed (default 2 s; see the
+    /// so late-committing transactions are never missed (default 10 s; see the
     /// module docs for production values).
     pub overlap: Duration,
     /// How often an idle stream gets a heartbeat with its cursor (default 15 s).
@@ -106,7 +107,7 @@ impl Default for TriggerConfig {
             poll_interval: Duration::from_secs(10),
             min_interval: Duration::from_secs(2),
             max_interval: Duration::from_secs(60),
-            overlap: Duration::from_secs(2),
+            overlap: Duration::from_secs(10),
             heartbeat: Duration::from_secs(15),
             buffer: 1000,
             api_share: 0.05,

@@ -49,17 +49,21 @@ impl Gateway {
 
 /// Starts a sandbox org with `config` and a gateway in front of it.
 pub async fn start_with(config: SandboxConfig) -> Gateway {
-    start_custom(config, |_, _| {}).await
+    start_custom(config, |_, _, _| {}).await
 }
 
 /// Like [`start_with`], letting the test change the gateway's connections and
-/// keys (given the sandbox's address) before it serves.
+/// keys (given the sandbox and its address) before it serves.
 pub async fn start_custom(
     config: SandboxConfig,
-    customize: impl FnOnce(&mut sfgate::server::Gateway, SocketAddr),
+    customize: impl FnOnce(&mut sfgate::server::Gateway, SocketAddr, &Sandbox),
 ) -> Gateway {
     let mut embedded = embedded::start(config).await.expect("sandbox starts");
-    customize(&mut embedded.gateway, embedded.sandbox_addr);
+    customize(
+        &mut embedded.gateway,
+        embedded.sandbox_addr,
+        &embedded.sandbox,
+    );
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind gateway");

@@ -5,8 +5,10 @@ mod admin;
 mod body;
 mod describe;
 mod query;
+mod record;
 mod sobjects;
 mod topics;
+mod uiapi;
 
 use std::sync::Arc;
 
@@ -21,10 +23,11 @@ use serde::Serialize;
 use super::Shared;
 use super::counters::RouteKind;
 use super::errors::{SfError, json};
-use super::faults::chance;
+use super::faults::{FaultConfig, chance};
 use super::oauth::AuthFailure;
 
 pub use query::Cursors;
+pub use uiapi::IdempotencyKeys;
 
 /// The API version of a request (`"58.0"`), put in its extensions by the guard.
 #[derive(Debug, Clone)]
@@ -66,7 +69,8 @@ pub fn router(shared: Arc<Shared>, instance_url: String) -> Router {
         &format!("{V}/sobjects/{{sobject}}/{{id}}"),
         get(sobjects::read)
             .patch(sobjects::update)
-            .delete(sobjects::delete),
+            .delete(sobjects::delete)
+            .post(sobjects::post_override),
     );
     api = both(
         api,
@@ -82,6 +86,11 @@ pub fn router(shared: Arc<Shared>, instance_url: String) -> Router {
         api,
         &format!("{V}/connect/records/{{id}}/topics"),
         get(topics::list).post(topics::assign),
+    );
+    api = both(
+        api,
+        &format!("{V}/ui-api/records"),
+        axum::routing::post(uiapi::create_record),
     );
     api = both(api, V, get(resources));
     let max_body = shared.max_body_bytes;
@@ -113,15 +122,10 @@ async fn count(State(sh): State<Arc<Shared>>, mut req: Request, next: Next) -> R
 
 /// The checks every `/services/data/vXX.X/…` request passes, in Salesforce's
 /// order: a known version, the concurrency ceiling, a valid session, the
-/// daily budget; then the injected faults.
+/// daily budget; then the injected faults around the handler.
 async fn guard(State(sh): State<Arc<Shared>>, mut req: Request, next: Next) -> Response {
-    let Some(version) = req
-        .uri()
-        .path()
-        .split('/')
-        .nth(3)
-        .and_then(|v| sh.version(v))
-    else {
+    let path = req.uri().path();
+    let Some(version) = path.split('/').nth(3).and_then(|v| sh.version(v)) else {
         return SfError::not_found().into_response();
     };
     let kind = req
@@ -129,70 +133,86 @@ async fn guard(State(sh): State<Arc<Shared>>, mut req: Request, next: Next) -> R
         .get::<RouteKind>()
         .copied()
         .unwrap_or(RouteKind::Other);
+    // Lock and after-commit faults hit writes only; a GET of connect topics is a read.
+    let write = kind.is_write() && req.method() != Method::GET;
     let faults = sh.faults.get();
+    // Held until the response is built (or the connection dropped), so the
+    // in-flight count and its peak cover the whole request.
     let (_in_flight, now) = sh.counters.enter();
-    let resp = if faults.max_concurrent > 0 && now > faults.max_concurrent {
-        SfError::concurrent_requests_exceeded().into_response()
-    } else {
-        let auth = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok());
-        match sh.auth.authenticate(auth) {
-            Err(AuthFailure::BadHeader) => SfError::new(
+    if let Err(e) = admit(&sh, &req, &faults, now) {
+        return with_limit_info(&sh, e.into_response());
+    }
+    let latency = faults.latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    if chance(faults.drop_before_rate) {
+        return dropped();
+    }
+    if let Some(e) = injected_error(&faults, write, path) {
+        return with_limit_info(&sh, e.into_response());
+    }
+    req.extensions_mut().insert(ApiVersion(version));
+    req.extensions_mut().insert(faults);
+    let resp = next.run(req).await;
+    if write && resp.status().is_success() && chance(faults.drop_after_commit_rate) {
+        return dropped();
+    }
+    with_limit_info(&sh, resp)
+}
+
+/// The concurrency ceiling, the session and the daily budget.
+fn admit(sh: &Shared, req: &Request, faults: &FaultConfig, in_flight: u64) -> Result<(), SfError> {
+    if faults.max_concurrent > 0 && in_flight > faults.max_concurrent {
+        return Err(SfError::concurrent_requests_exceeded());
+    }
+    let auth = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok());
+    sh.auth
+        .authenticate(auth)
+        .map_err(|failure| match failure {
+            AuthFailure::BadHeader => SfError::new(
                 StatusCode::UNAUTHORIZED,
                 "INVALID_AUTH_HEADER",
                 "INVALID_HEADER_TYPE",
-            )
-            .into_response(),
-            Err(AuthFailure::InvalidSession) => SfError::new(
+            ),
+            AuthFailure::InvalidSession => SfError::new(
                 StatusCode::UNAUTHORIZED,
                 "INVALID_SESSION_ID",
                 "Session expired or invalid",
-            )
-            .into_response(),
-            Ok(_) if !sh.usage.spend() => SfError::total_requests_exceeded().into_response(),
-            Ok(_) => {
-                let latency = faults.latency();
-                if !latency.is_zero() {
-                    tokio::time::sleep(latency).await;
-                }
-                if chance(faults.drop_before_rate) {
-                    return dropped();
-                }
-                if chance(faults.unavailable_rate) {
-                    SfError::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "SERVER_UNAVAILABLE",
-                        "Server is temporarily unavailable, please try again later",
-                    )
-                    .into_response()
-                } else if kind.is_write() && chance(faults.lock_row_rate) {
-                    let status = StatusCode::from_u16(faults.lock_row_status)
-                        .unwrap_or(StatusCode::BAD_REQUEST);
-                    SfError::dml(
-                        "UNABLE_TO_LOCK_ROW",
-                        "unable to obtain exclusive access to this record or 1 records: 0000000000000000",
-                        Vec::new(),
-                    )
-                    .with_status(status)
-                    .into_response()
-                } else {
-                    req.extensions_mut().insert(ApiVersion(version));
-                    req.extensions_mut().insert(faults);
-                    let resp = next.run(req).await;
-                    if kind.is_write()
-                        && resp.status().is_success()
-                        && chance(faults.drop_after_commit_rate)
-                    {
-                        return dropped();
-                    }
-                    resp
-                }
-            }
-        }
+            ),
+        })?;
+    if !sh.usage.spend() {
+        return Err(SfError::total_requests_exceeded());
+    }
+    Ok(())
+}
+
+/// A 503 or `UNABLE_TO_LOCK_ROW` drawn for this request, before any work.
+fn injected_error(faults: &FaultConfig, write: bool, path: &str) -> Option<SfError> {
+    if chance(faults.unavailable_rate) {
+        return Some(SfError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVER_UNAVAILABLE",
+            "Server is temporarily unavailable, please try again later",
+        ));
+    }
+    if !(write && chance(faults.lock_row_rate)) {
+        return None;
+    }
+    // Name the record when the path has one, as the real message does.
+    let record = path
+        .split('/')
+        .nth(6)
+        .filter(|id| crate::sandbox::ids::parse(id).is_ok());
+    let message = match record {
+        Some(id) => format!("unable to obtain exclusive access to this record or 1 records: {id}"),
+        None => "unable to obtain exclusive access to this record".to_owned(),
     };
-    with_limit_info(&sh, resp)
+    let status = StatusCode::from_u16(faults.lock_row_status).unwrap_or(StatusCode::BAD_REQUEST);
+    Some(SfError::dml("UNABLE_TO_LOCK_ROW", message, Vec::new()).with_status(status))
 }
 
 fn with_limit_info(sh: &Shared, mut resp: Response) -> Response {
@@ -223,7 +243,7 @@ async fn versions(State(sh): State<Arc<Shared>>) -> Response {
     let list: Vec<VersionEntry> = sh
         .versions
         .iter()
-        .map(|&major| {
+        .map(|&(major, _)| {
             let idx = i64::from(major) - 50;
             let season = ["Winter", "Spring", "Summer"][idx.rem_euclid(3) as usize];
             let year = 21 + idx.div_euclid(3);

@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Extension;
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -157,30 +157,31 @@ fn run(
     Ok(page(version, &locator, &rows, out.total_size, 0, batch))
 }
 
-type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
-
-fn q_param(p: Params) -> Option<String> {
-    p.ok().and_then(|Query(mut m)| m.remove("q"))
+/// The `q` parameter. Read from the request itself rather than through the
+/// `HeaderMap`/`Query` extractors: the first clones every header, and this is
+/// the hottest route.
+fn q_param(req: &Request) -> Option<String> {
+    Query::<HashMap<String, String>>::try_from_uri(req.uri())
+        .ok()
+        .and_then(|Query(mut m)| m.remove("q"))
 }
 
 /// `GET …/query?q=`.
 pub async fn query(
     State(sh): State<Arc<Shared>>,
     Extension(v): Extension<ApiVersion>,
-    headers: HeaderMap,
-    params: Params,
+    req: Request,
 ) -> Response {
-    run(&sh, &v.0, &headers, q_param(params), false).unwrap_or_else(IntoResponse::into_response)
+    run(&sh, &v.0, req.headers(), q_param(&req), false).unwrap_or_else(IntoResponse::into_response)
 }
 
 /// `GET …/queryAll?q=`: deleted records included.
 pub async fn query_all(
     State(sh): State<Arc<Shared>>,
     Extension(v): Extension<ApiVersion>,
-    headers: HeaderMap,
-    params: Params,
+    req: Request,
 ) -> Response {
-    run(&sh, &v.0, &headers, q_param(params), true).unwrap_or_else(IntoResponse::into_response)
+    run(&sh, &v.0, req.headers(), q_param(&req), true).unwrap_or_else(IntoResponse::into_response)
 }
 
 /// `GET …/query/{locator}-{offset}`: the next page.

@@ -6,20 +6,18 @@ use std::sync::Arc;
 use axum::Extension;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-use serde::ser::SerializeMap;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
 use super::body::JsonObject;
+use super::record::{created, render};
 use super::{ApiVersion, json};
 use crate::sandbox::Shared;
 use crate::sandbox::errors::SfError;
 use crate::sandbox::faults::FaultConfig;
-use crate::sandbox::schema::{FieldDef, ObjectDef};
-use crate::sandbox::soql::Record;
+use crate::sandbox::schema::ObjectDef;
 use crate::sandbox::store::{Located, State as Org};
 
 /// The path segments after the version: `[version, sobject, id…]`.
@@ -54,91 +52,6 @@ fn malformed_path_id(def: &ObjectDef, raw: &str) -> SfError {
         format!("{} ID: id value of incorrect type: {raw}", def.label),
         vec!["Id".to_owned()],
     )
-}
-
-/// A record as the REST API shows it: `attributes`, then the fields.
-struct RecordJson<'a> {
-    def: &'a ObjectDef,
-    rec: &'a Record,
-    version: &'a str,
-    only: Option<Vec<&'a FieldDef>>,
-}
-
-impl Serialize for RecordJson<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let id = self.rec.get("Id").and_then(Value::as_str).unwrap_or("");
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry(
-            "attributes",
-            &json!({
-                "type": self.def.name,
-                "url": format!("/services/data/v{}/sobjects/{}/{id}", self.version, self.def.name),
-            }),
-        )?;
-        let fields: Vec<&FieldDef> = match &self.only {
-            Some(list) => list.clone(),
-            None => self.def.fields.iter().collect(),
-        };
-        for f in &fields {
-            m.serialize_entry(&f.name, self.rec.get(&f.name).unwrap_or(&Value::Null))?;
-        }
-        if self.only.is_some() && !fields.iter().any(|f| f.name == "Id") {
-            m.serialize_entry("Id", id)?;
-        }
-        m.end()
-    }
-}
-
-fn render(
-    def: &ObjectDef,
-    rec: &Record,
-    version: &str,
-    fields: Option<&str>,
-) -> Result<Response, SfError> {
-    let only = match fields.map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(list) => Some(
-            list.split(',')
-                .map(|n| {
-                    let n = n.trim();
-                    def.field(n).ok_or_else(|| {
-                        SfError::new(
-                            StatusCode::BAD_REQUEST,
-                            "INVALID_FIELD",
-                            format!(
-                                "No such column '{n}' on entity '{}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.",
-                                def.name
-                            ),
-                        )
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
-    };
-    Ok(json(
-        StatusCode::OK,
-        &RecordJson {
-            def,
-            rec,
-            version,
-            only,
-        },
-    ))
-}
-
-fn created(version: &str, sobject: &str, id: &str, upsert: bool) -> Response {
-    let body = if upsert {
-        json!({"id": id, "success": true, "errors": [], "created": true})
-    } else {
-        json!({"id": id, "success": true, "errors": []})
-    };
-    let mut resp = json(StatusCode::CREATED, &body);
-    if let Ok(loc) = HeaderValue::from_str(&format!(
-        "/services/data/v{version}/sobjects/{sobject}/{id}"
-    )) {
-        resp.headers_mut().insert(header::LOCATION, loc);
-    }
-    resp
 }
 
 fn result<T: IntoResponse>(r: Result<T, SfError>) -> Response {
@@ -227,6 +140,25 @@ pub async fn update(
         st.update(ti, pos, &body?.0, OffsetDateTime::now_utc())?;
         Ok(StatusCode::NO_CONTENT)
     })())
+}
+
+/// `POST …/sobjects/{Type}/{Id}?_HttpMethod=PATCH`: an update for clients
+/// that can't send PATCH (§3.3); any other POST here is 405.
+pub async fn post_override(
+    state: State<Arc<Shared>>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+    path: Segments,
+    body: Result<JsonObject, SfError>,
+) -> Response {
+    let patch = query.is_ok_and(|Query(q)| {
+        q.get("_HttpMethod")
+            .is_some_and(|m| m.eq_ignore_ascii_case("PATCH"))
+    });
+    if patch {
+        update(state, path, body).await
+    } else {
+        SfError::method_not_allowed("POST", "GET, HEAD, PATCH, DELETE").into_response()
+    }
 }
 
 /// `DELETE …/sobjects/{Type}/{Id}` → 204.

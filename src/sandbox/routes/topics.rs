@@ -17,7 +17,7 @@ use super::{ApiVersion, json};
 use crate::sandbox::Shared;
 use crate::sandbox::errors::SfError;
 use crate::sandbox::ids;
-use crate::sandbox::soql::Record;
+use crate::sandbox::soql::{DataSource, Record};
 use crate::sandbox::store::State as Org;
 
 /// Connect errors carry no `fields`.
@@ -164,8 +164,8 @@ pub async fn list(
         let st = sh.store.read();
         let entity_id = entity(&st, raw)?;
         let mut topics = Vec::new();
-        if let Some(ta) = st.type_index("TopicAssignment") {
-            crate::sandbox::soql::DataSource::scan(&*st, "TopicAssignment", &mut |r| {
+        {
+            DataSource::scan(&*st, "TopicAssignment", &mut |r| {
                 let live = r.get("IsDeleted") != Some(&Value::Bool(true));
                 if live
                     && r.get("EntityId").and_then(Value::as_str) == Some(entity_id.as_str())
@@ -177,7 +177,6 @@ pub async fn list(
                     topics.push(topic_json(t.1, &v.0));
                 }
             });
-            let _ = ta;
         }
         Ok(json(
             StatusCode::OK,

@@ -14,9 +14,14 @@ use super::dml::{self, Op, Target};
 use super::errors::SfError;
 use super::ids;
 use super::objects::ObjectMeta;
-use super::schema::{FieldType, ObjectDef};
-use super::soql::{DataSource, Record};
+use super::schema::FieldType;
+use super::soql::Record;
 use super::values::system_stamp;
+
+mod lookup;
+mod topics;
+
+use topics::{derive_name, normalise_topic};
 
 /// The records and metadata behind the lock.
 #[derive(Debug)]
@@ -49,24 +54,6 @@ pub enum Located {
     Deleted(String),
     /// A live record: its Id and position in the table.
     Live(String, usize),
-}
-
-fn normalise_topic(name: &str) -> String {
-    name.chars()
-        .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
-fn duplicate(field: &str, id18: &str) -> SfError {
-    SfError::dml(
-        "DUPLICATE_VALUE",
-        format!(
-            "duplicate value found: {field} duplicates value on record with id: {}",
-            ids::short(id18)
-        ),
-        Vec::new(),
-    )
 }
 
 impl State {
@@ -145,41 +132,6 @@ impl State {
         }
     }
 
-    /// Where the Id `raw` from a URL leads for the type `ti`.
-    pub fn locate(&self, ti: usize, raw: &str) -> Located {
-        let Ok(id) = ids::parse(raw) else {
-            return Located::NotThisType;
-        };
-        if self.type_of_prefix(&id) != Some(ti) {
-            return Located::NotThisType;
-        }
-        match self.index.get(&id) {
-            None => Located::Missing(id),
-            Some(&(_, pos)) => match self.at(ti, pos) {
-                Some(r) if r.get("IsDeleted") == Some(&Value::Bool(true)) => Located::Deleted(id),
-                Some(_) => Located::Live(id, pos),
-                None => Located::Missing(id),
-            },
-        }
-    }
-
-    /// Live records of type `ti` whose `field` equals `value` as text.
-    pub fn find_by(&self, ti: usize, field: &str, value: &str) -> Vec<String> {
-        let Some(table) = self.tables.get(ti) else {
-            return Vec::new();
-        };
-        table
-            .iter()
-            .filter(|r| r.get("IsDeleted") != Some(&Value::Bool(true)))
-            .filter(|r| match r.get(field) {
-                Some(Value::String(s)) => s == value,
-                Some(Value::Number(n)) => n.to_string() == value,
-                _ => false,
-            })
-            .filter_map(|r| r.get("Id").and_then(Value::as_str).map(str::to_owned))
-            .collect()
-    }
-
     /// Adds a record as it is (used for the org's own user).
     pub fn insert_raw(&mut self, ti: usize, record: Record) {
         let Some(id) = record.get("Id").and_then(Value::as_str).map(str::to_owned) else {
@@ -201,20 +153,18 @@ impl State {
     ) -> Result<String, SfError> {
         let meta = self.objects.get(ti).ok_or_else(SfError::not_found)?;
         let changes = dml::check(meta, body, Op::Create, None, &|id| self.resolve(id))?;
+        // Null fields are left out of the stored record (readers treat a
+        // missing field as null): fewer keys make every scan faster.
         let mut rec = Record::new();
         for f in &meta.def.fields {
-            let blank = match f.ftype {
-                FieldType::Boolean => Value::Bool(false),
-                _ => Value::Null,
-            };
-            rec.insert(f.name.clone(), blank);
+            if f.ftype == FieldType::Boolean {
+                rec.insert(f.name.clone(), Value::Bool(false));
+            }
         }
         for (k, v) in &meta.defaults {
             rec.insert(k.clone(), v.clone());
         }
-        for (k, v) in changes {
-            rec.insert(k, v);
-        }
+        apply(&mut rec, changes);
         let type_name = meta.def.name.clone();
         let prefix = meta.def.key_prefix.clone();
         self.check_topic_rules(&type_name, &rec, None)?;
@@ -263,9 +213,7 @@ impl State {
         })?;
         let type_name = meta.def.name.clone();
         let mut rec = current.clone();
-        for (k, v) in changes {
-            rec.insert(k, v);
-        }
+        apply(&mut rec, changes);
         let id = rec
             .get("Id")
             .and_then(Value::as_str)
@@ -327,106 +275,33 @@ impl State {
             _ => {}
         }
     }
-
-    /// DUPLICATE_VALUE for a Topic name taken by another topic (ignoring case
-    /// and spacing) or a topic already assigned to the record.
-    fn check_topic_rules(
-        &self,
-        ty: &str,
-        rec: &Record,
-        own_id: Option<&str>,
-    ) -> Result<(), SfError> {
-        let text = |k: &str| rec.get(k).and_then(Value::as_str).unwrap_or("");
-        match ty {
-            "Topic" => match self.topic_names.get(&normalise_topic(text("Name"))) {
-                Some(other) if Some(other.as_str()) != own_id => Err(duplicate("Name", other)),
-                _ => Ok(()),
-            },
-            "TopicAssignment" => {
-                let key = (text("TopicId").to_owned(), text("EntityId").to_owned());
-                match self.assignments.get(&key) {
-                    Some(other) => Err(duplicate("TopicId", other)),
-                    None => Ok(()),
-                }
-            }
-            _ => Ok(()),
-        }
-    }
-
-    fn fill_assignment(&self, rec: &mut Record) {
-        let entity = rec.get("EntityId").and_then(Value::as_str).unwrap_or("");
-        let ty = self
-            .record(entity)
-            .map(|(ti, _)| self.objects[ti].def.name.clone());
-        let prefix = entity.get(..3).map(str::to_owned);
-        rec.insert("EntityKeyPrefix".into(), prefix.into());
-        rec.insert("EntityType".into(), ty.into());
-    }
-
-    fn index_topic(&mut self, ty: &str, rec: &Record) {
-        let text = |k: &str| rec.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
-        match ty {
-            "Topic" => {
-                self.topic_names
-                    .insert(normalise_topic(&text("Name")), text("Id"));
-            }
-            "TopicAssignment" => {
-                self.assignments
-                    .insert((text("TopicId"), text("EntityId")), text("Id"));
-            }
-            _ => {}
-        }
-    }
-
-    /// The live Topic with this name (ignoring case and spacing).
-    pub fn topic_named(&self, name: &str) -> Option<&str> {
-        self.topic_names
-            .get(&normalise_topic(name))
-            .map(String::as_str)
-    }
 }
 
-/// Keeps the org-computed `Name` of people (First Last) and of custom
-/// records without one (their Id, as a real org does).
-fn derive_name(ty: &str, rec: &mut Record) {
-    let text = |k: &str| rec.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
-    match ty {
-        "Contact" | "Lead" | "User" => {
-            let name = [text("FirstName"), text("LastName")]
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-                .join(" ");
-            rec.insert("Name".into(), Value::String(name));
+/// Sets the changed fields; a null removes the field (see [`State::create`]).
+fn apply(rec: &mut Record, changes: dml::Changes) {
+    for (k, v) in changes {
+        if v.is_null() {
+            rec.remove(&k);
+        } else {
+            rec.insert(k, v);
         }
-        t if t.ends_with("__c") && text("Name").is_empty() && rec.contains_key("Name") => {
-            let id = text("Id");
-            rec.insert("Name".into(), Value::String(id));
-        }
-        _ => {}
-    }
-}
-
-impl DataSource for State {
-    fn object(&self, name: &str) -> Option<&ObjectDef> {
-        self.type_index(name).map(|ti| &self.objects[ti].def)
-    }
-
-    fn scan(&self, sobject: &str, visit: &mut dyn FnMut(&Record)) {
-        if let Some(table) = self.type_index(sobject).and_then(|ti| self.tables.get(ti)) {
-            table.iter().for_each(visit);
-        }
-    }
-
-    fn get(&self, id18: &str) -> Option<(&ObjectDef, &Record)> {
-        self.record(id18).map(|(ti, r)| (&self.objects[ti].def, r))
     }
 }
 
 /// The shared store.
-#[derive(Debug)]
 pub struct Store {
     state: RwLock<State>,
+}
+
+impl std::fmt::Debug for Store {
+    // A summary: the records themselves would flood any log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // try_read: printing must never wait for (or deadlock on) a writer.
+        let records = self.state.try_read().map(|s| s.len()).ok();
+        f.debug_struct("Store")
+            .field("records", &records)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Store {

@@ -1,0 +1,217 @@
+//! SOQL over HTTP: errors, paging by batch size and locators, queryAll.
+
+mod sandbox_support;
+
+use std::collections::HashSet;
+
+use reqwest::{Method, StatusCode};
+use sandbox_support::{Org, Reply, V, assert_error, message};
+use serde_json::{Value, json};
+use sfgate::sandbox::SandboxConfig;
+
+async fn query(org: &Org, soql: &str, batch: Option<usize>) -> Reply {
+    let mut req = org
+        .client
+        .get(format!("{}{V}/query", org.base))
+        .query(&[("q", soql)])
+        .bearer_auth(&org.token);
+    if let Some(n) = batch {
+        req = req.header("Sforce-Query-Options", format!("batchSize={n}"));
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let text = resp.text().await.unwrap();
+    Reply {
+        status,
+        headers,
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        text,
+    }
+}
+
+#[tokio::test]
+async fn sample_data_answers_the_first_query() {
+    let org = Org::start().await;
+    let r = query(
+        &org,
+        "SELECT Id, Name, Phone FROM Contact WHERE Phone = '+14155550100'",
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["totalSize"], 1);
+    assert_eq!(r.body["done"], true);
+    assert!(r.body.get("nextRecordsUrl").is_none());
+    let rec = &r.body["records"][0];
+    assert_eq!(rec["attributes"]["type"], "Contact");
+    assert_eq!(rec["Name"], "Ada Lovelace");
+    let r = query(&org, "SELECT Id FROM Lead", None).await;
+    assert!(r.body["totalSize"].as_u64().unwrap() >= 3);
+    let r = query(
+        &org,
+        "SELECT Name, Account.Name FROM Contact WHERE Account.Name = 'Acme Corporation'",
+        None,
+    )
+    .await;
+    assert_eq!(r.body["totalSize"], 2, "{}", r.text);
+}
+
+#[tokio::test]
+async fn query_errors_have_no_fields() {
+    let org = Org::start().await;
+    let r = org.send(Method::GET, &format!("{V}/query"), None).await;
+    assert_error(&r, 400, "MALFORMED_QUERY", None);
+    assert_eq!(message(&r), "A query string has to be specified");
+    let r = org.send(Method::GET, &format!("{V}/query?q="), None).await;
+    assert_error(&r, 400, "MALFORMED_QUERY", None);
+    assert_error(
+        &query(&org, "this is not soql", None).await,
+        400,
+        "MALFORMED_QUERY",
+        None,
+    );
+    assert_error(
+        &query(&org, "SELECT Nope FROM Contact", None).await,
+        400,
+        "INVALID_FIELD",
+        None,
+    );
+    assert_error(
+        &query(&org, "SELECT Id FROM Nope", None).await,
+        400,
+        "INVALID_TYPE",
+        None,
+    );
+    for bad in [
+        "nope",
+        "nope-1",
+        "01gGb0000000001AAA-x",
+        "01gGb0000000999AAA-2000",
+    ] {
+        let r = org
+            .send(Method::GET, &format!("{V}/query/{bad}"), None)
+            .await;
+        assert_error(&r, 400, "INVALID_QUERY_LOCATOR", None);
+    }
+}
+
+#[tokio::test]
+async fn results_are_paged_by_batch_size_with_locators() {
+    let org = Org::with(SandboxConfig {
+        sample_data: false,
+        ..Default::default()
+    })
+    .await;
+    for i in 0..2500 {
+        let body = json!({"LastName": format!("P{i:04}")});
+        org.create("Contact", body).await;
+    }
+    // Default batch: 2000 then 500.
+    let r = query(
+        &org,
+        "SELECT Id, LastName FROM Contact ORDER BY LastName",
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["totalSize"], 2500);
+    assert_eq!(r.body["done"], false);
+    assert_eq!(r.body["records"].as_array().unwrap().len(), 2000);
+    let next = r.body["nextRecordsUrl"].as_str().unwrap().to_owned();
+    assert!(
+        next.starts_with(&format!("{V}/query/01g")) && next.ends_with("-2000"),
+        "{next}"
+    );
+    let r2 = org.send(Method::GET, &next, None).await;
+    assert_eq!(r2.body["done"], true);
+    assert_eq!(r2.body["totalSize"], 2500);
+    assert_eq!(r2.body["records"].as_array().unwrap().len(), 500);
+    assert_eq!(r2.body["records"][0]["LastName"], "P2000");
+    assert!(r2.body.get("nextRecordsUrl").is_none());
+    assert_eq!(org.sandbox.requests().query_more, 1);
+
+    // batchSize=300 → 9 pages, all rows once, in order; 50 is clamped to 200; 5000 to 2000.
+    let mut seen = Vec::new();
+    let mut r = query(
+        &org,
+        "SELECT Id, LastName FROM Contact ORDER BY LastName",
+        Some(300),
+    )
+    .await;
+    let mut pages = 1;
+    loop {
+        let recs = r.body["records"].as_array().unwrap();
+        assert!(recs.len() <= 300);
+        seen.extend(
+            recs.iter()
+                .map(|x| x["LastName"].as_str().unwrap().to_owned()),
+        );
+        match r.body["nextRecordsUrl"].as_str() {
+            Some(n) => {
+                r = org.send(Method::GET, n, None).await;
+                pages += 1;
+            }
+            None => break,
+        }
+    }
+    assert_eq!(pages, 9);
+    assert_eq!(seen.len(), 2500);
+    assert!(seen.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 2500);
+    let r = query(&org, "SELECT Id FROM Contact", Some(50)).await;
+    assert_eq!(r.body["records"].as_array().unwrap().len(), 200);
+    let r = query(&org, "SELECT Id FROM Contact", Some(5000)).await;
+    assert_eq!(r.body["records"].as_array().unwrap().len(), 2000);
+}
+
+#[tokio::test]
+async fn old_locators_are_evicted() {
+    let org = Org::with(SandboxConfig {
+        sample_data: false,
+        max_open_cursors: 2,
+        ..Default::default()
+    })
+    .await;
+    for i in 0..250 {
+        org.create("Contact", json!({"LastName": format!("E{i}")}))
+            .await;
+    }
+    let mut nexts = Vec::new();
+    for _ in 0..3 {
+        let r = query(&org, "SELECT Id FROM Contact", Some(200)).await;
+        nexts.push(r.body["nextRecordsUrl"].as_str().unwrap().to_owned());
+    }
+    assert_error(
+        &org.send(Method::GET, &nexts[0], None).await,
+        400,
+        "INVALID_QUERY_LOCATOR",
+        None,
+    );
+    assert_eq!(
+        org.send(Method::GET, &nexts[2], None).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn query_all_includes_deleted_records() {
+    let org = Org::start().await;
+    let id = org
+        .create("Lead", json!({"LastName": "Gone", "Company": "X"}))
+        .await;
+    org.delete(&format!("/sobjects/Lead/{id}")).await;
+    let soql = format!("SELECT Id, IsDeleted FROM Lead WHERE Id = '{id}'");
+    assert_eq!(query(&org, &soql, None).await.body["totalSize"], 0);
+    let r = org
+        .client
+        .get(format!("{}{V}/queryAll", org.base))
+        .query(&[("q", soql.as_str())])
+        .bearer_auth(&org.token)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["totalSize"], 1);
+    assert_eq!(body["records"][0]["IsDeleted"], true);
+}
