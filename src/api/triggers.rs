@@ -68,25 +68,32 @@ impl TriggerService for TriggerApi {
             .to_owned();
         let parsed = parse(connection, req)?;
         let (sobject, kind) = (parsed.trigger.sobject.clone(), parsed.kind);
+        // Stream limits go HERE, and only here: acquire the caller's open-stream slot
+        // (per caller and in total) after auth and validation but before the probe
+        // query, so a caller over its limit costs no Salesforce call; then pass the
+        // guard to `forward` in place of `()`, which holds it for the stream's life.
+        let slot = ();
         let subscription = self
             .engine
             .subscribe(parsed.trigger.clone(), parsed.start)
             .await
             .map_err(|e| subscribe_error(e, &parsed.trigger, parsed.query_field))?;
         let (tx, rx) = mpsc::channel(STREAM_BUFFER);
-        tokio::spawn(forward(subscription, tx, kind, sobject));
+        tokio::spawn(forward(subscription, tx, kind, sobject, slot));
         Ok(Response::new(ReceiverStream::new(rx)))
     }
 }
 
 /// Moves items from the subscription to the gRPC stream until either side ends.
 /// A client that goes away closes `tx`, which ends this task and drops the
-/// subscription, leaving the feed.
-async fn forward(
+/// subscription, leaving the feed, and then `_slot`, the stream's place under the
+/// stream limits.
+async fn forward<S: Send>(
     mut sub: Subscription,
     tx: mpsc::Sender<Result<SubscribeResponse, Status>>,
     kind: TriggerType,
     sobject: String,
+    _slot: S,
 ) {
     loop {
         let item = tokio::select! {

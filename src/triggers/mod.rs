@@ -51,7 +51,10 @@
 //! The poller hands each event to every subscriber with `try_send` on its own
 //! bounded channel (`buffer` events). A subscriber whose channel is full is cut off
 //! (it still gets what is buffered) and ends with [`End::TooSlow`] and its last
-//! cursor; it never slows the poller or the others, and it resumes without loss.
+//! cursor; it resumes without loss. A poll's records go out in chunks of half a
+//! buffer, and between chunks the poller waits (at most a second) for every
+//! subscriber to have room, so a burst larger than a buffer does not cut off
+//! subscribers that keep up; a stuck one delays the others once, by that second.
 //! Upstream errors never end a stream: the poller backs off and, on success,
 //! catches up from where it was. [`Engine::shutdown`] ends every stream with
 //! [`End::Shutdown`].

@@ -82,13 +82,19 @@ impl Poller {
         self.stop.send_replace(true);
     }
 
+    /// Whether every subscriber has room for `n` more updates.
+    fn room_for(&self, n: usize) -> bool {
+        let feed = lock(&self.feed);
+        feed.subscribers.values().all(|s| s.tx.capacity() >= n)
+    }
+
     fn position(&self) -> Position {
         lock(&self.feed).position.clone()
     }
 
-    /// Sends `events` (sorted) to every subscriber, then moves the feed to `upto`.
-    /// A subscriber whose buffer is full is cut off; it ends as too slow.
-    fn publish(&self, events: Vec<Arc<Event>>, upto: Position, buffer: usize) {
+    /// Sends `events` (sorted) to every subscriber, then moves the feed to `upto`
+    /// (if given). A subscriber whose buffer is full is cut off; it ends as too slow.
+    fn publish(&self, events: Vec<Arc<Event>>, upto: Option<Position>, buffer: usize) {
         let mut guard = lock(&self.feed);
         let feed = &mut *guard;
         let mut cut = HashSet::new();
@@ -118,7 +124,7 @@ impl Poller {
             // once it has drained what was buffered.
             feed.subscribers.remove(id);
         }
-        if upto > feed.position {
+        if let Some(upto) = upto.filter(|u| *u > feed.position) {
             feed.position = upto;
         }
         for slot in feed.subscribers.values() {
@@ -160,7 +166,7 @@ async fn run(sh: Arc<Shared>, p: Arc<Poller>, mut stopped: watch::Receiver<bool>
         match polled {
             Ok(events) => {
                 let flowing = !events.is_empty();
-                p.publish(events, upto, cfg.buffer);
+                publish_all(&p, events, upto, cfg).await;
                 failures = 0;
                 interval = next_interval(cfg, interval, flowing);
                 let budget = budget_interval(
@@ -183,6 +189,33 @@ async fn run(sh: Arc<Shared>, p: Arc<Poller>, mut stopped: watch::Receiver<bool>
                     "trigger poll failed; backing off"
                 );
             }
+        }
+    }
+}
+
+/// How long a burst's fan-out waits for a subscriber to make room before the next
+/// chunk cuts it off: long enough for a client that keeps up to drain a chunk,
+/// short enough that a stuck one delays the others only once, briefly.
+const ROOM_GRACE: Duration = Duration::from_secs(1);
+
+/// Publishes `events` in chunks of half a buffer, waiting between chunks (up to
+/// [`ROOM_GRACE`]) until every subscriber has room for the next one. A poll can
+/// return more records than a buffer holds; without this, a burst would cut off
+/// subscribers that keep up, just because they cannot read faster than a loop
+/// of `try_send`s writes.
+async fn publish_all(p: &Poller, events: Vec<Arc<Event>>, upto: Position, cfg: &TriggerConfig) {
+    let chunk = (cfg.buffer / 2).max(1);
+    let mut events = events.into_iter().peekable();
+    loop {
+        let batch: Vec<Arc<Event>> = events.by_ref().take(chunk).collect();
+        if events.peek().is_none() {
+            p.publish(batch, Some(upto), cfg.buffer);
+            return;
+        }
+        p.publish(batch, None, cfg.buffer);
+        let deadline = Instant::now() + ROOM_GRACE;
+        while Instant::now() < deadline && !p.room_for(chunk) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 }
