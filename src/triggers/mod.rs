@@ -5,8 +5,8 @@
 //! # Layout
 //!
 //! - [`Engine`]: validates a start point, probes the query, and joins the caller
-//!   to the trigger's shared poller ([`registry`]).
-//! - `registry`: one [`Poller`](poller) per [`Trigger`] (connection, sObject,
+//!   to the trigger's shared poller (`registry`).
+//! - `registry`: one poller per [`Trigger`] (connection, sObject,
 //!   bound condition, fields), started by its first subscriber and stopped when the
 //!   last [`Subscription`] is dropped. Subscriber count never multiplies API calls.
 //! - `poller`: the poll loop, its adaptive interval and its fan-out.

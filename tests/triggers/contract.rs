@@ -196,6 +196,28 @@ async fn bad_requests_fail_before_the_stream_starts() {
             request(tagged("x"), resume("not a cursor")),
             "resume_cursor",
         ),
+        (
+            request(
+                tagged("x"),
+                Some(subscribe_request::Start::Since(prost_types::Timestamp {
+                    seconds: 0,
+                    nanos: -1,
+                })),
+            ),
+            "since",
+        ),
+        (
+            request(
+                subscribe_request::Trigger::NewObject(NewObjectTrigger {
+                    sobject: "Contact".into(),
+                    r#where: String::new(),
+                    params: [("x".to_owned(), common::value(serde_json::json!(1)))].into(),
+                    fields: vec![],
+                }),
+                None,
+            ),
+            "new_object.params",
+        ),
     ];
     for (req, field) in cases {
         let err = client
