@@ -11,7 +11,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 
 use crate::api::{ConnectionHealth, SalesforceApi, TriggerApi};
-use crate::middleware::{ApiKey, AuthLayer, DeadlineLayer};
+use crate::middleware::{self, ApiKey, Limits};
 use crate::pb::trigger_service_server::TriggerServiceServer;
 use crate::pb::{self, salesforce_service_server::SalesforceServiceServer};
 use crate::salesforce::Client;
@@ -26,6 +26,8 @@ pub struct Gateway {
     pub api_keys: Vec<ApiKey>,
     /// The deadline of a call whose caller sets none (or a later one).
     pub default_timeout: Duration,
+    /// The caller-side limits: rate limits per key, calls in flight, sizes.
+    pub limits: Limits,
     /// How the trigger pollers run.
     pub triggers: TriggerConfig,
 }
@@ -66,9 +68,10 @@ pub async fn serve(
         connection_health.serving(name).await;
     }
     let connections = Arc::new(gateway.connections);
-    let api = SalesforceApi::new(connections.clone(), connection_health);
+    let api = SalesforceApi::new(connections.clone(), connection_health)
+        .with_max_records(gateway.limits.max_records);
     let engine = Engine::new(connections, gateway.triggers);
-    let triggers = TriggerApi::new(engine.clone());
+    let triggers = TriggerApi::new(engine.clone(), gateway.limits.stream_slots());
 
     let shutdown = async move {
         shutdown.await;
@@ -82,16 +85,20 @@ pub async fn serve(
         // Graceful shutdown waits for open streams: end them (UNAVAILABLE, with a cursor).
         engine.shutdown();
     };
+    let max_request_bytes = gateway.limits.max_request_bytes;
     Server::builder()
-        // Outermost: every call answers by its deadline, whatever the layers inside do.
-        .layer(DeadlineLayer::new(gateway.default_timeout))
-        // Auth guards only the gateway's own services; health and reflection stay open.
-        .layer(AuthLayer::new(gateway.api_keys))
+        .layer(middleware::layers(
+            gateway.default_timeout,
+            gateway.api_keys,
+            &gateway.limits,
+        ))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(SalesforceServiceServer::new(api))
-        .add_service(TriggerServiceServer::new(triggers))
+        .add_service(SalesforceServiceServer::new(api).max_decoding_message_size(max_request_bytes))
+        .add_service(
+            TriggerServiceServer::new(triggers).max_decoding_message_size(max_request_bytes),
+        )
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await?;
     Ok(())

@@ -8,9 +8,11 @@
 mod caller;
 mod convert;
 pub mod health;
+mod idempotency;
 mod page_token;
 mod params;
 mod query;
+mod refusals;
 mod salesforce;
 mod status;
 mod triggers;
@@ -18,6 +20,7 @@ mod validate;
 
 pub use caller::{Caller, Permission};
 pub use health::ConnectionHealth;
+pub(crate) use refusals::{overloaded, rate_limited, request_too_large, too_many_streams};
 pub use salesforce::SalesforceApi;
 pub use triggers::TriggerApi;
 

@@ -12,6 +12,7 @@ use tonic::{Code, Request, Response, Status};
 use super::caller::{self, Permission};
 use super::status::{self, Context, Violation};
 use super::{convert, params, validate};
+use crate::middleware::{StreamSlot, StreamSlots};
 use crate::pb::trigger_service_server::TriggerService;
 use crate::pb::*;
 use crate::salesforce as sf;
@@ -36,12 +37,14 @@ const STREAM_BUFFER: usize = 16;
 #[derive(Debug, Clone)]
 pub struct TriggerApi {
     engine: Engine,
+    /// The bound on open streams, per API key and in total.
+    slots: StreamSlots,
 }
 
 impl TriggerApi {
-    /// A service over `engine`.
-    pub fn new(engine: Engine) -> Self {
-        TriggerApi { engine }
+    /// A service over `engine`, its open streams bounded by `slots`.
+    pub fn new(engine: Engine, slots: StreamSlots) -> Self {
+        TriggerApi { engine, slots }
     }
 }
 
@@ -63,16 +66,16 @@ impl TriggerService for TriggerApi {
         request: Request<SubscribeRequest>,
     ) -> Result<Response<Self::SubscribeStream>, Status> {
         let req = request.get_ref();
-        let connection = caller::of(&request)?
+        let caller = caller::of(&request)?;
+        let connection = caller
             .authorize(&req.connection, Permission::Triggers)?
             .to_owned();
         let parsed = parse(connection, req)?;
         let (sobject, kind) = (parsed.trigger.sobject.clone(), parsed.kind);
-        // Stream limits go HERE, and only here: acquire the caller's open-stream slot
-        // (per caller and in total) after auth and validation but before the probe
-        // query, so a caller over its limit costs no Salesforce call; then pass the
-        // guard to `forward` in place of `()`, which holds it for the stream's life.
-        let slot = ();
+        // The stream's place under the stream limits, taken after auth and
+        // validation but before the probe query (so a caller over its limit costs
+        // no Salesforce call), and held by `forward` for the stream's life.
+        let slot = self.slots.acquire(&caller.key_name)?;
         let subscription = self
             .engine
             .subscribe(parsed.trigger.clone(), parsed.start)
@@ -88,12 +91,12 @@ impl TriggerService for TriggerApi {
 /// A client that goes away closes `tx`, which ends this task and drops the
 /// subscription, leaving the feed, and then `_slot`, the stream's place under the
 /// stream limits.
-async fn forward<S: Send>(
+async fn forward(
     mut sub: Subscription,
     tx: mpsc::Sender<Result<SubscribeResponse, Status>>,
     kind: TriggerType,
     sobject: String,
-    _slot: S,
+    _slot: StreamSlot,
 ) {
     loop {
         let item = tokio::select! {

@@ -8,6 +8,7 @@ use sfgate::pb::*;
 use sfgate::triggers::TriggerConfig;
 use tonic::Code;
 use tonic::transport::Endpoint;
+use tonic_types::StatusExt;
 
 use crate::support::*;
 
@@ -136,4 +137,40 @@ async fn records_committed_late_are_not_lost() {
     // Both, in feed order: a poller that released `on_time` at once would have
     // moved past `late`'s CreatedDate and missed it (or sent it out of order).
     assert_eq!(ids(&events(&mut stream, 2).await), expected);
+}
+
+#[tokio::test]
+async fn open_streams_are_bounded_per_key_and_a_closed_one_frees_its_slot() {
+    let gw = crate::common::start_custom(sandbox(), |gw, _, _| {
+        gw.triggers = fast();
+        gw.limits.max_streams_per_caller = 2;
+    })
+    .await;
+    let mut client = triggers(&gw).await;
+    let t = tag("Slots");
+    let first = subscribe(&mut client, request(tagged(&t), None)).await;
+    let _second = subscribe(&mut client, request(tagged(&t), None)).await;
+    let refused = client
+        .subscribe(crate::common::authed(request(tagged(&t), None)))
+        .await
+        .expect_err("a third stream is over the limit");
+    assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
+    let info = refused.get_details_error_info().expect("ErrorInfo");
+    assert_eq!(info.reason, "TOO_MANY_STREAMS");
+    // Closing a stream gives its slot back (once the gateway has seen it go).
+    drop(first);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match client
+            .subscribe(crate::common::authed(request(tagged(&t), None)))
+            .await
+        {
+            Ok(_) => break,
+            Err(s) if s.code() == Code::ResourceExhausted => {
+                assert!(tokio::time::Instant::now() < deadline, "slot never freed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(s) => panic!("{s:?}"),
+        }
+    }
 }

@@ -37,8 +37,16 @@ pub fn sandbox() -> SandboxConfig {
     }
 }
 
+/// A gateway with `config`'s pollers, and room for the crowds these tests open:
+/// 1,000 streams on one key, subscribed all at once.
 pub async fn start(config: TriggerConfig) -> common::Gateway {
-    common::start_custom(sandbox(), move |gw, _, _| gw.triggers = config).await
+    common::start_custom(sandbox(), move |gw, _, _| {
+        gw.triggers = config;
+        gw.limits.max_streams_per_caller = 5_000;
+        gw.limits.max_streams = 5_000;
+        gw.limits.max_concurrent_calls = 5_000;
+    })
+    .await
 }
 
 pub async fn triggers(gw: &common::Gateway) -> TriggerServiceClient<Channel> {
@@ -162,7 +170,7 @@ pub async fn truth(sf: &mut SalesforceServiceClient<Channel>, tag: &str) -> Vec<
         .execute_soql_query(authed(ExecuteSoqlQueryRequest {
             query: "SELECT Id, CreatedDate FROM Contact WHERE LastName = :tag".into(),
             params: [("tag".to_owned(), value(json!(tag)))].into(),
-            max_records: 100_000,
+            max_records: 2_000,
             ..Default::default()
         }))
         .await
