@@ -4,17 +4,20 @@
 //! # Layout
 //!
 //! Data flows one way: a gRPC call enters [`server`], passes the [`middleware`]
-//! layers (caller auth), reaches a handler in [`api`], which validates and
-//! converts it and calls [`salesforce`], the REST client (or [`triggers`], which
-//! calls [`salesforce`]), which talks HTTP to a Salesforce org. [`sandbox`] is such an org, in memory, reached only over HTTP
-//! exactly like the real one; [`embedded`] wires the two together for the
-//! zero-configuration default.
+//! layers (deadline, caller auth, rate limit, load shedding, size), reaches a
+//! handler in [`api`], which validates and converts it and calls
+//! [`salesforce`], the REST client (or [`triggers`], which calls [`salesforce`]),
+//! which talks HTTP to a Salesforce org. [`sandbox`] is such an org, in memory,
+//! reached only over HTTP exactly like the real one; [`embedded`] wires the two
+//! together for the zero-configuration default.
 //!
 //! - [`pb`]: the generated contract (`proto/sfgate/v1`).
 //! - [`config`]: the TOML configuration (with environment overrides), checked
 //!   as a whole, and its wiring into a [`server::Gateway`].
 //! - [`server`]: services, health, reflection, layers, graceful shutdown.
-//! - [`middleware`]: tower layers: caller authentication.
+//! - [`middleware`]: tower layers and their order: deadline, caller
+//!   authentication, per-key rate limits, the in-flight bound (load shedding), the
+//!   request size; and the limits' settings, with `StreamSlots` for stream handlers.
 //! - [`api`]: the gRPC handlers: validation, conversion, error mapping (the only
 //!   module that knows both gRPC and Salesforce errors is `api::status`).
 //! - [`salesforce`]: the Salesforce REST client: OAuth flows and token cache,

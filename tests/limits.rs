@@ -225,6 +225,32 @@ async fn reflection_and_health_still_answer_after_thousands_of_throttled_calls()
             "{answer:?}"
         );
     }
+
+    // And grpcurl itself (v1.8.6, reflection v1alpha), sending the throttled key.
+    let grpcurl = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/grpcurl");
+    assert!(
+        grpcurl.exists(),
+        "grpcurl is missing: run scripts/setup (scripts/test does) to install it into .venv"
+    );
+    let header = format!("authorization: Bearer {noisy}");
+    let addr = gw.addr.to_string();
+    for args in [
+        vec!["list"],
+        vec!["describe", "sfgate.v1.SalesforceService.CreateObject"],
+    ] {
+        let out = tokio::process::Command::new(&grpcurl)
+            .args(["-plaintext", "-H", &header, &addr])
+            .args(&args)
+            .output()
+            .await
+            .expect("grpcurl runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("sfgate.v1.SalesforceService"),
+            "grpcurl {args:?}: {stdout} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 #[tokio::test]
@@ -402,4 +428,144 @@ async fn max_records_over_the_cap_is_refused_and_no_page_exceeds_it() {
         .into_inner();
     assert_eq!(rest.records.len(), 1);
     assert!(rest.done);
+}
+
+/// The gateway's `sandbox` connection rebuilt with these upstream limits.
+fn with_upstream(
+    gateway: &mut sfgate::server::Gateway,
+    addr: std::net::SocketAddr,
+    limits: sfgate::salesforce::UpstreamLimits,
+) {
+    let oauth = SandboxConfig::default().oauth;
+    let mut config = embedded::connection_config(addr, &oauth.client_id, &oauth.client_secret);
+    config.limits = limits;
+    let client = sfgate::salesforce::Client::new(config, embedded::http_client());
+    gateway
+        .connections
+        .insert(embedded::CONNECTION.to_owned(), client);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_parallel_callers_never_put_more_than_the_ceiling_on_the_org() {
+    const CEILING: usize = 5;
+    let gw = common::start_custom(SandboxConfig::default(), |gateway, addr, _| {
+        with_upstream(
+            gateway,
+            addr,
+            sfgate::salesforce::UpstreamLimits {
+                max_concurrent: CEILING,
+                ..Default::default()
+            },
+        );
+    })
+    .await;
+    let client = gw.client().await;
+    client
+        .clone()
+        .execute_soql_query(authed(lookup()))
+        .await
+        .unwrap();
+    gw.sandbox.faults().update(|f| f.latency_ms = 20);
+    gw.sandbox.reset_counts();
+    let calls: Vec<_> = (0..200)
+        .map(|_| {
+            let mut client = client.clone();
+            tokio::spawn(async move { client.execute_soql_query(authed(lookup())).await })
+        })
+        .collect();
+    for call in calls {
+        call.await
+            .unwrap()
+            .expect("every caller is served, in turn");
+    }
+    let seen = gw.sandbox.requests();
+    assert_eq!(seen.query, 200);
+    assert_eq!(
+        seen.peak_in_flight, CEILING as u64,
+        "the org saw at most (and, under this load, exactly) the ceiling"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thirty_percent_injected_503s_are_absorbed_by_retries_on_queries() {
+    let gw = common::start_custom(SandboxConfig::default(), |gateway, addr, _| {
+        // An operator's settings for a flaky org: retries enough to ride out a
+        // 30% failure rate, and a retry budget that allows them.
+        with_upstream(
+            gateway,
+            addr,
+            sfgate::salesforce::UpstreamLimits {
+                max_retries: 10,
+                retry_base: Duration::from_millis(2),
+                retry_budget_percent: 1.0,
+                ..Default::default()
+            },
+        );
+    })
+    .await;
+    let mut client = gw.client().await;
+    client.execute_soql_query(authed(lookup())).await.unwrap();
+    gw.sandbox.reset_counts();
+    gw.sandbox.faults().update(|f| f.unavailable_rate = 0.3);
+    for n in 0..200 {
+        client
+            .execute_soql_query(authed(lookup()))
+            .await
+            .unwrap_or_else(|e| panic!("query {n} failed through the retries: {e:?}"));
+    }
+    let sent = gw.sandbox.requests().query;
+    // About 86 of ~286 attempts fail; far fewer than 30 would mean no faults were injected.
+    assert!(
+        sent >= 230,
+        "the org answered 503 and was asked again: {sent}"
+    );
+}
+
+#[tokio::test]
+async fn request_limit_exceeded_reaches_the_caller_at_once_without_upstream_retries() {
+    let gw = common::start().await;
+    let mut client = gw.client().await;
+    client.execute_soql_query(authed(lookup())).await.unwrap();
+
+    // The org's concurrent-request limit: one slow call holds the org's only slot.
+    gw.sandbox.faults().update(|f| {
+        f.max_concurrent = 1;
+        f.latency_ms = 500;
+    });
+    let slow = {
+        let mut client = client.clone();
+        tokio::spawn(async move { client.execute_soql_query(authed(lookup())).await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    gw.sandbox.reset_counts();
+    let started = Instant::now();
+    let err = client
+        .execute_soql_query(authed(lookup()))
+        .await
+        .unwrap_err();
+    assert!(started.elapsed() < Duration::from_millis(150), "at once");
+    assert_eq!(reason(&err).1, "REQUEST_LIMIT_EXCEEDED");
+    assert_eq!(
+        err.get_details_error_info().unwrap().metadata["limit"],
+        "ConcurrentRequests"
+    );
+    assert_eq!(gw.sandbox.requests().query, 1, "no retry upstream");
+    slow.await
+        .unwrap()
+        .expect("the call holding the slot completes");
+    gw.sandbox.faults().clear();
+
+    // The daily budget spent.
+    let (used, _) = gw.sandbox.api_usage();
+    gw.sandbox.set_daily_api_limit(used);
+    gw.sandbox.reset_counts();
+    let started = Instant::now();
+    let err = client
+        .execute_soql_query(authed(lookup()))
+        .await
+        .unwrap_err();
+    assert!(started.elapsed() < Duration::from_millis(150), "at once");
+    assert_eq!(reason(&err).1, "REQUEST_LIMIT_EXCEEDED");
+    assert_eq!(err.code(), Code::ResourceExhausted);
+    assert_eq!(gw.sandbox.requests().query, 1, "no retry upstream");
 }

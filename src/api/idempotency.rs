@@ -90,25 +90,24 @@ impl InFlight {
         F: Future<Output = Result<CreateObjectResponse, Status>>,
     {
         let slot = self.lock().entry(key.clone()).or_default().clone();
-        let result = {
-            let mut done = slot.lock().await;
-            match &*done {
-                Some(first) => Ok(first.clone()),
-                None => {
-                    let result = create.await;
-                    if let Ok(created) = &result {
-                        *done = Some(created.clone());
-                    }
-                    result
-                }
-            }
+        // Removes the slot when the last create of the key ends, however it ends: a
+        // call dropped at its deadline included.
+        let leave = Leave {
+            flight: self,
+            key,
+            slot,
         };
-        // The last one out removes the slot: the map holds only keys in flight.
-        let mut slots = self.lock();
-        if Arc::strong_count(&slot) == 2 {
-            slots.remove(&key);
+        let mut done = leave.slot.lock().await;
+        match &*done {
+            Some(first) => Ok(first.clone()),
+            None => {
+                let result = create.await;
+                if let Ok(created) = &result {
+                    *done = Some(created.clone());
+                }
+                result
+            }
         }
-        result
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Slot>> {
@@ -118,6 +117,23 @@ impl InFlight {
     #[cfg(test)]
     fn len(&self) -> usize {
         self.lock().len()
+    }
+}
+
+/// Drops a key's slot from the map when its last user leaves.
+struct Leave<'a> {
+    flight: &'a InFlight,
+    key: String,
+    slot: Slot,
+}
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        let mut slots = self.flight.lock();
+        // The map's reference and this one: nobody else is waiting on the key.
+        if Arc::strong_count(&self.slot) == 2 {
+            slots.remove(&self.key);
+        }
     }
 }
 
@@ -175,6 +191,15 @@ mod tests {
         }
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         assert_eq!(flight.len(), 0, "no slot outlives its creates");
+    }
+
+    #[tokio::test]
+    async fn a_create_dropped_at_its_deadline_leaves_no_slot_behind() {
+        let flight = InFlight::default();
+        let never = flight.run("c/k".into(), std::future::pending());
+        let timed_out = tokio::time::timeout(std::time::Duration::from_millis(10), never).await;
+        assert!(timed_out.is_err());
+        assert_eq!(flight.len(), 0);
     }
 
     #[tokio::test]

@@ -3,7 +3,8 @@
 //!
 //! Handlers follow one shape — authorize the caller, validate and convert the
 //! request, call [`crate::salesforce`], convert the answer — and every error
-//! leaves through [`status`], the one place that maps errors to gRPC statuses.
+//! leaves through [`status`], the one place that maps errors to gRPC statuses
+//! (the refusals of the gateway's own limits are built in `refusals`).
 
 mod caller;
 mod convert;
