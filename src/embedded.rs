@@ -4,12 +4,14 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use crate::api::{Caller, Permission};
 use crate::middleware::{ApiKey, Limits, RateLimit};
 use crate::salesforce::{AuthFlow, Client, ConnectionConfig, Secret};
 use crate::sandbox::{self, Sandbox, SandboxConfig};
 use crate::server::Gateway;
+use crate::triggers::TriggerConfig;
 
 /// The connection name of the embedded org.
 pub const CONNECTION: &str = "sandbox";
@@ -48,8 +50,26 @@ pub async fn start(config: SandboxConfig) -> std::io::Result<Embedded> {
             api_keys: vec![api_key()],
             default_timeout: crate::server::DEFAULT_TIMEOUT,
             limits: limits(),
+            triggers: triggers(),
         },
     })
+}
+
+/// The trigger settings of the zero-configuration default: the sandbox shares this
+/// host's clock and commits every create at once (unless its late-commit fault is
+/// switched on), so a 1 s settle delay is safe; its API budget is nobody else's, so
+/// pollers may use all of it (100,000 requests a day: one poll every 0.9 s); and an
+/// idle poller slows to 5 s at most. A new record reaches a subscriber within
+/// about 2 to 7 s.
+pub fn triggers() -> TriggerConfig {
+    TriggerConfig {
+        poll_interval: Duration::from_secs(2),
+        min_interval: Duration::from_secs(1),
+        max_interval: Duration::from_secs(5),
+        overlap: Duration::from_secs(1),
+        api_share: 1.0,
+        ..TriggerConfig::default()
+    }
 }
 
 /// The `sandbox` connection to a sandbox org at `addr`, logging in with the

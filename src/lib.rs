@@ -6,12 +6,14 @@
 //! Data flows one way: a gRPC call enters [`server`], passes the [`middleware`]
 //! layers (deadline, caller auth, rate limit, load shedding, size), reaches a
 //! handler in [`api`], which validates and converts it and calls
-//! [`salesforce`], the REST client, which talks HTTP to a Salesforce org.
-//! [`sandbox`] is such an org, in memory, reached only over HTTP exactly like
-//! the real one; [`embedded`] wires the two together for the
-//! zero-configuration default.
+//! [`salesforce`], the REST client (or [`triggers`], which calls [`salesforce`]),
+//! which talks HTTP to a Salesforce org. [`sandbox`] is such an org, in memory,
+//! reached only over HTTP exactly like the real one; [`embedded`] wires the two
+//! together for the zero-configuration default.
 //!
 //! - [`pb`]: the generated contract (`proto/sfgate/v1`).
+//! - [`config`]: the TOML configuration (with environment overrides), checked
+//!   as a whole, and its wiring into a [`server::Gateway`].
 //! - [`server`]: services, health, reflection, layers, graceful shutdown.
 //! - [`middleware`]: tower layers and their order: deadline, caller
 //!   authentication, per-key rate limits, the in-flight bound (load shedding), the
@@ -23,6 +25,8 @@
 //! - [`sandbox`]: the embedded Salesforce-compatible org. Imports nothing from
 //!   the rest of the crate.
 //! - [`embedded`]: the default: a sandbox org and a gateway pointed at it.
+//! - [`triggers`]: the polling engine behind `TriggerService`: one shared poller
+//!   per trigger, ordered resumable feeds of new records. Knows nothing of gRPC.
 
 pub mod api;
 pub mod config;
@@ -32,3 +36,4 @@ pub mod pb;
 pub mod salesforce;
 pub mod sandbox;
 pub mod server;
+pub mod triggers;

@@ -10,10 +10,12 @@ use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 
-use crate::api::{ConnectionHealth, SalesforceApi};
+use crate::api::{ConnectionHealth, SalesforceApi, TriggerApi};
 use crate::middleware::{self, ApiKey, Limits};
+use crate::pb::trigger_service_server::TriggerServiceServer;
 use crate::pb::{self, salesforce_service_server::SalesforceServiceServer};
 use crate::salesforce::Client;
+use crate::triggers::{Engine, TriggerConfig};
 
 /// Everything the server needs: the Salesforce connections by name and the API keys.
 #[derive(Debug)]
@@ -26,6 +28,8 @@ pub struct Gateway {
     pub default_timeout: Duration,
     /// The caller-side limits: rate limits per key, calls in flight, sizes.
     pub limits: Limits,
+    /// How the trigger pollers run.
+    pub triggers: TriggerConfig,
 }
 
 /// The default per-call deadline: long enough for a slow Salesforce query, short
@@ -46,6 +50,9 @@ pub async fn serve(
     health
         .set_serving::<SalesforceServiceServer<SalesforceApi>>()
         .await;
+    health
+        .set_serving::<TriggerServiceServer<TriggerApi>>()
+        .await;
     // grpcurl 1.8.6 and many tools speak only reflection v1alpha; newer ones v1.
     // google.rpc's error details are registered so grpcurl can print them.
     let reflection = || {
@@ -60,8 +67,11 @@ pub async fn serve(
     for name in gateway.connections.keys() {
         connection_health.serving(name).await;
     }
-    let api = SalesforceApi::new(Arc::new(gateway.connections), connection_health)
+    let connections = Arc::new(gateway.connections);
+    let api = SalesforceApi::new(connections.clone(), connection_health)
         .with_max_records(gateway.limits.max_records);
+    let engine = Engine::new(connections, gateway.triggers);
+    let triggers = TriggerApi::new(engine.clone(), gateway.limits.stream_slots());
 
     let shutdown = async move {
         shutdown.await;
@@ -69,6 +79,11 @@ pub async fn serve(
         health
             .set_not_serving::<SalesforceServiceServer<SalesforceApi>>()
             .await;
+        health
+            .set_not_serving::<TriggerServiceServer<TriggerApi>>()
+            .await;
+        // Graceful shutdown waits for open streams: end them (UNAVAILABLE, with a cursor).
+        engine.shutdown();
     };
     let max_request_bytes = gateway.limits.max_request_bytes;
     Server::builder()
@@ -81,6 +96,9 @@ pub async fn serve(
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(SalesforceServiceServer::new(api).max_decoding_message_size(max_request_bytes))
+        .add_service(
+            TriggerServiceServer::new(triggers).max_decoding_message_size(max_request_bytes),
+        )
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await?;
     Ok(())

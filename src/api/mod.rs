@@ -16,12 +16,14 @@ mod query;
 mod refusals;
 mod salesforce;
 mod status;
+mod triggers;
 mod validate;
 
 pub use caller::{Caller, Permission};
 pub use health::ConnectionHealth;
 pub(crate) use refusals::{overloaded, rate_limited, request_too_large, too_many_streams};
 pub use salesforce::SalesforceApi;
+pub use triggers::TriggerApi;
 
 /// A gateway error status (domain `sfgate`) with this reason, for the middleware.
 pub fn gateway_status(code: tonic::Code, reason: &str, message: &str) -> tonic::Status {

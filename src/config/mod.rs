@@ -9,7 +9,9 @@
 //! - [`source`]: the [`Env`] trait (tests pass a `HashMap`), the override variables, lines;
 //! - `connection` (with `fields`, `flows`, `limits`), `urls`, `secrets`: connections, their
 //!   URLs, limits and secrets;
-//! - `api_keys`: callers' keys; `caller_limits`: `[limits]` and each key's rate limit; [`check()`]: `sfgate check`, which tries each login;
+//! - `api_keys`: callers' keys; `caller_limits`: `[limits]` and each key's rate limit;
+//!   `triggers`: `[triggers]`, the pollers' settings; [`check()`]: `sfgate check`, which
+//!   tries each login;
 //! - `wiring`: from [`Config`] to clients, auth keys and the sandbox's settings.
 //!
 //! # Environment overrides
@@ -36,6 +38,7 @@ mod raw;
 mod secrets;
 mod server;
 pub mod source;
+mod triggers;
 mod urls;
 mod wiring;
 
@@ -45,6 +48,7 @@ use std::time::Duration;
 
 use crate::middleware::Limits;
 use crate::salesforce::ConnectionConfig;
+use crate::triggers::TriggerConfig;
 
 pub use api_keys::ApiKeyConfig;
 pub use caller_limits::{
@@ -58,6 +62,10 @@ pub use server::{SandboxConfig, ServerConfig};
 pub use source::{
     ENV_DEFAULT_TIMEOUT_MS, ENV_LISTEN, ENV_SANDBOX_ENABLED, ENV_SANDBOX_SEED_FILE, Env,
     ProcessEnv, connection_var,
+};
+pub use triggers::{
+    API_SHARE, BUFFER, HEARTBEAT_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS, OVERLAP_MS,
+    POLL_INTERVAL_MS, POLL_TIMEOUT_MS,
 };
 pub use urls::{LOGIN, TEST};
 
@@ -86,6 +94,8 @@ pub struct Config {
     pub api_keys: Vec<ApiKeyConfig>,
     /// `[limits]`, with each key's own `rate_per_second` / `burst`.
     pub limits: Limits,
+    /// `[triggers]`: how the trigger pollers run.
+    pub triggers: TriggerConfig,
 }
 
 impl Config {
@@ -209,6 +219,7 @@ fn build(text: &str, base_dir: &Path, env: &dyn Env, problems: &mut Problems) ->
             "no connections configured and [sandbox] is not enabled",
         );
     }
+    let triggers = triggers::triggers(raw.triggers, &index, problems);
     let has_keys = !raw.api_keys.is_empty();
     let limits = caller_limits::build(raw.limits, &raw.api_keys, &index, problems);
     let api_keys = api_keys::build(raw.api_keys, &names, &index, problems);
@@ -226,6 +237,7 @@ fn build(text: &str, base_dir: &Path, env: &dyn Env, problems: &mut Problems) ->
         connections,
         api_keys,
         limits,
+        triggers: triggers?,
     })
 }
 

@@ -25,6 +25,8 @@ pub(crate) struct RawFile {
     #[serde(default)]
     pub(crate) api_keys: BTreeMap<String, Spanned<RawApiKey>>,
     pub(crate) limits: Option<Spanned<RawLimits>>,
+    #[serde(default)]
+    pub(crate) triggers: RawTriggers,
 }
 
 /// `[limits]`.
@@ -38,6 +40,20 @@ pub(crate) struct RawLimits {
     pub(crate) max_records: Option<Spanned<i64>>,
     pub(crate) max_streams_per_caller: Option<Spanned<i64>>,
     pub(crate) max_streams: Option<Spanned<i64>>,
+}
+
+/// `[triggers]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTriggers {
+    pub(crate) poll_interval_ms: Option<Spanned<i64>>,
+    pub(crate) min_interval_ms: Option<Spanned<i64>>,
+    pub(crate) max_interval_ms: Option<Spanned<i64>>,
+    pub(crate) overlap_ms: Option<Spanned<i64>>,
+    pub(crate) heartbeat_ms: Option<Spanned<i64>>,
+    pub(crate) buffer: Option<Spanned<i64>>,
+    pub(crate) api_share: Option<Spanned<Value>>,
+    pub(crate) poll_timeout_ms: Option<Spanned<i64>>,
 }
 
 /// `[server]`.

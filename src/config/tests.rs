@@ -903,3 +903,71 @@ fn caller_limits_are_read_checked_and_reach_the_gateway() {
     );
     assert!(problem.message.contains("max_calls"), "{problem}");
 }
+
+#[test]
+fn the_example_states_the_trigger_defaults_the_code_uses() {
+    let d = crate::triggers::TriggerConfig::default();
+    let ms = |t: Duration| t.as_millis().to_string();
+    let defaults = [
+        (POLL_INTERVAL_MS, ms(d.poll_interval)),
+        (MIN_INTERVAL_MS, ms(d.min_interval)),
+        (MAX_INTERVAL_MS, ms(d.max_interval)),
+        (OVERLAP_MS, ms(d.overlap)),
+        (HEARTBEAT_MS, ms(d.heartbeat)),
+        (BUFFER, d.buffer.to_string()),
+        (API_SHARE, d.api_share.to_string()),
+        (POLL_TIMEOUT_MS, ms(d.poll_timeout)),
+    ];
+    for (key, value) in defaults {
+        let documented = EXAMPLE.lines().any(|l| {
+            let words: Vec<&str> = l.trim_start_matches('#').split_whitespace().collect();
+            words.len() > 2 && words[0] == key && words[1] == value
+        });
+        assert!(documented, "{key}: default {value} not in the example");
+        let set = format!("{key} = {value}\n");
+        assert!(EXAMPLE.contains(&set), "{key}: example sets another value");
+    }
+    // The example sets the defaults, so it loads to exactly them; no table means them too.
+    assert_eq!(load(EXAMPLE, &example_env()).unwrap().triggers, d);
+    let bare = load("[sandbox]\nenabled = true\n", &env(&[])).unwrap();
+    assert_eq!(bare.triggers, d);
+}
+
+#[test]
+fn trigger_settings_load_and_bad_ones_name_the_key_and_line() {
+    let text = "[sandbox]\nenabled = true\n[triggers]\npoll_interval_ms = 500\nmin_interval_ms = 100\n\
+                max_interval_ms = 900\noverlap_ms = 0\nbuffer = 7\napi_share = 1\n";
+    let t = load(text, &env(&[])).unwrap().triggers;
+    assert_eq!(t.poll_interval, Duration::from_millis(500));
+    assert_eq!(t.min_interval, Duration::from_millis(100));
+    assert_eq!(t.max_interval, Duration::from_millis(900));
+    assert_eq!(t.overlap, Duration::ZERO);
+    assert_eq!((t.buffer, t.api_share), (7, 1.0));
+
+    let base = "[sandbox]\nenabled = true\n[triggers]\n";
+    for (line_text, key, says) in [
+        (
+            "poll_interval_ms = 0",
+            "triggers.poll_interval_ms",
+            "from 1",
+        ),
+        ("overlap_ms = -1", "triggers.overlap_ms", "from 0"),
+        (
+            "heartbeat_ms = 86400001",
+            "triggers.heartbeat_ms",
+            "to 86400000",
+        ),
+        ("buffer = 0", "triggers.buffer", "from 1"),
+        ("api_share = 0", "triggers.api_share", "above 0"),
+        ("api_share = \"half\"", "triggers.api_share", "above 0"),
+    ] {
+        let text = format!("{base}{line_text}\n");
+        let problem = only_problem(&text, &env(&[]), key, line(&text, line_text));
+        assert!(problem.message.contains(says), "{problem}");
+    }
+    let unordered = format!("{base}min_interval_ms = 20000\n");
+    only_problem(&unordered, &env(&[]), "triggers", Origin::File);
+    let typo = format!("{base}poll_intervall_ms = 5\n");
+    let problems = problems(&typo, &env(&[]));
+    assert!(problems[0].key.starts_with("triggers"), "{problems:?}");
+}

@@ -41,6 +41,7 @@ impl Config {
             api_keys: self.auth_keys(),
             default_timeout: self.server.default_timeout,
             limits: self.limits.clone(),
+            triggers: self.triggers.clone(),
         }
     }
 }

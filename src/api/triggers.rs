@@ -1,0 +1,311 @@
+//! `TriggerService`: validate the subscription, start it on the trigger engine,
+//! and stream its events, heartbeats and end as gRPC messages.
+
+use std::collections::HashMap;
+
+use prost_types::Timestamp;
+use time::OffsetDateTime;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Code, Request, Response, Status};
+
+use super::caller::{self, Permission};
+use super::status::{self, Context, Violation};
+use super::{convert, params, validate};
+use crate::middleware::{StreamSlot, StreamSlots};
+use crate::pb::trigger_service_server::TriggerService;
+use crate::pb::*;
+use crate::salesforce as sf;
+use crate::triggers::{End, Engine, Item, Start, SubscribeError, Subscription, Trigger};
+
+/// The fields of a "New Contact" event when the request names none.
+const CONTACT_FIELDS: [&str; 7] = [
+    "Id",
+    "FirstName",
+    "LastName",
+    "Email",
+    "Phone",
+    "AccountId",
+    "CreatedDate",
+];
+
+/// Messages buffered between a subscription and the gRPC stream. Small: the
+/// subscription's own buffer is where a slow client is measured.
+const STREAM_BUFFER: usize = 16;
+
+/// The `TriggerService` implementation over the trigger engine.
+#[derive(Debug, Clone)]
+pub struct TriggerApi {
+    engine: Engine,
+    /// The bound on open streams, per API key and in total.
+    slots: StreamSlots,
+}
+
+impl TriggerApi {
+    /// A service over `engine`, its open streams bounded by `slots`.
+    pub fn new(engine: Engine, slots: StreamSlots) -> Self {
+        TriggerApi { engine, slots }
+    }
+}
+
+/// A validated request: the trigger, its kind, and the request field the
+/// trigger's query errors point at.
+struct Parsed {
+    trigger: Trigger,
+    kind: TriggerType,
+    query_field: &'static str,
+    start: Start,
+}
+
+#[tonic::async_trait]
+impl TriggerService for TriggerApi {
+    type SubscribeStream = ReceiverStream<Result<SubscribeResponse, Status>>;
+
+    async fn subscribe(
+        &self,
+        request: Request<SubscribeRequest>,
+    ) -> Result<Response<Self::SubscribeStream>, Status> {
+        let req = request.get_ref();
+        let caller = caller::of(&request)?;
+        let connection = caller
+            .authorize(&req.connection, Permission::Triggers)?
+            .to_owned();
+        let parsed = parse(connection, req)?;
+        let (sobject, kind) = (parsed.trigger.sobject.clone(), parsed.kind);
+        // The stream's place under the stream limits, taken after auth and
+        // validation but before the probe query (so a caller over its limit costs
+        // no Salesforce call), and held by `forward` for the stream's life.
+        let slot = self.slots.acquire(&caller.key_name)?;
+        let subscription = self
+            .engine
+            .subscribe(parsed.trigger.clone(), parsed.start)
+            .await
+            .map_err(|e| subscribe_error(e, &parsed.trigger, parsed.query_field))?;
+        let (tx, rx) = mpsc::channel(STREAM_BUFFER);
+        tokio::spawn(forward(subscription, tx, kind, sobject, slot));
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+}
+
+/// Moves items from the subscription to the gRPC stream until either side ends.
+/// A client that goes away closes `tx`, which ends this task and drops the
+/// subscription, leaving the feed, and then `_slot`, the stream's place under the
+/// stream limits.
+async fn forward(
+    mut sub: Subscription,
+    tx: mpsc::Sender<Result<SubscribeResponse, Status>>,
+    kind: TriggerType,
+    sobject: String,
+    _slot: StreamSlot,
+) {
+    loop {
+        let item = tokio::select! {
+            item = sub.next() => item,
+            () = tx.closed() => return,
+        };
+        let (message, last) = match item {
+            Ok(item) => (Ok(response(item, kind)), false),
+            Err(end) => (Err(end_status(&end, &sobject)), true),
+        };
+        if tx.send(message).await.is_err() || last {
+            return;
+        }
+    }
+}
+
+fn response(item: Item, kind: TriggerType) -> SubscribeResponse {
+    let kind = match item {
+        Item::Event(e) => subscribe_response::Kind::Event(TriggerEvent {
+            trigger: kind.into(),
+            sobject: e.sobject.clone(),
+            record_id: e.record_id.clone(),
+            record: Some(convert::json_to_struct(e.record.clone())),
+            created_date: Some(timestamp(e.created)),
+            cursor: e.cursor.clone(),
+        }),
+        Item::Heartbeat {
+            cursor,
+            checked_until,
+        } => subscribe_response::Kind::Heartbeat(Heartbeat {
+            cursor,
+            checked_until: Some(timestamp(checked_until)),
+        }),
+    };
+    SubscribeResponse { kind: Some(kind) }
+}
+
+fn timestamp(t: OffsetDateTime) -> Timestamp {
+    Timestamp {
+        seconds: t.unix_timestamp(),
+        nanos: i32::try_from(t.nanosecond()).unwrap_or(0),
+    }
+}
+
+/// How a stream ends: `UNAVAILABLE` at shutdown, `RESOURCE_EXHAUSTED` when too
+/// slow; both carry `resumeCursor` in the ErrorInfo metadata.
+fn end_status(end: &End, sobject: &str) -> Status {
+    let (code, reason, cursor) = match end {
+        End::Shutdown { cursor } => (Code::Unavailable, "GATEWAY_SHUTTING_DOWN", cursor),
+        End::TooSlow { cursor } => (Code::ResourceExhausted, "SUBSCRIBER_TOO_SLOW", cursor),
+    };
+    let metadata = HashMap::from([
+        ("resumeCursor".to_owned(), cursor.clone()),
+        ("sobjectType".to_owned(), sobject.to_owned()),
+    ]);
+    status::gateway(
+        code,
+        reason,
+        format!("{end}; resume from the cursor in resumeCursor"),
+        metadata,
+    )
+}
+
+/// Checks the request and builds the trigger, naming every bad field at once.
+fn parse(connection: String, req: &SubscribeRequest) -> Result<Parsed, Status> {
+    let mut violations = Vec::new();
+    let mut check = |r: Result<(), Violation>| {
+        if let Err(v) = r {
+            violations.push(v);
+        }
+    };
+    let (sobject, condition, fields, kind, query_field) = match &req.trigger {
+        None => {
+            return Err(status::invalid_one(Violation::new(
+                "trigger",
+                "is required: set new_contact or new_object",
+            )));
+        }
+        Some(subscribe_request::Trigger::NewContact(t)) => {
+            for (i, f) in t.fields.iter().enumerate() {
+                check(validate::api_name(f, &format!("new_contact.fields[{i}]")));
+            }
+            let fields = if t.fields.is_empty() {
+                CONTACT_FIELDS.map(str::to_owned).to_vec()
+            } else {
+                t.fields.clone()
+            };
+            let kind = TriggerType::NewContact;
+            (
+                "Contact".to_owned(),
+                String::new(),
+                fields,
+                kind,
+                "new_contact.fields",
+            )
+        }
+        Some(subscribe_request::Trigger::NewObject(t)) => {
+            check(validate::api_name(&t.sobject, "new_object.sobject"));
+            for (i, f) in t.fields.iter().enumerate() {
+                check(validate::api_name(f, &format!("new_object.fields[{i}]")));
+            }
+            let condition = if t.r#where.trim().is_empty() {
+                if !t.params.is_empty() {
+                    violations.push(Violation::new(
+                        "new_object.params",
+                        "given without a where condition",
+                    ));
+                }
+                String::new()
+            } else {
+                params::bind(
+                    &t.r#where,
+                    &t.params,
+                    "new_object.where",
+                    "new_object.params",
+                )
+                .unwrap_or_else(|v| {
+                    violations.extend(v);
+                    String::new()
+                })
+            };
+            let field = if condition.is_empty() {
+                "new_object.fields"
+            } else {
+                "new_object.where"
+            };
+            let kind = TriggerType::NewObject;
+            (t.sobject.clone(), condition, t.fields.clone(), kind, field)
+        }
+    };
+    let start = match &req.start {
+        None => Start::Now,
+        Some(subscribe_request::Start::ResumeCursor(c)) => Start::Cursor(c.clone()),
+        Some(subscribe_request::Start::Since(ts)) => {
+            let nanos = i128::from(ts.seconds) * 1_000_000_000 + i128::from(ts.nanos);
+            let valid = (0..1_000_000_000).contains(&ts.nanos);
+            match valid
+                .then(|| OffsetDateTime::from_unix_timestamp_nanos(nanos).ok())
+                .flatten()
+            {
+                Some(t) => Start::Since(t),
+                None => {
+                    violations.push(Violation::new("since", "is not a valid timestamp"));
+                    Start::Now
+                }
+            }
+        }
+    };
+    if !violations.is_empty() {
+        return Err(status::invalid_argument("INVALID_TRIGGER", violations));
+    }
+    Ok(Parsed {
+        trigger: Trigger {
+            connection,
+            sobject,
+            condition,
+            fields,
+        },
+        kind,
+        query_field,
+        start,
+    })
+}
+
+/// A subscription that could not start. A query Salesforce refuses (bad sObject,
+/// field or condition) is the caller's mistake: `INVALID_ARGUMENT` naming the
+/// request field it most likely came from.
+fn subscribe_error(e: SubscribeError, trigger: &Trigger, query_field: &str) -> Status {
+    match e {
+        SubscribeError::UnknownConnection(name) => status::unknown_connection(&name),
+        SubscribeError::Cursor(e) => status::invalid_argument(
+            "INVALID_CURSOR",
+            vec![Violation::new("resume_cursor", e.to_string())],
+        ),
+        SubscribeError::ShuttingDown => status::gateway(
+            Code::Unavailable,
+            "GATEWAY_SHUTTING_DOWN",
+            "the gateway is shutting down; subscribe again",
+            Default::default(),
+        ),
+        SubscribeError::Upstream(sf::Error::Api { errors, .. })
+            if errors.first().is_some_and(|e| {
+                matches!(
+                    e.error_code.as_str(),
+                    "MALFORMED_QUERY"
+                        | "INVALID_FIELD"
+                        | "INVALID_TYPE"
+                        | "INVALID_QUERY_FILTER_OPERATOR"
+                        | "QUERY_TOO_COMPLICATED"
+                        | "NUMBER_OUTSIDE_VALID_RANGE"
+                )
+            }) =>
+        {
+            let code = errors.first().map_or("", |e| e.error_code.as_str());
+            let field = if code == "INVALID_TYPE" && query_field.starts_with("new_object") {
+                "new_object.sobject"
+            } else {
+                query_field
+            };
+            let message = errors
+                .iter()
+                .map(|e| e.message.trim())
+                .collect::<Vec<_>>()
+                .join("; ");
+            status::invalid_argument("INVALID_TRIGGER", vec![Violation::new(field, message)])
+        }
+        SubscribeError::Upstream(e) => {
+            let ctx = Context::new(&trigger.connection).sobject(&trigger.sobject);
+            status::from_salesforce(e, &ctx)
+        }
+    }
+}
