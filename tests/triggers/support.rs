@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use serde_json::json;
+use sfgate::embedded;
 use sfgate::pb::salesforce_service_client::SalesforceServiceClient;
 use sfgate::pb::trigger_service_client::TriggerServiceClient;
 use sfgate::pb::*;
@@ -40,11 +41,19 @@ pub fn sandbox() -> SandboxConfig {
 /// A gateway with `config`'s pollers, and room for the crowds these tests open:
 /// 1,000 streams on one key, subscribed all at once.
 pub async fn start(config: TriggerConfig) -> common::Gateway {
-    common::start_custom(sandbox(), move |gw, _, _| {
+    common::start_custom(sandbox(), move |gw, addr, _| {
         gw.triggers = config;
         gw.limits.max_streams_per_caller = 5_000;
         gw.limits.max_streams = 5_000;
         gw.limits.max_concurrent_calls = 5_000;
+        // 1,000 subscriptions at once cost 1,000 probe queries on 20 slots: let them
+        // wait their turn instead of being shed after the default queue wait.
+        let mut connection = embedded::connection_config(addr, "sandbox", "sandbox");
+        connection.limits.max_queue_wait = None;
+        gw.connections.insert(
+            embedded::CONNECTION.into(),
+            sfgate::salesforce::Client::new(connection, embedded::http_client()),
+        );
     })
     .await
 }
