@@ -290,9 +290,16 @@ pub async fn closed_loop(target: &Target, action: Action, concurrency: usize, st
     run
 }
 
-/// Calls started at a fixed `rate` for `duration`, whatever the answers do (an open loop);
-/// each latency counts from when its call was due, so a stall is not hidden.
-pub async fn open_loop(target: &Target, action: Action, rate: f64, duration: Duration) -> Run {
+/// Calls started at a fixed `rate` for `duration`, whatever the answers do (an open loop).
+/// Latency counts from when the call actually started; how late calls started against the
+/// schedule (timer granularity, a busy load generator) is kept apart in `lag`, so it shows
+/// whether the generator held the rate without being charged to either target.
+pub async fn open_loop(
+    target: &Target,
+    action: Action,
+    rate: f64,
+    duration: Duration,
+) -> (Run, Vec<Duration>) {
     let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let calls = (rate * duration.as_secs_f64()).round() as usize;
@@ -301,11 +308,18 @@ pub async fn open_loop(target: &Target, action: Action, rate: f64, duration: Dur
     for i in 0..calls {
         let due = ticks.tick().await;
         let target = target.clone();
-        set.spawn(async move { target.call(i, action).await.map(|()| due.elapsed()) });
+        set.spawn(async move {
+            let t = Instant::now();
+            let result = target.call(i, action).await.map(|()| t.elapsed());
+            (result, t - due)
+        });
     }
     let mut run = Run::default();
+    let mut lag = Vec::with_capacity(calls);
     while let Some(done) = set.join_next().await {
-        match done.expect("a call task does not panic") {
+        let (result, late) = done.expect("a call task does not panic");
+        lag.push(late);
+        match result {
             Ok(d) => run.samples.push(d),
             Err(e) => {
                 run.errors += 1;
@@ -314,5 +328,5 @@ pub async fn open_loop(target: &Target, action: Action, rate: f64, duration: Dur
         }
     }
     run.wall = started.elapsed();
-    run
+    (run, lag)
 }
