@@ -12,6 +12,8 @@ use sfgate::pb::{CreateObjectRequest, ExecuteSoqlQueryRequest};
 use tokio::time::Instant;
 use tonic::metadata::MetadataValue;
 use tonic::transport::Channel;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_client::HealthClient;
 
 /// The Salesforce API version both paths use.
 const VERSION: &str = "v62.0";
@@ -200,13 +202,37 @@ fn lead_struct() -> prost_types::Struct {
 pub enum Target {
     Direct(Direct),
     Gateway(Gateway),
+    /// sfgate's `grpc.health.v1.Health/Check`, whatever the action: the gRPC hop alone, with
+    /// no Salesforce call behind it.
+    Health(HealthClient<Channel>),
 }
 
 impl Target {
+    /// The health service of the sfgate at `addr`, on its own connection.
+    pub async fn health(addr: SocketAddr) -> Target {
+        let channel = Channel::from_shared(format!("http://{addr}"))
+            .expect("a valid URI")
+            .tcp_nodelay(true)
+            .connect()
+            .await
+            .expect("sfgate accepts connections");
+        Target::Health(HealthClient::new(channel))
+    }
+
     pub async fn call(&self, worker: usize, action: Action) -> Result<(), String> {
         match self {
             Target::Direct(d) => d.call(action).await,
             Target::Gateway(g) => g.call(worker, action).await,
+            Target::Health(h) => {
+                let request = HealthCheckRequest {
+                    service: "sfgate.v1.SalesforceService".into(),
+                };
+                h.clone()
+                    .check(request)
+                    .await
+                    .map(drop)
+                    .map_err(|s| s.message().to_owned())
+            }
         }
     }
 }

@@ -190,6 +190,18 @@ impl Bench {
             }
         }
         self.set_latency(0);
+        let health = Target::health(self.gateway.addr).await;
+        let n = self.sizes.samples;
+        load::closed_loop(&health, Action::Lookup, 1, Stop::Calls(n / 10)).await;
+        let run = load::closed_loop(&health, Action::Lookup, 1, Stop::Calls(n)).await;
+        self.report.check("health round trip", &run);
+        let s = Summary::of(run.samples, run.wall);
+        self.report.line(format!(
+            "\nThe gRPC hop alone, for comparison: `grpc.health.v1.Health/Check` on sfgate (no \
+             Salesforce call), c = 1, n = {}: {} ms (p50 / p99 / p99.9).",
+            s.n,
+            three(&s)
+        ));
     }
 
     /// Section 1b: the target's shape, an open loop at 1,000 calls/s.
