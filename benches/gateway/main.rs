@@ -5,9 +5,10 @@
 //! scripts/bench --smoke    # seconds, tiny counts: CI runs it so the harness cannot rot
 //! ```
 //!
-//! One run starts a sandbox org in this process (its API requests are counted there, and its
-//! fault switch adds the upstream latency), `target/release/sfgate serve --config` as its own
-//! process in front of it (so its CPU time and RSS are its own), and then measures:
+//! One run starts the sandbox org as its own process (`sfgate sandbox`: its request counters
+//! count the Salesforce API calls, its fault switch adds the upstream latency), then
+//! `target/release/sfgate serve --config` as another process in front of it (so its CPU time
+//! and RSS are its own), and measures from this one:
 //! latency direct vs through sfgate (closed loop at concurrency 1, 16, 256, with 0 and 20 ms
 //! upstream latency, and an open loop at 1,000 calls/s), throughput (a checking tonic client,
 //! and h2load when installed), upstream API calls per 1,000 actions, Python callers

@@ -128,3 +128,102 @@ impl Process {
         let _ = self.child.kill().await;
     }
 }
+
+/// The sandbox org in its own process (`sfgate sandbox`), as a real org is elsewhere: the
+/// direct client and sfgate both cross a process boundary to reach it. Driven over its admin
+/// routes: latency (`/__sandbox/faults`), request counts (`/__sandbox/requests`).
+#[derive(Debug)]
+pub struct Org {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub pid: String,
+    http: reqwest::Client,
+    /// Forgets the daily API usage every 200 ms: a run makes far more than the org's 100,000
+    /// requests a day, and the budget must not be what stops them.
+    resetter: tokio::task::JoinHandle<()>,
+}
+
+/// Request counts of the org, from `GET /__sandbox/requests`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Counts {
+    pub total: u64,
+    pub token: u64,
+    pub query: u64,
+    pub create: u64,
+}
+
+impl Org {
+    pub async fn start() -> Org {
+        let addr = free_addr().await;
+        let child = Command::new(binary())
+            .args(["sandbox", "--listen", &addr.to_string()])
+            .env("SFGATE_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("sfgate sandbox starts");
+        let pid = child.id().expect("a running child").to_string();
+        let http = sfgate::embedded::http_client();
+        let give_up = Instant::now() + Duration::from_secs(30);
+        while http
+            .get(format!("http://{addr}/services/data/"))
+            .send()
+            .await
+            .is_err()
+        {
+            assert!(Instant::now() < give_up, "the sandbox did not start");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let (h, reset) = (http.clone(), format!("http://{addr}/__sandbox/reset-usage"));
+        let resetter = tokio::spawn(async move {
+            loop {
+                let _ = h.post(&reset).send().await;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        });
+        Org {
+            child,
+            addr,
+            pid,
+            http,
+            resetter,
+        }
+    }
+
+    /// Adds `ms` of latency to every API request.
+    pub async fn set_latency(&self, ms: u64) {
+        self.http
+            .put(format!("http://{}/__sandbox/faults", self.addr))
+            .body(format!(r#"{{"latencyMs": {ms}}}"#))
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .expect("the sandbox takes the fault switch");
+    }
+
+    /// Requests by route so far.
+    pub async fn requests(&self) -> Counts {
+        let v: serde_json::Value = self
+            .http
+            .get(format!("http://{}/__sandbox/requests", self.addr))
+            .send()
+            .await
+            .expect("the sandbox answers")
+            .json()
+            .await
+            .expect("request counts");
+        let n = |k: &str| v[k].as_u64().unwrap_or(0);
+        Counts {
+            total: n("total"),
+            token: n("token"),
+            query: n("query"),
+            create: n("create"),
+        }
+    }
+
+    pub async fn stop(mut self) {
+        self.resetter.abort();
+        let _ = self.child.kill().await;
+    }
+}

@@ -1,10 +1,8 @@
 //! The run, section by section; each appends its table to the report.
 
 use std::fmt::Write as _;
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use sfgate::sandbox::{self, Sandbox, SandboxConfig};
 use tokio::time::Instant;
 
 use crate::load::{self, Action, Run, Stop, Target};
@@ -42,8 +40,7 @@ impl Report {
 /// Everything the sections share.
 struct Bench {
     sizes: Sizes,
-    sandbox: Sandbox,
-    sandbox_addr: SocketAddr,
+    sandbox: procs::Org,
     gateway: procs::Process,
     direct: Target,
     via: Target,
@@ -78,13 +75,9 @@ pub async fn run(opts: Opts) -> Report {
         stats::load_average(),
         time_of_day()
     ));
-    let (sandbox_addr, sandbox) = sandbox::spawn(SandboxConfig {
-        // Millions of calls in one run: the daily budget must not be what stops them.
-        daily_api_limit: u64::MAX / 2,
-        ..Default::default()
-    })
-    .await
-    .expect("the sandbox org starts");
+    progress("starting sfgate sandbox");
+    let sandbox = procs::Org::start().await;
+    let sandbox_addr = sandbox.addr;
     let dir = tempfile::tempdir().expect("a temp dir");
     progress("starting sfgate serve --config");
     let gateway = procs::gateway(dir.path(), sandbox_addr, 1000).await;
@@ -92,7 +85,6 @@ pub async fn run(opts: Opts) -> Report {
     let mut bench = Bench {
         sizes,
         sandbox,
-        sandbox_addr,
         direct: Target::Direct(load::Direct::login(sandbox_addr).await),
         via,
         gateway,
@@ -114,6 +106,7 @@ pub async fn run(opts: Opts) -> Report {
         time_of_day()
     ));
     bench.gateway.stop().await;
+    bench.sandbox.stop().await;
     bench.report
 }
 
@@ -143,8 +136,8 @@ fn three(s: &Summary) -> String {
 }
 
 impl Bench {
-    fn set_latency(&self, latency_ms: u64) {
-        self.sandbox.faults().update(|f| f.latency_ms = latency_ms);
+    async fn set_latency(&self, latency_ms: u64) {
+        self.sandbox.set_latency(latency_ms).await;
     }
 
     /// Section 1: closed-loop latency at concurrency 1, 16, 256 with 0 and 20 ms upstream.
@@ -157,7 +150,7 @@ impl Bench {
              |---|---|---|---|---|---|---|---|---|---|",
         );
         for latency in [0, 20] {
-            self.set_latency(latency);
+            self.set_latency(latency).await;
             for action in [Action::Lookup, Action::Create] {
                 for c in [1, 16, 256] {
                     let n = if latency > 0 && c == 1 {
@@ -189,7 +182,7 @@ impl Bench {
                 }
             }
         }
-        self.set_latency(0);
+        self.set_latency(0).await;
         let health = Target::health(self.gateway.addr).await;
         let n = self.sizes.samples;
         load::closed_loop(&health, Action::Lookup, 1, Stop::Calls(n / 10)).await;
@@ -222,7 +215,7 @@ impl Bench {
             (20, Action::Lookup),
             (20, Action::Create),
         ] {
-            self.set_latency(latency);
+            self.set_latency(latency).await;
             progress(&format!("open loop {latency} ms, {}", action.name()));
             let (mut d, mut g, mut lag) = (Run::default(), Run::default(), Vec::new());
             for _ in 0..2 {
@@ -260,7 +253,7 @@ impl Bench {
             );
             self.report.line(row);
         }
-        self.set_latency(0);
+        self.set_latency(0).await;
     }
 }
 

@@ -112,12 +112,12 @@ pub(super) async fn memory(b: &mut Bench, cold: Cold) {
 pub(super) async fn economy(b: &mut Bench) {
     let n = b.sizes.economy;
     progress("upstream economy");
-    let before = b.sandbox.requests();
+    let before = b.sandbox.requests().await;
     let mut runs = Vec::new();
     for action in [Action::Lookup, Action::Create] {
         runs.push(load::closed_loop(&b.via, action, 16, Stop::Calls(n)).await);
     }
-    let after = b.sandbox.requests();
+    let after = b.sandbox.requests().await;
     for r in &runs {
         b.report.check("economy", r);
     }
@@ -166,20 +166,20 @@ pub(super) async fn python(b: &mut Bench) {
     // Each process: a first lookup, 10 warm-up calls per action, then n per action.
     let actions = (1 + 2 * (n.min(10) + n)) as f64;
     progress("python: simple-salesforce");
-    let before = b.sandbox.requests();
+    let before = b.sandbox.requests().await;
     let simple = python::run(
         &py,
         &[
             "simple".into(),
-            format!("http://{}", b.sandbox_addr),
+            format!("http://{}", b.sandbox.addr),
             n.to_string(),
         ],
     )
     .await;
-    let simple_calls = (b.sandbox.requests().total - before.total) as f64;
+    let simple_calls = (b.sandbox.requests().await.total - before.total) as f64;
     progress("python: grpcio client through sfgate");
     let dir = tempfile::tempdir().expect("a temp dir");
-    let before = b.sandbox.requests();
+    let before = b.sandbox.requests().await;
     let grpc = python::run(
         &py,
         &[
@@ -191,7 +191,7 @@ pub(super) async fn python(b: &mut Bench) {
         ],
     )
     .await;
-    let grpc_calls = (b.sandbox.requests().total - before.total) as f64;
+    let grpc_calls = (b.sandbox.requests().await.total - before.total) as f64;
     for (label, run, calls) in [
         (
             "simple-salesforce → sandbox (login once, warm session)",

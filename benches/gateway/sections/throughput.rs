@@ -18,12 +18,14 @@ use crate::stats::cpu_time;
 /// CPU time of sfgate and of this process over a phase.
 struct Cpu {
     gateway: Duration,
+    sandbox: Duration,
     bench: Duration,
 }
 
-fn cpu_now(pid: &str) -> Cpu {
+fn cpu_now(b: &Bench) -> Cpu {
     Cpu {
-        gateway: cpu_time(pid).unwrap_or_default(),
+        gateway: cpu_time(&b.gateway.pid).unwrap_or_default(),
+        sandbox: cpu_time(&b.sandbox.pid).unwrap_or_default(),
         bench: cpu_time("self").unwrap_or_default(),
     }
 }
@@ -32,6 +34,7 @@ impl Cpu {
     fn since(&self, before: &Cpu) -> Cpu {
         Cpu {
             gateway: self.gateway.saturating_sub(before.gateway),
+            sandbox: self.sandbox.saturating_sub(before.sandbox),
             bench: self.bench.saturating_sub(before.bench),
         }
     }
@@ -52,15 +55,15 @@ pub(super) async fn section(b: &mut Bench, profile: bool) {
     load::closed_loop(&via, Action::Lookup, in_flight, Stop::Calls(in_flight * 8)).await;
     progress("throughput: tonic client");
     let perf = profile.then(|| start_perf(&b.gateway.pid));
-    let q0 = b.sandbox.requests().query;
-    let cpu0 = cpu_now(&b.gateway.pid);
+    let q0 = b.sandbox.requests().await.query;
+    let cpu0 = cpu_now(b);
     let until = Instant::now() + b.sizes.throughput;
     let run = load::closed_loop(&via, Action::Lookup, in_flight, Stop::At(until)).await;
-    let cpu = cpu_now(&b.gateway.pid).since(&cpu0);
+    let cpu = cpu_now(b).since(&cpu0);
     if let Some(perf) = perf {
         stop_perf(perf).await;
     }
-    let upstream = b.sandbox.requests().query - q0;
+    let upstream = b.sandbox.requests().await.query - q0;
     b.report.check("throughput (tonic)", &run);
     let ok = run.samples.len() as u64;
     if upstream != ok {
@@ -99,7 +102,7 @@ impl Measured {
         let per = |d: Duration| d.as_secs_f64() / self.calls.max(1) as f64;
         let g = per(self.cpu.gateway);
         format!(
-            "| {} | {} | {} | {:.0} | {} | {} | {:.0} µs | {:.0} | {:.0} µs |",
+            "| {} | {} | {} | {:.0} | {} | {} | {:.0} µs | {:.0} | {:.0} µs | {:.0} µs |",
             self.label,
             self.in_flight,
             self.calls,
@@ -108,6 +111,7 @@ impl Measured {
             self.upstream,
             g * 1e6,
             2.0 / g.max(1e-9),
+            per(self.cpu.sandbox) * 1e6,
             per(self.cpu.bench) * 1e6
         )
     }
@@ -148,7 +152,8 @@ async fn h2load(b: &mut Bench, in_flight: usize) -> Option<String> {
         .await;
     if !version.is_ok_and(|o| o.status.success()) {
         return Some(
-            "| h2load | – | not installed (`apt-get install nghttp2-client`) | | | | | | |".into(),
+            "| h2load | – | not installed (`apt-get install nghttp2-client`) | | | | | | | |"
+                .into(),
         );
     }
     let request = ExecuteSoqlQueryRequest {
@@ -194,11 +199,11 @@ async fn h2load(b: &mut Bench, in_flight: usize) -> Option<String> {
         b.gateway.addr
     ));
     progress("throughput: h2load");
-    let q0 = b.sandbox.requests().query;
-    let cpu0 = cpu_now(&b.gateway.pid);
+    let q0 = b.sandbox.requests().await.query;
+    let cpu0 = cpu_now(b);
     let out = cmd.output().await.ok()?;
-    let cpu = cpu_now(&b.gateway.pid).since(&cpu0);
-    let upstream = b.sandbox.requests().query - q0;
+    let cpu = cpu_now(b).since(&cpu0);
+    let upstream = b.sandbox.requests().await.query - q0;
     let text = String::from_utf8_lossy(&out.stdout);
     let number = |line: &str, key: &str| -> Option<f64> {
         let l = text.lines().find(|l| l.starts_with(line))?;
