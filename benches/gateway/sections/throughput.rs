@@ -1,6 +1,6 @@
 //! Section 2: the most calls per second through sfgate with a 0 ms upstream, the errors, and
-//! sfgate's CPU time per call (from its own `/proc/<pid>/stat`, so the load generator and the
-//! sandbox org, both in this process, are not counted in it).
+//! sfgate's CPU time per call (from its own `/proc/<pid>/stat`, so neither the load generator
+//! nor the sandbox org is counted in it).
 
 use std::path::Path;
 use std::process::Stdio;
@@ -45,10 +45,10 @@ pub(super) async fn section(b: &mut Bench, profile: bool) {
         "\n## 2. Throughput through sfgate, 0 ms upstream (target: ≥ 20,000 calls/s on 2 cores)\n\n\
          Contact lookups. The load generator and the sandbox org share the 2 cores with sfgate, \
          so the wall-clock rate is a floor; \"2 dedicated cores\" is 2 CPU-seconds ÷ sfgate's \
-         CPU time per call (its own /proc/<pid>/stat). Upstream = the sandbox's query count, \
-         which must equal the successful calls.\n\n\
-         | client | in flight | calls | calls/s (wall) | errors | upstream queries | sfgate CPU/call | → calls/s on 2 dedicated cores | load gen + sandbox CPU/call |\n\
-         |---|---|---|---|---|---|---|---|---|",
+         CPU time per call (each process's own /proc/<pid>/stat). Upstream = the sandbox's \
+         query count, which must equal the successful calls.\n\n\
+         | client | in flight | calls | calls/s (wall) | errors | upstream queries | sfgate CPU/call | → calls/s on 2 dedicated cores | sandbox CPU/call | load gen CPU/call |\n\
+         |---|---|---|---|---|---|---|---|---|---|",
     );
     let in_flight = if b.sizes.smoke { 8 } else { 64 };
     let via = Target::Gateway(load::Gateway::connect(b.gateway.addr, procs::API_KEY, 4).await);
