@@ -94,8 +94,8 @@ pub async fn run(opts: Opts) -> Report {
     bench.latency_matrix().await;
     bench.open_loop().await;
     throughput::section(&mut bench, opts.profile).await;
-    other::economy(&mut bench).await;
     other::memory(&mut bench, cold).await;
+    other::economy(&mut bench).await;
     if opts.python {
         other::python(&mut bench).await;
     }
