@@ -48,11 +48,21 @@ pub fn added(a: Duration, b: Duration) -> String {
 /// User + system CPU time of process `pid` (`self` for this one), from `/proc/<pid>/stat`.
 /// Linux reports it in clock ticks of 10 ms (`getconf CLK_TCK` = 100).
 pub fn cpu_time(pid: &str) -> Option<Duration> {
+    stat_ticks(pid, 11)
+}
+
+/// The same for the children this process has waited for (h2load).
+pub fn children_cpu_time() -> Option<Duration> {
+    stat_ticks("self", 13)
+}
+
+/// Fields `at` and `at + 1` of `/proc/<pid>/stat` after the command name, summed, as time.
+fn stat_ticks(pid: &str, at: usize) -> Option<Duration> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name (which may hold spaces) start at field 3.
     let rest = stat.rsplit_once(')')?.1;
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    let ticks = fields.get(at)?.parse::<u64>().ok()? + fields.get(at + 1)?.parse::<u64>().ok()?;
     Some(Duration::from_millis(ticks * 10))
 }
 

@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use super::{Bench, progress};
 use crate::load::{self, Action, Stop, Target};
 use crate::procs;
-use crate::stats::cpu_time;
+use crate::stats::{children_cpu_time, cpu_time};
 
 /// CPU time of sfgate and of this process over a phase.
 struct Cpu {
@@ -26,7 +26,8 @@ fn cpu_now(b: &Bench) -> Cpu {
     Cpu {
         gateway: cpu_time(&b.gateway.pid).unwrap_or_default(),
         sandbox: cpu_time(&b.sandbox.pid).unwrap_or_default(),
-        bench: cpu_time("self").unwrap_or_default(),
+        // This process (the tonic client) and the children it has waited for (h2load).
+        bench: cpu_time("self").unwrap_or_default() + children_cpu_time().unwrap_or_default(),
     }
 }
 
