@@ -41,6 +41,13 @@ impl Report {
 struct Bench {
     sizes: Sizes,
     sandbox: procs::Org,
+    /// Where the gateways' configuration files go.
+    dir: tempfile::TempDir,
+    /// Token requests the org saw from anyone but the bench's sfgate (the direct client's
+    /// login, the default-ceiling gateway's).
+    other_logins: u64,
+    /// When the bench's sfgate started.
+    started: Instant,
     gateway: procs::Process,
     direct: Target,
     via: Target,
@@ -85,6 +92,9 @@ pub async fn run(opts: Opts) -> Report {
     let mut bench = Bench {
         sizes,
         sandbox,
+        dir,
+        other_logins: 1,
+        started: Instant::now(),
         direct: Target::Direct(load::Direct::login(sandbox_addr).await),
         via,
         gateway,
@@ -194,6 +204,33 @@ impl Bench {
              Salesforce call), c = 1, n = {}: {} ms (p50 / p99 / p99.9).",
             s.n,
             three(&s)
+        ));
+        self.default_ceiling().await;
+    }
+
+    /// The rows above use `max_concurrent = 1000`; this is what the default (20 requests in
+    /// flight to the org) does to 256 callers when each upstream call takes 20 ms.
+    async fn default_ceiling(&mut self) {
+        progress("default upstream ceiling");
+        let tokens = self.sandbox.requests().await.token;
+        let gateway = procs::gateway(self.dir.path(), self.sandbox.addr, 20).await;
+        let via = Target::Gateway(load::Gateway::connect(gateway.addr, procs::API_KEY, 1).await);
+        self.set_latency(20).await;
+        let run =
+            load::closed_loop(&via, Action::Lookup, 256, Stop::Calls(self.sizes.samples)).await;
+        self.set_latency(0).await;
+        gateway.stop().await;
+        self.other_logins += self.sandbox.requests().await.token - tokens;
+        self.report.check("default ceiling", &run);
+        let s = Summary::of(run.samples, run.wall);
+        self.report.line(format!(
+            "\nWith the default upstream ceiling (`max_concurrent = 20`, the rows above use 1000), \
+             256 callers of Contact lookups at 20 ms upstream: {} ms (p50 / p99 / p99.9), \
+             {:.0} calls/s, n = {}: by design at most 20 ÷ 20 ms = 1,000 calls/s reach the org, \
+             and the rest wait for a slot within their deadline.",
+            three(&s),
+            s.rate,
+            s.n
         ));
     }
 
