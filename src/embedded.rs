@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 
 use crate::api::{Caller, Permission};
-use crate::middleware::ApiKey;
+use crate::middleware::{ApiKey, Limits, RateLimit};
 use crate::salesforce::{AuthFlow, Client, ConnectionConfig, Secret};
 use crate::sandbox::{self, Sandbox, SandboxConfig};
 use crate::server::Gateway;
@@ -47,6 +47,7 @@ pub async fn start(config: SandboxConfig) -> std::io::Result<Embedded> {
             connections: HashMap::from([(CONNECTION.to_owned(), client)]),
             api_keys: vec![api_key()],
             default_timeout: crate::server::DEFAULT_TIMEOUT,
+            limits: limits(),
         },
     })
 }
@@ -72,6 +73,17 @@ pub fn connection_config(
         allowed_hosts: vec![addr.ip().to_string()],
         limits: Default::default(),
     }
+}
+
+/// The default limits, except that the documented key is not rate limited: it is
+/// accepted only on loopback, by one local user trying things out, for whom a
+/// rate limit would only get in the way of loading sample data.
+pub fn limits() -> Limits {
+    let mut limits = Limits::default();
+    limits
+        .rate_limits
+        .insert(API_KEY.to_owned(), RateLimit::Unlimited);
+    limits
 }
 
 /// The documented key `sandbox`, with every permission on the `sandbox` connection.

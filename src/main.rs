@@ -121,6 +121,11 @@ async fn serve(args: ServeArgs) -> Result<(), server::ServeError> {
         // The documented sandbox key is for a gateway only this machine can reach.
         if listen.ip().is_loopback() {
             gateway.api_keys.extend(org.gateway.api_keys);
+            // ...and it keeps the embedded default's limits (no rate limit for it).
+            gateway
+                .limits
+                .rate_limits
+                .extend(org.gateway.limits.rate_limits);
         }
     }
     tracing::info!(

@@ -11,7 +11,7 @@ use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 
 use crate::api::{ConnectionHealth, SalesforceApi};
-use crate::middleware::{ApiKey, AuthLayer, DeadlineLayer};
+use crate::middleware::{self, ApiKey, Limits};
 use crate::pb::{self, salesforce_service_server::SalesforceServiceServer};
 use crate::salesforce::Client;
 
@@ -24,6 +24,8 @@ pub struct Gateway {
     pub api_keys: Vec<ApiKey>,
     /// The deadline of a call whose caller sets none (or a later one).
     pub default_timeout: Duration,
+    /// The caller-side limits: rate limits per key, calls in flight, sizes.
+    pub limits: Limits,
 }
 
 /// The default per-call deadline: long enough for a slow Salesforce query, short
@@ -58,7 +60,8 @@ pub async fn serve(
     for name in gateway.connections.keys() {
         connection_health.serving(name).await;
     }
-    let api = SalesforceApi::new(Arc::new(gateway.connections), connection_health);
+    let api = SalesforceApi::new(Arc::new(gateway.connections), connection_health)
+        .with_max_records(gateway.limits.max_records);
 
     let shutdown = async move {
         shutdown.await;
@@ -67,15 +70,17 @@ pub async fn serve(
             .set_not_serving::<SalesforceServiceServer<SalesforceApi>>()
             .await;
     };
+    let max_request_bytes = gateway.limits.max_request_bytes;
     Server::builder()
-        // Outermost: every call answers by its deadline, whatever the layers inside do.
-        .layer(DeadlineLayer::new(gateway.default_timeout))
-        // Auth guards only the gateway's own services; health and reflection stay open.
-        .layer(AuthLayer::new(gateway.api_keys))
+        .layer(middleware::layers(
+            gateway.default_timeout,
+            gateway.api_keys,
+            &gateway.limits,
+        ))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(SalesforceServiceServer::new(api))
+        .add_service(SalesforceServiceServer::new(api).max_decoding_message_size(max_request_bytes))
         // TCP_NODELAY on every accepted connection: tonic sets it only on listeners it binds
         // itself. Without it a reply's headers, body and trailers wait on Nagle's algorithm
         // for the client's delayed ACK: about 40 ms added to most calls (BENCHMARKS.md).

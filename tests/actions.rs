@@ -227,6 +227,10 @@ async fn access_token_comes_from_the_cache() {
     assert_eq!(first.instance_url, format!("http://{}", gw.sandbox_addr));
     let issued = first.issued_at.expect("issued_at");
     assert!(issued.seconds > 1_700_000_000);
+    let expires = first
+        .expire_time
+        .expect("expire_time: the default 2 h lifetime");
+    assert_eq!(expires.seconds - issued.seconds, 7200);
 
     let requests = gw.sandbox.auth().token_requests();
     let again = client

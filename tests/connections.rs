@@ -469,3 +469,56 @@ async fn a_revoked_refresh_token_says_reconnect_and_turns_the_connection_not_ser
         "other connections still serve: the process stays up"
     );
 }
+
+#[tokio::test]
+async fn a_token_is_re_minted_ahead_of_the_session_lifetime_without_making_callers_wait() {
+    // Long enough that a loaded machine still makes the call between 90% and 100%.
+    let lifetime = std::time::Duration::from_secs(4);
+    let gw = common::start_custom(SandboxConfig::default(), |gateway, addr, _| {
+        let mut c = embedded::connection_config(addr, "sandbox", "sandbox");
+        c.limits.session_lifetime = Some(lifetime);
+        gateway.connections.insert(
+            embedded::CONNECTION.into(),
+            Client::new(c, embedded::http_client()),
+        );
+    })
+    .await;
+    let mut client = gw.client().await;
+    let token = || authed(GetAccessTokenRequest::default());
+    let first = client.get_access_token(token()).await.unwrap().into_inner();
+    assert_eq!(gw.sandbox.requests().token, 1);
+
+    // Past 90% of the lifetime: the call gets the current token at once, and a new one
+    // is minted behind it.
+    tokio::time::sleep(lifetime.mul_f64(0.91)).await;
+    let during = client.get_access_token(token()).await.unwrap().into_inner();
+    assert_eq!(
+        during.access_token, first.access_token,
+        "the caller did not wait for the new token"
+    );
+    let mut requests = 0;
+    for _ in 0..200 {
+        requests = gw.sandbox.requests().token;
+        if requests == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_eq!(requests, 2, "one token request ahead of the lifetime");
+    let after = client.get_access_token(token()).await.unwrap().into_inner();
+    assert_ne!(after.access_token, first.access_token);
+    client
+        .execute_soql_query(authed(ExecuteSoqlQueryRequest {
+            query: "SELECT Id FROM Contact LIMIT 1".into(),
+            ..Default::default()
+        }))
+        .await
+        .expect("the new token works");
+    assert_eq!(gw.sandbox.requests().token, 2, "and is reused");
+
+    // Idle past the whole lifetime: the next call fetches before using a token.
+    tokio::time::sleep(lifetime.mul_f64(1.05)).await;
+    let late = client.get_access_token(token()).await.unwrap().into_inner();
+    assert_ne!(late.access_token, after.access_token);
+    assert_eq!(gw.sandbox.requests().token, 3);
+}

@@ -291,3 +291,48 @@ async fn callers_without_a_key_or_grant_are_refused() {
     assert_eq!(anatomy(&err).0, Code::PermissionDenied);
     assert_eq!(anatomy(&err).1, "CONNECTION_NOT_ALLOWED");
 }
+
+#[tokio::test]
+async fn a_validation_rule_is_failed_precondition_with_its_message_and_field() {
+    let seed = json!({"objects": [{"name": "Lead", "validationRules": [
+        {"name": "Reachable", "errorCondition": "Email = null AND Phone = null",
+         "errorMessage": "A lead needs an email or a phone", "errorDisplayField": "Phone"}]}]});
+    let gw = common::start_with(sfgate::sandbox::SandboxConfig {
+        seed: Some(serde_json::from_value(seed).unwrap()),
+        sample_data: false,
+        ..Default::default()
+    })
+    .await;
+    let mut client = gw.client().await;
+    let err = client
+        .create_object(authed(CreateObjectRequest {
+            sobject: "Lead".into(),
+            fields: Some(fields(json!({"LastName": "Nowhere", "Company": "Acme"}))),
+            ..Default::default()
+        }))
+        .await
+        .unwrap_err();
+    let (code, reason, domain, _) = anatomy(&err);
+    assert_eq!(
+        (code, reason.as_str(), domain.as_str()),
+        (
+            Code::FailedPrecondition,
+            "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+            "salesforce.com"
+        )
+    );
+    let details = err.get_error_details();
+    let violation = &details.precondition_failure().unwrap().violations[0];
+    assert_eq!(
+        (
+            violation.r#type.as_str(),
+            violation.subject.as_str(),
+            violation.description.as_str()
+        ),
+        (
+            "VALIDATION_RULE",
+            "Phone",
+            "A lead needs an email or a phone"
+        )
+    );
+}

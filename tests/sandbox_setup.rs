@@ -97,6 +97,11 @@ fn bad_seeds_are_refused_with_a_reason() {
             seed(json!({"records": [{"type": "Nope", "fields": {}}]})),
             "NOT_FOUND",
         ),
+        (
+            seed(json!({"objects": [{"name": "Lead", "validationRules": [
+                {"name": "Broken", "errorCondition": "Nope__c = 1", "errorMessage": "x"}]}]})),
+            "validation rule Broken",
+        ),
     ] {
         let err = Sandbox::new(config).expect_err("refused");
         assert!(

@@ -41,15 +41,23 @@ async fn free_addr() -> SocketAddr {
     l.local_addr().expect("a bound address")
 }
 
-/// `sfgate serve --config` with one client-credentials connection to `sandbox` and
-/// `max_concurrent` upstream requests in flight, written to `dir/bench.toml`.
+/// `sfgate serve --config` with one client-credentials connection to `sandbox`,
+/// `max_concurrent` upstream requests in flight and no caller-side limits, written to
+/// `dir/bench.toml`.
 pub async fn gateway(dir: &Path, sandbox: SocketAddr, max_concurrent: usize) -> Process {
     let config = dir.join("bench.toml");
     let hash = sfgate::middleware::ApiKey::hash_hex(API_KEY);
     std::fs::write(
         &config,
         format!(
-            r#"[connections.{CONNECTION}]
+            r#"# The caller-side limits (100 calls/s per key, 256 in flight by default) are lifted:
+# the bench measures the gateway's cost, not its refusals.
+[limits]
+rate_per_second = 1000000
+burst = 1000000
+max_concurrent_calls = 100000
+
+[connections.{CONNECTION}]
 login_url = "http://{sandbox}"
 api_version = "62.0"
 allowed_hosts = ["127.0.0.1"]

@@ -8,15 +8,18 @@
 mod caller;
 mod convert;
 pub mod health;
+mod idempotency;
 mod page_token;
 mod params;
 mod query;
+mod refusals;
 mod salesforce;
 mod status;
 mod validate;
 
 pub use caller::{Caller, Permission};
 pub use health::ConnectionHealth;
+pub(crate) use refusals::{overloaded, rate_limited, request_too_large, too_many_streams};
 pub use salesforce::SalesforceApi;
 
 /// A gateway error status (domain `sfgate`) with this reason, for the middleware.

@@ -13,12 +13,16 @@ use crate::salesforce::{Client, QueryPage};
 const MIN_PAGE: i32 = 200;
 const MAX_PAGE: i32 = 2000;
 
-/// Runs the query, or continues it from `page_token`.
+/// Runs the query, or continues it from `page_token`, returning at most `cap`
+/// records (the gateway's limit).
 pub(crate) async fn run(
     client: &Client,
     req: &ExecuteSoqlQueryRequest,
+    cap: usize,
 ) -> Result<ExecuteSoqlQueryResponse, Status> {
-    let (batch, max) = limits(req)?;
+    let (batch, max) = limits(req, cap)?;
+    // Unset `max_records` means one page, but never more than the gateway's cap.
+    let most = max.unwrap_or(cap);
     let ctx = Context::new(client.name()).query();
     let sf = |e| status::from_salesforce(e, &ctx);
     let bound = if req.query.trim().is_empty() {
@@ -57,7 +61,7 @@ pub(crate) async fn run(
     let total_size = page.total_size;
     let mut records = Vec::new();
     let next_page_token = loop {
-        let room = max.map_or(usize::MAX, |m| m - records.len());
+        let room = most - records.len();
         let available = page.records.len().saturating_sub(skip);
         records.extend(page.records.drain(..).skip(skip).take(room));
         if available > room {
@@ -98,8 +102,13 @@ pub(crate) async fn run(
     })
 }
 
-/// `page_size` as a batch size and `max_records` as a cap; 0 means unset.
-fn limits(req: &ExecuteSoqlQueryRequest) -> Result<(Option<u32>, Option<usize>), Status> {
+/// `page_size` as a batch size and `max_records` as a cap; 0 means unset. A
+/// `max_records` over the gateway's `cap` is refused rather than quietly
+/// lowered, so a caller never mistakes a short page for the end of its results.
+fn limits(
+    req: &ExecuteSoqlQueryRequest,
+    cap: usize,
+) -> Result<(Option<u32>, Option<usize>), Status> {
     let mut violations = Vec::new();
     let batch = match req.page_size {
         0 => None,
@@ -114,7 +123,14 @@ fn limits(req: &ExecuteSoqlQueryRequest) -> Result<(Option<u32>, Option<usize>),
     };
     let max = match usize::try_from(req.max_records) {
         Ok(0) => None,
-        Ok(n) => Some(n),
+        Ok(n) if n <= cap => Some(n),
+        Ok(_) => {
+            violations.push(Violation::new(
+                "max_records",
+                format!("must be at most {cap} (the gateway's limit per call)"),
+            ));
+            None
+        }
         Err(_) => {
             violations.push(Violation::new("max_records", "must not be negative"));
             None

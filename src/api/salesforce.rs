@@ -9,6 +9,7 @@ use tonic::{Request, Response, Status};
 
 use super::caller::{self, Permission};
 use super::health::ConnectionHealth;
+use super::idempotency::{self, InFlight};
 use super::status::{self, Context, Violation};
 use super::{convert, query, validate};
 use crate::pb::salesforce_service_server::SalesforceService;
@@ -20,6 +21,10 @@ use crate::salesforce::{Client, RecordId};
 pub struct SalesforceApi {
     connections: Arc<HashMap<String, Client>>,
     health: ConnectionHealth,
+    /// Most records one query call returns (`Limits::max_records`).
+    max_records: usize,
+    /// Keyed creates in flight, which repeats of the same key wait for.
+    creates: InFlight,
 }
 
 impl SalesforceApi {
@@ -28,7 +33,15 @@ impl SalesforceApi {
         SalesforceApi {
             connections,
             health,
+            max_records: crate::middleware::DEFAULT_MAX_RECORDS,
+            creates: InFlight::default(),
         }
+    }
+
+    /// At most `max` records per query call (at least 1).
+    pub fn with_max_records(mut self, max: usize) -> Self {
+        self.max_records = max.max(1);
+        self
     }
 
     /// Notes a call's outcome in the connection's health, and passes it on.
@@ -91,18 +104,27 @@ fn fields_json(
     convert::struct_to_json(&fields, "fields").map_err(status::invalid_one)
 }
 
-/// Creates the record; its Id comes back.
+/// Creates the record; its Id comes back. With an idempotency key (`upstream_key`, already
+/// scoped to the caller) the create goes through the UI API, which Salesforce answers once
+/// per key, so it may be retried; without one, an unknown outcome is reported as such.
 async fn create_object(
     client: &Client,
     req: &CreateObjectRequest,
+    upstream_key: Option<&str>,
 ) -> Result<CreateObjectResponse, Status> {
     validate::api_name(&req.sobject, "sobject").map_err(status::invalid_one)?;
     let fields = fields_json(req.fields.as_ref())?;
-    let ctx = Context::new(client.name()).sobject(&req.sobject).create();
-    let id = client
-        .create(&req.sobject, &fields)
-        .await
-        .map_err(|e| status::from_salesforce(e, &ctx))?;
+    let ctx = Context::new(client.name()).sobject(&req.sobject);
+    let created = match upstream_key {
+        Some(key) => client.create_idempotent(&req.sobject, &fields, key).await,
+        None => client.create(&req.sobject, &fields).await,
+    };
+    let ctx = if upstream_key.is_some() {
+        ctx
+    } else {
+        ctx.create()
+    };
+    let id = created.map_err(|e| status::from_salesforce(e, &ctx))?;
     Ok(CreateObjectResponse {
         id,
         sobject: req.sobject.clone(),
@@ -192,11 +214,19 @@ async fn get_access_token(client: &Client) -> Result<GetAccessTokenResponse, Sta
             .trim_end_matches('/')
             .to_owned(),
         token_type: token.token_type.clone(),
-        issued_at: Some(Timestamp {
-            seconds: token.issued_at.unix_timestamp(),
-            nanos: i32::try_from(token.issued_at.nanosecond()).unwrap_or(0),
-        }),
+        issued_at: Some(timestamp(token.issued_at)),
+        expire_time: client
+            .session_lifetime()
+            .map(|lifetime| timestamp(token.issued_at + lifetime)),
     })
+}
+
+/// A protobuf timestamp of `t`.
+fn timestamp(t: time::OffsetDateTime) -> Timestamp {
+    Timestamp {
+        seconds: t.unix_timestamp(),
+        nanos: i32::try_from(t.nanosecond()).unwrap_or(0),
+    }
 }
 
 #[tonic::async_trait]
@@ -206,7 +236,7 @@ impl SalesforceService for SalesforceApi {
         request: Request<ExecuteSoqlQueryRequest>,
     ) -> Result<Response<ExecuteSoqlQueryResponse>, Status> {
         let client = self.connection(&request, &request.get_ref().connection, Permission::Query)?;
-        let result = query::run(client, request.get_ref()).await;
+        let result = query::run(client, request.get_ref(), self.max_records).await;
         self.observed(client, result.map(Response::new))
     }
 
@@ -215,7 +245,16 @@ impl SalesforceService for SalesforceApi {
         request: Request<CreateObjectRequest>,
     ) -> Result<Response<CreateObjectResponse>, Status> {
         let client = self.connection(&request, &request.get_ref().connection, Permission::Write)?;
-        let result = create_object(client, request.get_ref()).await;
+        let req = request.get_ref();
+        let result = match idempotency::caller_key(&req.idempotency_key)? {
+            None => create_object(client, req, None).await,
+            Some(key) => {
+                let upstream = idempotency::upstream_key(&caller::of(&request)?.key_name, key);
+                let slot = format!("{}/{upstream}", client.name());
+                let create = create_object(client, req, Some(&upstream));
+                self.creates.run(slot, create).await
+            }
+        };
         self.observed(client, result.map(Response::new))
     }
 

@@ -309,6 +309,13 @@ fn api_error(http: u16, errors: &[sf::ApiError], ctx: &Context) -> Status {
             d.add_bad_request_violation("query", message.clone());
             Code::InvalidArgument
         }
+        "IDEMPOTENCY_KEY_REUSED" => {
+            d.add_bad_request_violation(
+                "idempotency_key",
+                "was already used for a create with other fields; use a new key per record",
+            );
+            Code::InvalidArgument
+        }
         "INVALID_QUERY_LOCATOR" => {
             d.add_bad_request_violation("page_token", message.clone());
             Code::InvalidArgument
@@ -413,7 +420,7 @@ fn duplicate_id(message: &str) -> Option<String> {
 }
 
 /// `base` plus up to 50% random jitter, so callers told to retry do not retry in step.
-fn jittered(base: Duration) -> Duration {
+pub(crate) fn jittered(base: Duration) -> Duration {
     base + base.mul_f64(rand::random::<f64>() * 0.5)
 }
 

@@ -23,14 +23,19 @@ pub const RETRY_BUDGET_PERCENT: &str = "retry_budget_percent";
 /// `retry_budget_min_per_sec`: retries per second always allowed.
 pub const RETRY_BUDGET_MIN_PER_SEC: &str = "retry_budget_min_per_sec";
 
+/// `session_lifetime_secs`: the org's session timeout; tokens are re-minted before it
+/// runs out (0 disables).
+pub const SESSION_LIFETIME_SECS: &str = "session_lifetime_secs";
+
 /// Every limit key.
-pub(crate) const LIMIT_KEYS: [&str; 6] = [
+pub(crate) const LIMIT_KEYS: [&str; 7] = [
     MAX_CONCURRENT,
     DAILY_BUDGET_RESERVE,
     MAX_RETRIES,
     RETRY_BASE_MS,
     RETRY_BUDGET_PERCENT,
     RETRY_BUDGET_MIN_PER_SEC,
+    SESSION_LIFETIME_SECS,
 ];
 
 /// The connection's limits; `default_timeout` (from `[server] default_timeout_ms`) bounds a
@@ -68,6 +73,12 @@ pub(crate) fn limits(
         100_000,
         u64::from(defaults.retry_budget_min_per_sec),
     );
+    let lifetime_secs = int(
+        SESSION_LIFETIME_SECS,
+        0,
+        7 * 24 * 60 * 60,
+        defaults.session_lifetime.map_or(0, |d| d.as_secs()),
+    );
     let percent = problems
         .ok(fraction(fields, RETRY_BUDGET_PERCENT))
         .flatten()
@@ -84,6 +95,7 @@ pub(crate) fn limits(
         default_timeout,
         retry_budget_percent: percent,
         retry_budget_min_per_sec: min_per_sec as u32,
+        session_lifetime: (lifetime_secs > 0).then(|| Duration::from_secs(lifetime_secs)),
     })
 }
 

@@ -9,7 +9,7 @@
 //! - [`source`]: the [`Env`] trait (tests pass a `HashMap`), the override variables, lines;
 //! - `connection` (with `fields`, `flows`, `limits`), `urls`, `secrets`: connections, their
 //!   URLs, limits and secrets;
-//! - `api_keys`: callers' keys; [`check()`]: `sfgate check`, which tries each login;
+//! - `api_keys`: callers' keys; `caller_limits`: `[limits]` and each key's rate limit; [`check()`]: `sfgate check`, which tries each login;
 //! - `wiring`: from [`Config`] to clients, auth keys and the sandbox's settings.
 //!
 //! # Environment overrides
@@ -25,6 +25,7 @@
 //! first), each naming its dotted key and its line (or the variable that set it). Secrets are never shown: not in errors, not in `Debug`.
 
 mod api_keys;
+mod caller_limits;
 pub mod check;
 mod connection;
 mod error;
@@ -42,9 +43,14 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::middleware::Limits;
 use crate::salesforce::ConnectionConfig;
 
 pub use api_keys::ApiKeyConfig;
+pub use caller_limits::{
+    BURST, MAX_CONCURRENT_CALLS, MAX_RECORDS, MAX_REQUEST_BYTES, MAX_STREAMS,
+    MAX_STREAMS_PER_CALLER, RATE_PER_SECOND,
+};
 pub use check::{CheckReport, ConnectionCheck, check};
 pub use connection::FLOWS;
 pub use error::{ConfigError, Origin, Problem};
@@ -78,6 +84,8 @@ pub struct Config {
     pub connections: Vec<ConnectionConfig>,
     /// `[api_keys.*]`, sorted by name.
     pub api_keys: Vec<ApiKeyConfig>,
+    /// `[limits]`, with each key's own `rate_per_second` / `burst`.
+    pub limits: Limits,
 }
 
 impl Config {
@@ -202,6 +210,7 @@ fn build(text: &str, base_dir: &Path, env: &dyn Env, problems: &mut Problems) ->
         );
     }
     let has_keys = !raw.api_keys.is_empty();
+    let limits = caller_limits::build(raw.limits, &raw.api_keys, &index, problems);
     let api_keys = api_keys::build(raw.api_keys, &names, &index, problems);
     let listen = server.as_ref().map(|s| s.listen);
     if let Some(listen) = listen.filter(|l| sandbox_on && !has_keys && !l.ip().is_loopback()) {
@@ -216,6 +225,7 @@ fn build(text: &str, base_dir: &Path, env: &dyn Env, problems: &mut Problems) ->
         sandbox: sandbox?,
         connections,
         api_keys,
+        limits,
     })
 }
 

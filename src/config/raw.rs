@@ -24,6 +24,20 @@ pub(crate) struct RawFile {
     pub(crate) connections: BTreeMap<String, Spanned<BTreeMap<String, Spanned<Value>>>>,
     #[serde(default)]
     pub(crate) api_keys: BTreeMap<String, Spanned<RawApiKey>>,
+    pub(crate) limits: Option<Spanned<RawLimits>>,
+}
+
+/// `[limits]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLimits {
+    pub(crate) rate_per_second: Option<Spanned<i64>>,
+    pub(crate) burst: Option<Spanned<i64>>,
+    pub(crate) max_concurrent_calls: Option<Spanned<i64>>,
+    pub(crate) max_request_bytes: Option<Spanned<i64>>,
+    pub(crate) max_records: Option<Spanned<i64>>,
+    pub(crate) max_streams_per_caller: Option<Spanned<i64>>,
+    pub(crate) max_streams: Option<Spanned<i64>>,
 }
 
 /// `[server]`.
@@ -50,6 +64,8 @@ pub(crate) struct RawApiKey {
     pub(crate) connections: Option<Spanned<Vec<String>>>,
     pub(crate) default_connection: Option<Spanned<String>>,
     pub(crate) permissions: Option<Spanned<Vec<String>>>,
+    pub(crate) rate_per_second: Option<Spanned<i64>>,
+    pub(crate) burst: Option<Spanned<i64>>,
     /// Accepted only to refuse it with a clear message: keys are configured by hash.
     pub(crate) key: Option<Spanned<IgnoredAny>>,
 }

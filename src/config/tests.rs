@@ -176,6 +176,12 @@ fn every_key_of_the_example_is_documented_in_its_comments() {
     ] {
         assert!(EXAMPLE.contains(var), "{var} undocumented");
     }
+    for key in caller_limits::CALLER_LIMIT_KEYS {
+        assert!(
+            EXAMPLE.contains(&format!("\n{key} = ")),
+            "{key} not in [limits]"
+        );
+    }
     let permissions = Permission::ALL.map(Permission::as_str);
     for name in FLOWS.iter().chain(&permissions) {
         assert!(EXAMPLE.contains(name), "{name} undocumented");
@@ -807,6 +813,19 @@ fn the_example_states_the_defaults_the_code_uses() {
             d.retry_budget_min_per_sec.to_string(),
         ),
     ];
+    let l = Limits::default();
+    let crate::middleware::RateLimit::PerSecond { per_second, burst } = l.default_rate_limit else {
+        panic!("the default is a rate limit")
+    };
+    let defaults = defaults.into_iter().chain([
+        (RATE_PER_SECOND, per_second.to_string()),
+        (BURST, burst.to_string()),
+        (MAX_CONCURRENT_CALLS, l.max_concurrent_calls.to_string()),
+        (MAX_REQUEST_BYTES, l.max_request_bytes.to_string()),
+        (MAX_RECORDS, l.max_records.to_string()),
+        (MAX_STREAMS_PER_CALLER, l.max_streams_per_caller.to_string()),
+        (MAX_STREAMS, l.max_streams.to_string()),
+    ]);
     for (key, value) in defaults {
         let documented = EXAMPLE.lines().any(|l| {
             let words: Vec<&str> = l.trim_start_matches('#').split_whitespace().collect();
@@ -822,4 +841,65 @@ fn the_example_states_the_defaults_the_code_uses() {
         bare.server.default_timeout.as_millis(),
         u128::from(DEFAULT_TIMEOUT_MS)
     );
+    assert_eq!(bare.limits, Limits::default());
+}
+
+#[test]
+fn caller_limits_are_read_checked_and_reach_the_gateway() {
+    use crate::middleware::RateLimit;
+
+    let config = load(EXAMPLE, &example_env()).unwrap();
+    assert_eq!(
+        config.limits.rate_limit("voice-agent"),
+        RateLimit::per_second(20, 40).unwrap()
+    );
+    assert_eq!(config.limits.rate_limit("ops"), RateLimit::default());
+
+    let text = format!(
+        "{CC}\n[limits]\nrate_per_second = 5\nmax_records = 10\nmax_concurrent_calls = 3\n\
+         [api_keys.voice]\nsha256 = \"{KEY}\"\npermissions = [\"query\"]\nburst = 7\n"
+    );
+    let config = load(&text, &cc_env()).unwrap();
+    let gateway = config.gateway(&reqwest::Client::new());
+    assert_eq!(gateway.limits.max_records, 10);
+    assert_eq!(gateway.limits.max_concurrent_calls, 3);
+    assert_eq!(
+        gateway.limits.default_rate_limit,
+        RateLimit::per_second(5, 200).unwrap()
+    );
+    // A key's own burst, with the [limits] rate.
+    assert_eq!(
+        gateway.limits.rate_limit("voice"),
+        RateLimit::per_second(5, 7).unwrap()
+    );
+
+    for (table, line_text, key) in [
+        ("[limits]", "max_records = 0", "limits.max_records"),
+        ("[limits]", "rate_per_second = -1", "limits.rate_per_second"),
+        (
+            "[limits]",
+            "max_request_bytes = 10",
+            "limits.max_request_bytes",
+        ),
+        (
+            "[api_keys.voice]\nsha256 = \"0000000000000000000000000000000000000000000000000000000000000000\"\npermissions = [\"query\"]",
+            "burst = 0",
+            "api_keys.voice.burst",
+        ),
+    ] {
+        let text = format!("{CC}\n{table}\n{line_text}\n");
+        let problem = only_problem(&text, &cc_env(), key, line(&text, line_text));
+        assert!(
+            problem.message.contains("expected an integer from"),
+            "{problem}"
+        );
+    }
+    let text = format!("{CC}\n[limits]\nmax_calls = 3\n");
+    let problem = only_problem(
+        &text,
+        &cc_env(),
+        "limits.max_calls",
+        line(&text, "max_calls"),
+    );
+    assert!(problem.message.contains("max_calls"), "{problem}");
 }

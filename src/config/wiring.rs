@@ -40,6 +40,7 @@ impl Config {
             connections,
             api_keys: self.auth_keys(),
             default_timeout: self.server.default_timeout,
+            limits: self.limits.clone(),
         }
     }
 }

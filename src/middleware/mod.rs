@@ -1,7 +1,24 @@
-//! Tower layers in front of the gRPC services, composed in [`crate::server`].
+//! Tower layers in front of the gRPC services, composed in [`layers`]; and the
+//! caller-side limits they and the handlers enforce ([`Limits`]).
 
 mod auth;
 mod deadline;
+mod limits;
+mod overload;
+mod rate_limit;
+mod request_size;
+mod stack;
+mod stream_slots;
 
 pub use auth::{ApiKey, Auth, AuthLayer};
 pub use deadline::{Deadline, DeadlineLayer, DeadlineService, parse_grpc_timeout};
+pub use limits::{
+    DEFAULT_BURST, DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_MAX_RECORDS, DEFAULT_MAX_REQUEST_BYTES,
+    DEFAULT_MAX_STREAMS, DEFAULT_MAX_STREAMS_PER_CALLER, DEFAULT_RATE_PER_SECOND, Limits,
+    RateLimit, ZeroRateLimit,
+};
+pub use overload::{Overload, OverloadLayer};
+pub use rate_limit::{RateLimitLayer, RateLimitService, RateLimits};
+pub use request_size::{RequestSize, RequestSizeLayer};
+pub use stack::{GatewayLayers, layers};
+pub use stream_slots::{StreamSlot, StreamSlots};

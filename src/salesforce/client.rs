@@ -76,6 +76,9 @@ pub(crate) struct ApiRequest<'a> {
     /// An error code that means success when it answers a retry: the earlier attempt may have
     /// done the work (a DELETE answered `ENTITY_IS_DELETED`).
     pub(crate) done_on_retry: Option<&'static str>,
+    /// Sent as the `Idempotency-Key` header: Salesforce answers a repeat with the first
+    /// answer instead of doing the work again, so the request may be retried like a GET.
+    pub(crate) idempotency_key: Option<&'a str>,
 }
 
 /// A successful response.
@@ -92,13 +95,14 @@ impl Client {
     /// call fetches the token.
     pub fn new(config: ConnectionConfig, http: reqwest::Client) -> Client {
         let version_segment = format!("v{}", config.api_version.trim_start_matches('v'));
+        let tokens = TokenCache::new(session_lifetime(&config));
         Client {
             inner: Arc::new(Inner {
                 upstream: Upstream::new(&config.limits),
                 config,
                 version_segment,
                 http,
-                tokens: TokenCache::default(),
+                tokens,
                 usage: UsageTracker::default(),
                 key_prefixes: OnceCell::new(),
             }),
@@ -119,6 +123,12 @@ impl Client {
             Ok(result) => Ok(result?.0),
             Err(_) => Err(Error::DeadlineExceeded),
         }
+    }
+
+    /// How long a token is used before it is re-minted (the configured session lifetime),
+    /// if this connection re-mints tokens at all.
+    pub fn session_lifetime(&self) -> Option<std::time::Duration> {
+        session_lifetime(&self.inner.config)
     }
 
     /// The org's API usage from the last `Sforce-Limit-Info` header seen, if any.
@@ -152,10 +162,24 @@ impl Client {
 
     async fn current_token(&self) -> Result<(Token, u64), Error> {
         let inner = &*self.inner;
-        inner
+        let current = inner
             .tokens
             .current(|rotated| auth::request_token(&inner.http, &inner.config, rotated))
-            .await
+            .await;
+        if current.is_ok() && inner.tokens.claim_refresh_ahead() {
+            let client = self.clone();
+            tokio::spawn(async move {
+                let inner = &*client.inner;
+                let fetch = inner.tokens.refresh_ahead(|rotated| async move {
+                    let request = auth::request_token(&inner.http, &inner.config, rotated);
+                    tokio::time::timeout(inner.config.limits.default_timeout, request)
+                        .await
+                        .unwrap_or(Err(Error::DeadlineExceeded))
+                });
+                fetch.await;
+            });
+        }
+        current
     }
 
     /// One try of `request`; on a 401 `INVALID_SESSION_ID` replaces the token (unless another
@@ -213,6 +237,9 @@ impl Client {
         if let Some(n) = request.batch_size {
             builder = builder.header("Sforce-Query-Options", format!("batchSize={n}"));
         }
+        if let Some(key) = request.idempotency_key {
+            builder = builder.header("Idempotency-Key", key);
+        }
         if let Some(body) = request.body {
             builder = builder.json(body);
         }
@@ -263,6 +290,14 @@ impl ApiResponse {
             path: self.path.clone(),
             source,
         })
+    }
+}
+
+/// The lifetime after which `config`'s tokens are re-minted; a static token never is.
+fn session_lifetime(config: &ConnectionConfig) -> Option<std::time::Duration> {
+    match config.auth {
+        AuthFlow::AccessToken { .. } => None,
+        _ => config.limits.session_lifetime,
     }
 }
 

@@ -100,6 +100,7 @@ impl Client {
             body: None,
             batch_size: None,
             done_on_retry: None,
+            idempotency_key: None,
         })
         .await?
         .json()
@@ -115,6 +116,7 @@ impl Client {
                 body: None,
                 batch_size: None,
                 done_on_retry: None,
+                idempotency_key: None,
             })
             .await?
             .json()?;

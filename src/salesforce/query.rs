@@ -44,6 +44,7 @@ impl Client {
             body: None,
             batch_size,
             done_on_retry: None,
+            idempotency_key: None,
         })
         .await?
         .json()
@@ -66,6 +67,7 @@ impl Client {
             body: None,
             batch_size,
             done_on_retry: None,
+            idempotency_key: None,
         })
         .await?
         .json()

@@ -7,7 +7,9 @@ use serde_json::{Map, Value};
 use super::client::{ApiPath, ApiRequest};
 use super::{Client, Error, RecordId};
 
-/// The 201 body `{"id","success","errors"}`; only the Id matters once the status says created.
+/// The 201 body: `{"id","success","errors"}` from the sObject API, a record representation
+/// `{"apiName","id","fields",…}` from the UI API; only the Id matters once the status says
+/// created.
 #[derive(Deserialize)]
 struct CreateResult {
     id: String,
@@ -36,6 +38,36 @@ impl Client {
                 body: Some(&body),
                 batch_size: None,
                 done_on_retry: None,
+                idempotency_key: None,
+            })
+            .await?
+            .json()?;
+        Ok(created.id)
+    }
+
+    /// Creates a `sobject` record through the UI API (`POST ui-api/records`) with an
+    /// `Idempotency-Key`, and returns its 18-char Id.
+    ///
+    /// Salesforce stores the answer to the first request with `key` and gives it again to a
+    /// repeat instead of creating a second record, so this create is retried on transient
+    /// failures (a lost answer included) like a read, and a caller may repeat it too. The same
+    /// key with different fields is refused (`IDEMPOTENCY_KEY_REUSED` in the sandbox).
+    pub async fn create_idempotent(
+        &self,
+        sobject: &str,
+        fields: &Map<String, Value>,
+        key: &str,
+    ) -> Result<String, Error> {
+        let body = serde_json::json!({ "apiName": sobject, "fields": fields });
+        let created: CreateResult = self
+            .send(ApiRequest {
+                method: Method::POST,
+                path: ApiPath::Data(&["ui-api", "records"]),
+                query: &[],
+                body: Some(&body),
+                batch_size: None,
+                done_on_retry: None,
+                idempotency_key: Some(key),
             })
             .await?
             .json()?;
@@ -60,6 +92,7 @@ impl Client {
             body: Some(&body),
             batch_size: None,
             done_on_retry: None,
+            idempotency_key: None,
         })
         .await?;
         Ok(())
@@ -80,6 +113,7 @@ impl Client {
             body: None,
             batch_size: None,
             done_on_retry: Some("ENTITY_IS_DELETED"),
+            idempotency_key: None,
         })
         .await?;
         Ok(())

@@ -5,7 +5,9 @@
 //! answer: 502 / 503 / 504, `SERVER_UNAVAILABLE`, `UNABLE_TO_LOCK_ROW`, and a connection that
 //! failed or broke. A create (POST) is retried only when the request provably never left: a
 //! connect error. After any later failure it may have been applied, and a second POST would
-//! make a duplicate record (the sObject API has no idempotency key).
+//! make a duplicate record (the sObject API has no idempotency key). A POST that carries an
+//! `Idempotency-Key` (a UI API create) is the exception: Salesforce answers a repeat with the
+//! first answer, so it is retried like a GET.
 //!
 //! `REQUEST_LIMIT_EXCEEDED` is never retried: the daily budget is spent, or the org is at its
 //! concurrent-request limit and more requests make that worse. A rejected session is handled
@@ -59,7 +61,7 @@ impl Client {
                     body: Vec::new(),
                 });
             }
-            let Some(reason) = retry_reason(&error, &request.method) else {
+            let Some(reason) = retry_reason(&error, request) else {
                 return Err(error);
             };
             if retries >= config.limits.max_retries {
@@ -89,14 +91,20 @@ impl Client {
 }
 
 /// Why `error` is worth another attempt, for the debug log; `None` when it is not.
-fn retry_reason(error: &Error, method: &Method) -> Option<&'static str> {
+fn retry_reason(error: &Error, request: &ApiRequest<'_>) -> Option<&'static str> {
+    let keyed = request.idempotency_key.is_some();
+    reason_for(error, &request.method, keyed)
+}
+
+/// [`retry_reason`] for a request of `method`, `keyed` when it carries an idempotency key.
+fn reason_for(error: &Error, method: &Method, keyed: bool) -> Option<&'static str> {
     if let Error::Unreachable(e) = error
         && e.is_connect()
     {
         // No byte of the request was sent, so even a create can go again.
         return Some("connect error");
     }
-    if !is_idempotent(method) {
+    if !keyed && !is_idempotent(method) {
         return None;
     }
     match error {
@@ -164,19 +172,19 @@ mod tests {
     #[test]
     fn transient_failures_of_idempotent_calls_are_retried() {
         for method in [Method::GET, Method::PATCH, Method::DELETE] {
-            assert_eq!(retry_reason(&status(503), &method), Some("http 503"));
-            assert_eq!(retry_reason(&status(502), &method), Some("http 502"));
-            assert_eq!(retry_reason(&status(504), &method), Some("http 504"));
+            assert_eq!(reason_for(&status(503), &method, false), Some("http 503"));
+            assert_eq!(reason_for(&status(502), &method, false), Some("http 502"));
+            assert_eq!(reason_for(&status(504), &method, false), Some("http 504"));
             assert_eq!(
-                retry_reason(&api(400, "UNABLE_TO_LOCK_ROW"), &method),
+                reason_for(&api(400, "UNABLE_TO_LOCK_ROW"), &method, false),
                 Some("UNABLE_TO_LOCK_ROW")
             );
             assert_eq!(
-                retry_reason(&api(500, "UNABLE_TO_LOCK_ROW"), &method),
+                reason_for(&api(500, "UNABLE_TO_LOCK_ROW"), &method, false),
                 Some("UNABLE_TO_LOCK_ROW")
             );
             assert_eq!(
-                retry_reason(&api(503, "SERVER_UNAVAILABLE"), &method),
+                reason_for(&api(503, "SERVER_UNAVAILABLE"), &method, false),
                 Some("SERVER_UNAVAILABLE")
             );
         }
@@ -200,7 +208,7 @@ mod tests {
                 reserve: 3,
             },
         ] {
-            assert_eq!(retry_reason(&e, &Method::GET), None, "{e:?}");
+            assert_eq!(reason_for(&e, &Method::GET, false), None, "{e:?}");
         }
     }
 
@@ -211,8 +219,27 @@ mod tests {
             api(400, "UNABLE_TO_LOCK_ROW"),
             api(503, "SERVER_UNAVAILABLE"),
         ] {
-            assert_eq!(retry_reason(&e, &Method::POST), None, "{e:?}");
+            assert_eq!(reason_for(&e, &Method::POST, false), None, "{e:?}");
         }
+    }
+
+    #[test]
+    fn a_create_with_an_idempotency_key_is_retried_like_a_read() {
+        for e in [
+            status(503),
+            api(400, "UNABLE_TO_LOCK_ROW"),
+            api(503, "SERVER_UNAVAILABLE"),
+        ] {
+            assert!(reason_for(&e, &Method::POST, true).is_some(), "{e:?}");
+        }
+        assert_eq!(
+            reason_for(&api(403, "REQUEST_LIMIT_EXCEEDED"), &Method::POST, true),
+            None
+        );
+        assert_eq!(
+            reason_for(&api(400, "REQUIRED_FIELD_MISSING"), &Method::POST, true),
+            None
+        );
     }
 
     #[tokio::test]
@@ -229,8 +256,8 @@ mod tests {
             .unwrap_err();
         assert!(e.is_connect(), "{e:?}");
         let e = Error::unreachable(e);
-        assert_eq!(retry_reason(&e, &Method::POST), Some("connect error"));
-        assert_eq!(retry_reason(&e, &Method::GET), Some("connect error"));
+        assert_eq!(reason_for(&e, &Method::POST, false), Some("connect error"));
+        assert_eq!(reason_for(&e, &Method::GET, false), Some("connect error"));
     }
 
     #[tokio::test]
@@ -256,8 +283,11 @@ mod tests {
             .unwrap_err();
         assert!(!e.is_connect(), "{e:?}");
         let e = Error::unreachable(e);
-        assert_eq!(retry_reason(&e, &Method::POST), None);
-        assert_eq!(retry_reason(&e, &Method::GET), Some("connection error"));
+        assert_eq!(reason_for(&e, &Method::POST, false), None);
+        assert_eq!(
+            reason_for(&e, &Method::GET, false),
+            Some("connection error")
+        );
     }
 
     #[test]

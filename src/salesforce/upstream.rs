@@ -42,6 +42,12 @@ pub struct UpstreamLimits {
     pub retry_budget_percent: f32,
     /// Retries per second always allowed (default 10), so a quiet connection can still retry.
     pub retry_budget_min_per_sec: u32,
+    /// The org's session timeout (default 2 h, Salesforce's default). Once 90% of it has
+    /// passed since a token was minted, the next call re-mints one in the background
+    /// while still using the old; once all of it has passed, a call fetches a new token
+    /// before using it. `None` (or the `access_token` flow) re-mints only when Salesforce
+    /// refuses the token.
+    pub session_lifetime: Option<Duration>,
 }
 
 impl Default for UpstreamLimits {
@@ -54,6 +60,7 @@ impl Default for UpstreamLimits {
             default_timeout: Duration::from_secs(30),
             retry_budget_percent: 0.2,
             retry_budget_min_per_sec: 10,
+            session_lifetime: Some(Duration::from_secs(2 * 60 * 60)),
         }
     }
 }

@@ -66,6 +66,7 @@ pub mod seed;
 mod serve;
 pub mod soql;
 pub mod store;
+pub mod validation;
 pub mod values;
 
 use std::path::PathBuf;
@@ -201,6 +202,7 @@ impl Sandbox {
         if let Some(ti) = state.type_index("User") {
             state.insert_raw(ti, user_record(&config.oauth, &user));
         }
+        seed::check_rules(&state)?;
         let now = time::OffsetDateTime::now_utc();
         if config.sample_data {
             seed::load_records(&mut state, &sample::sample().records, now)?;

@@ -32,6 +32,10 @@
 //!   to false, `externalId` to false; `referenceTo` lists the types a
 //!   `reference` may point to, `relationshipName` defaults to the name with
 //!   `__c` replaced by `__r`.
+//! - `validationRules` on an object activate [validation rules](super::validation):
+//!   `{"name", "errorCondition" (a SOQL WHERE condition), "errorMessage",
+//!   "errorDisplayField" (optional)}`. A condition the query engine refuses
+//!   fails the load.
 //! - Records are created in order through the same checks as the REST API. A
 //!   string value `"@ref"` is replaced by the Id of the earlier record whose
 //!   `ref` is `ref`.
@@ -44,6 +48,7 @@ use serde_json::{Map, Value};
 use super::objects::{self, ObjectMeta, TOPIC_TARGETS};
 use super::schema::{FieldType, ObjectDef};
 use super::store::State;
+use super::validation::ValidationRule;
 
 /// A parsed seed file.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -70,6 +75,9 @@ pub struct SeedObject {
     /// Fields to add.
     #[serde(default)]
     pub fields: Vec<SeedField>,
+    /// Validation rules to activate (see [`super::validation`]).
+    #[serde(default)]
+    pub validation_rules: Vec<ValidationRule>,
 }
 
 /// One field in a seed file.
@@ -235,6 +243,9 @@ pub fn apply_objects(
                 objs[ti].external_ids.push(sf.name.clone());
             }
         }
+        objs[ti]
+            .validation_rules
+            .extend(so.validation_rules.iter().cloned());
     }
     // Custom objects can be tagged with topics and be what a task is about.
     let customs: Vec<String> = objs
@@ -300,7 +311,26 @@ fn custom_object(so: &SeedObject, prefix: String, user_id: &str) -> ObjectMeta {
         createable: true,
         updateable: true,
         deletable: true,
+        validation_rules: Vec::new(),
     }
+}
+
+/// Checks every validation rule's condition against the finished schema.
+pub fn check_rules(state: &State) -> Result<(), SeedError> {
+    for meta in state.objects() {
+        for rule in &meta.validation_rules {
+            rule.check(&meta.def.name, state).map_err(|e| {
+                bad(
+                    &meta.def.name,
+                    format!(
+                        "validation rule {}: errorCondition is not a SOQL condition: {}",
+                        rule.name, e.message
+                    ),
+                )
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// Creates the seed's records, resolving `"@ref"` values.

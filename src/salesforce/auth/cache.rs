@@ -1,9 +1,11 @@
 //! The per-connection token cache with single-flight refresh.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 use tokio::sync::Mutex;
+use tokio::time::Instant;
 
 use super::Token;
 use crate::salesforce::{Error, Secret};
@@ -27,17 +29,28 @@ pub(crate) struct Fetched {
 /// of its error instead of each trying again in turn. Without that, a revoked grant would
 /// cost one token request per queued caller, serially (and repeated failed password logins
 /// can lock the user out).
+///
+/// With a session lifetime, a token is also renewed before Salesforce would time it out:
+/// past 90% of the lifetime one caller starts a refresh *ahead* ([`TokenCache::refresh_ahead`])
+/// that fetches without holding the lock, so every caller keeps using the current token
+/// meanwhile; past the whole lifetime the token counts as gone and callers wait for a new one.
 #[derive(Debug, Default)]
 pub(crate) struct TokenCache {
     slot: Mutex<Slot>,
     /// Finished token requests (successful or not). Read before queueing on the lock, so a
     /// caller can tell whether an attempt ended while it waited.
     attempts: AtomicU64,
+    /// The org's session timeout, if tokens are to be renewed before it.
+    lifetime: Option<Duration>,
+    /// Set while a refresh ahead runs, so at most one does.
+    refreshing: AtomicBool,
 }
 
 #[derive(Debug, Default)]
 struct Slot {
     token: Option<Token>,
+    /// When the token was stored (monotonic; Salesforce's `issued_at` is the org's clock).
+    minted: Option<Instant>,
     /// Bumped each time a new token is stored, so a caller whose token was rejected can tell
     /// whether someone else has already replaced it.
     generation: u64,
@@ -50,7 +63,16 @@ struct Slot {
 // === impl TokenCache ===
 
 impl TokenCache {
-    /// The cached token and its generation, fetching one if there is none.
+    /// A cache renewing tokens before `lifetime` runs out, if given.
+    pub(crate) fn new(lifetime: Option<Duration>) -> Self {
+        TokenCache {
+            lifetime: lifetime.filter(|l| !l.is_zero()),
+            ..TokenCache::default()
+        }
+    }
+
+    /// The cached token and its generation, fetching one if there is none (or if the one
+    /// there has outlived the session lifetime).
     pub(crate) async fn current<F, Fut>(&self, fetch: F) -> Result<(Token, u64), Error>
     where
         F: FnOnce(Option<Secret>) -> Fut,
@@ -58,11 +80,64 @@ impl TokenCache {
     {
         let seen = self.attempts.load(Ordering::SeqCst);
         let mut slot = self.slot.lock().await;
+        if self.outlived(&slot, 1.0) {
+            slot.token = None;
+        }
         if let Some(token) = &slot.token {
             return Ok((token.clone(), slot.generation));
         }
         self.shared_failure(&slot, seen)?;
         self.fill(&mut slot, fetch).await
+    }
+
+    /// Whether the token has lived `fraction` of the session lifetime.
+    fn outlived(&self, slot: &Slot, fraction: f64) -> bool {
+        match (self.lifetime, slot.minted) {
+            (Some(lifetime), Some(minted)) => minted.elapsed() >= lifetime.mul_f64(fraction),
+            _ => false,
+        }
+    }
+
+    /// Whether the caller should start a refresh ahead: the token has lived 90% of the
+    /// session lifetime and no refresh ahead is running. A `true` claims the refresh; the
+    /// caller must then run [`TokenCache::refresh_ahead`].
+    pub(crate) fn claim_refresh_ahead(&self) -> bool {
+        if self.lifetime.is_none() {
+            return false;
+        }
+        let due = match self.slot.try_lock() {
+            Ok(slot) => slot.token.is_some() && self.outlived(&slot, 0.9),
+            // Someone holds the lock: a token request is under way, or a caller is reading.
+            Err(_) => false,
+        };
+        due && !self.refreshing.swap(true, Ordering::AcqRel)
+    }
+
+    /// Mints a new token while callers keep using the current one: the lock is held only
+    /// to read the refresh token and to store the result. A failure is logged and left for
+    /// the ordinary paths (a full lifetime, or a 401) to retry.
+    pub(crate) async fn refresh_ahead<F, Fut>(&self, fetch: F)
+    where
+        F: FnOnce(Option<Secret>) -> Fut,
+        Fut: Future<Output = Result<Fetched, Error>>,
+    {
+        let rotated = self.slot.lock().await.refresh_token.clone();
+        let result = fetch(rotated).await;
+        self.attempts.fetch_add(1, Ordering::SeqCst);
+        match result {
+            Ok(fetched) => {
+                let mut slot = self.slot.lock().await;
+                slot.failure = None;
+                slot.generation += 1;
+                slot.token = Some(fetched.token);
+                slot.minted = Some(Instant::now());
+                if let Some(rotated) = fetched.refresh_token {
+                    slot.refresh_token = Some(rotated);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "renewing the token ahead of its lifetime failed"),
+        }
+        self.refreshing.store(false, Ordering::Release);
     }
 
     /// Replaces the token of generation `stale`, which Salesforce rejected. If another caller
@@ -117,6 +192,7 @@ impl TokenCache {
         slot.failure = None;
         slot.generation += 1;
         slot.token = Some(fetched.token.clone());
+        slot.minted = Some(Instant::now());
         if let Some(rotated) = fetched.refresh_token {
             slot.refresh_token = Some(rotated);
         }
@@ -150,6 +226,41 @@ mod tests {
                 refresh_token: None,
             }))
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn tokens_are_renewed_ahead_of_the_lifetime_once_and_refetched_after_it() {
+        let cache = TokenCache::new(Some(Duration::from_secs(100)));
+        let calls = AtomicUsize::new(0);
+        let (t, _) = cache.current(counting_fetch(&calls)).await.unwrap();
+        assert_eq!(t.access_token.expose(), "t1");
+        tokio::time::advance(Duration::from_secs(89)).await;
+        assert!(!cache.claim_refresh_ahead(), "not yet 90%");
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert!(
+            cache.claim_refresh_ahead(),
+            "past 90%: one caller claims it"
+        );
+        assert!(!cache.claim_refresh_ahead(), "and only one");
+        let (t, _) = cache.current(counting_fetch(&calls)).await.unwrap();
+        assert_eq!(
+            t.access_token.expose(),
+            "t1",
+            "callers keep the current token"
+        );
+        cache.refresh_ahead(counting_fetch(&calls)).await;
+        let (t, _) = cache.current(counting_fetch(&calls)).await.unwrap();
+        assert_eq!(t.access_token.expose(), "t2");
+        assert!(!cache.claim_refresh_ahead(), "the new token is fresh");
+        tokio::time::advance(Duration::from_secs(100)).await;
+        let (t, _) = cache.current(counting_fetch(&calls)).await.unwrap();
+        assert_eq!(
+            t.access_token.expose(),
+            "t3",
+            "an outlived token is not handed out"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert!(!TokenCache::new(None).claim_refresh_ahead());
     }
 
     #[tokio::test]

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::schema::{FieldDef, FieldType, ObjectDef};
+use super::validation::ValidationRule;
 
 mod standard;
 
@@ -24,6 +25,8 @@ pub struct ObjectMeta {
     pub updateable: bool,
     /// Whether records may be deleted.
     pub deletable: bool,
+    /// The org's validation rules on this type, checked on every save.
+    pub validation_rules: Vec<ValidationRule>,
 }
 
 impl ObjectMeta {
@@ -147,6 +150,7 @@ fn build(spec: Spec, user_id: &str) -> ObjectMeta {
         createable: true,
         updateable: true,
         deletable: true,
+        validation_rules: Vec::new(),
     }
 }
 

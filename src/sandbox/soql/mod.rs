@@ -84,6 +84,22 @@ pub struct QueryOutput {
     pub rows: Vec<Value>,
 }
 
+/// Whether `record`, of type `sobject`, satisfies the `WHERE` condition
+/// `condition` (validation rules use it). The condition is checked against the
+/// schema as a query's would be.
+pub fn condition_holds(
+    sobject: &str,
+    condition: &str,
+    record: &Record,
+    data: &dyn DataSource,
+    now: OffsetDateTime,
+) -> Result<bool, SoqlError> {
+    let soql = format!("SELECT Id FROM {sobject} WHERE {condition}");
+    let query = parse(&soql, now)?;
+    let plan = compile::compile(&soql, &query, data)?;
+    Ok(plan.filter.as_ref().is_none_or(|f| f.matches(record, data)))
+}
+
 /// Parses and runs `soql` over `data`. `all_rows` is `queryAll` (deleted records
 /// included); `now` anchors date literals such as `TODAY`.
 pub fn execute(

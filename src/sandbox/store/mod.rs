@@ -16,6 +16,7 @@ use super::ids;
 use super::objects::ObjectMeta;
 use super::schema::FieldType;
 use super::soql::Record;
+use super::validation;
 use super::values::system_stamp;
 
 mod lookup;
@@ -165,6 +166,7 @@ impl State {
             rec.insert(k.clone(), v.clone());
         }
         apply(&mut rec, changes);
+        validation::enforce(&meta.validation_rules, &meta.def.name, &rec, self)?;
         let type_name = meta.def.name.clone();
         let prefix = meta.def.key_prefix.clone();
         self.check_topic_rules(&type_name, &rec, None)?;
@@ -214,6 +216,7 @@ impl State {
         let type_name = meta.def.name.clone();
         let mut rec = current.clone();
         apply(&mut rec, changes);
+        validation::enforce(&meta.validation_rules, &type_name, &rec, self)?;
         let id = rec
             .get("Id")
             .and_then(Value::as_str)
