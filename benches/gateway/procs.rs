@@ -1,0 +1,237 @@
+//! sfgate as a separate process, the way it is deployed: `sfgate serve --config` pointed at
+//! the bench's sandbox org, or the zero-configuration `sfgate` with its embedded org. Its own
+//! process, so its CPU time and memory are read from `/proc/<pid>` without the load
+//! generator's.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::process::{Child, Command};
+use tokio::time::Instant;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+
+/// The API key the bench's gateway accepts.
+pub const API_KEY: &str = "bench-key";
+/// The bench's connection name.
+pub const CONNECTION: &str = "bench";
+
+/// The release binary `cargo bench` built next to this harness.
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_sfgate"))
+}
+
+/// A running sfgate process; killed when dropped.
+#[derive(Debug)]
+pub struct Process {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub pid: String,
+    /// From spawning the process to its health service answering SERVING.
+    pub start_to_serving: Duration,
+}
+
+/// A free loopback port (bound, then released for the child to take).
+async fn free_addr() -> SocketAddr {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    l.local_addr().expect("a bound address")
+}
+
+/// `sfgate serve --config` with one client-credentials connection to `sandbox`,
+/// `max_concurrent` upstream requests in flight and no caller-side limits, written to
+/// `dir/bench.toml`.
+pub async fn gateway(dir: &Path, sandbox: SocketAddr, max_concurrent: usize) -> Process {
+    let config = dir.join("bench.toml");
+    let hash = sfgate::middleware::ApiKey::hash_hex(API_KEY);
+    std::fs::write(
+        &config,
+        format!(
+            r#"# The caller-side limits (100 calls/s per key, 256 in flight by default) are lifted:
+# the bench measures the gateway's cost, not its refusals.
+[limits]
+rate_per_second = 1000000
+burst = 1000000
+max_concurrent_calls = 100000
+
+[connections.{CONNECTION}]
+login_url = "http://{sandbox}"
+api_version = "62.0"
+allowed_hosts = ["127.0.0.1"]
+flow = "client_credentials"
+client_id = "sandbox"
+client_secret_env = "SFGATE_BENCH_CLIENT_SECRET"
+max_concurrent = {max_concurrent}
+
+[api_keys.bench]
+sha256 = "{hash}"
+default_connection = "{CONNECTION}"
+permissions = ["query", "write"]
+"#
+        ),
+    )
+    .expect("write bench.toml");
+    let mut cmd = Command::new(binary());
+    cmd.arg("serve")
+        .arg("--config")
+        .arg(&config)
+        .env("SFGATE_BENCH_CLIENT_SECRET", "sandbox");
+    spawn(cmd, "sfgate.v1.SalesforceService").await
+}
+
+/// The zero-configuration `sfgate` (embedded sandbox org, key `sandbox`).
+pub async fn embedded() -> Process {
+    spawn(Command::new(binary()), "sfgate.v1.SalesforceService").await
+}
+
+async fn spawn(mut cmd: Command, service: &str) -> Process {
+    let addr = free_addr().await;
+    cmd.arg("--listen")
+        .arg(addr.to_string())
+        .env_remove("SFGATE_CONFIG")
+        .env("SFGATE_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .kill_on_drop(true);
+    let started = Instant::now();
+    let child = cmd.spawn().expect("sfgate starts");
+    let pid = child.id().expect("a running child").to_string();
+    wait_serving(addr, service).await;
+    Process {
+        child,
+        addr,
+        pid,
+        start_to_serving: started.elapsed(),
+    }
+}
+
+/// Polls the health service every millisecond until `service` is SERVING (30 s at most).
+async fn wait_serving(addr: SocketAddr, service: &str) {
+    let give_up = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < give_up {
+        let endpoint =
+            tonic::transport::Endpoint::from_shared(format!("http://{addr}")).expect("a valid URI");
+        if let Ok(channel) = endpoint.connect().await {
+            let mut health = HealthClient::new(channel);
+            let req = HealthCheckRequest {
+                service: service.into(),
+            };
+            if let Ok(reply) = health.check(req).await
+                && reply.get_ref().status == ServingStatus::Serving as i32
+            {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    panic!("sfgate at {addr} did not report SERVING within 30 s");
+}
+
+impl Process {
+    /// Ends the process (SIGKILL: nothing of it is measured after this).
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+/// The sandbox org in its own process (`sfgate sandbox`), as a real org is elsewhere: the
+/// direct client and sfgate both cross a process boundary to reach it. Driven over its admin
+/// routes: latency (`/__sandbox/faults`), request counts (`/__sandbox/requests`).
+#[derive(Debug)]
+pub struct Org {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub pid: String,
+    http: reqwest::Client,
+    /// Forgets the daily API usage every 200 ms: a run makes far more than the org's 100,000
+    /// requests a day, and the budget must not be what stops them.
+    resetter: tokio::task::JoinHandle<()>,
+}
+
+/// Request counts of the org, from `GET /__sandbox/requests`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Counts {
+    pub total: u64,
+    pub token: u64,
+    pub query: u64,
+    pub create: u64,
+}
+
+impl Org {
+    pub async fn start() -> Org {
+        let addr = free_addr().await;
+        let child = Command::new(binary())
+            .args(["sandbox", "--listen", &addr.to_string()])
+            .env("SFGATE_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("sfgate sandbox starts");
+        let pid = child.id().expect("a running child").to_string();
+        let http = sfgate::embedded::http_client();
+        let give_up = Instant::now() + Duration::from_secs(30);
+        while http
+            .get(format!("http://{addr}/services/data/"))
+            .send()
+            .await
+            .is_err()
+        {
+            assert!(Instant::now() < give_up, "the sandbox did not start");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let (h, reset) = (http.clone(), format!("http://{addr}/__sandbox/reset-usage"));
+        let resetter = tokio::spawn(async move {
+            loop {
+                let _ = h.post(&reset).send().await;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        });
+        Org {
+            child,
+            addr,
+            pid,
+            http,
+            resetter,
+        }
+    }
+
+    /// Adds `ms` of latency to every API request.
+    pub async fn set_latency(&self, ms: u64) {
+        self.http
+            .put(format!("http://{}/__sandbox/faults", self.addr))
+            .body(format!(r#"{{"latencyMs": {ms}}}"#))
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .expect("the sandbox takes the fault switch");
+    }
+
+    /// Requests by route so far.
+    pub async fn requests(&self) -> Counts {
+        let v: serde_json::Value = self
+            .http
+            .get(format!("http://{}/__sandbox/requests", self.addr))
+            .send()
+            .await
+            .expect("the sandbox answers")
+            .json()
+            .await
+            .expect("request counts");
+        let n = |k: &str| v[k].as_u64().unwrap_or(0);
+        Counts {
+            total: n("total"),
+            token: n("token"),
+            query: n("query"),
+            create: n("create"),
+        }
+    }
+
+    pub async fn stop(mut self) {
+        self.resetter.abort();
+        let _ = self.child.kill().await;
+    }
+}
