@@ -244,6 +244,8 @@ pub struct Run {
     pub samples: Vec<Duration>,
     pub wall: Duration,
     pub errors: u64,
+    /// How long each failed call took, where the loop records it (open loops).
+    pub error_samples: Vec<Duration>,
     /// The first error seen, to print.
     pub first_error: Option<String>,
 }
@@ -336,8 +338,9 @@ pub async fn open_loop(
         let target = target.clone();
         set.spawn(async move {
             let t = Instant::now();
-            let result = target.call(i, action).await.map(|()| t.elapsed());
-            (result, t - due)
+            let result = target.call(i, action).await;
+            let took = t.elapsed();
+            (result.map(|()| took).map_err(|e| (e, took)), t - due)
         });
     }
     let mut run = Run::default();
@@ -347,8 +350,9 @@ pub async fn open_loop(
         lag.push(late);
         match result {
             Ok(d) => run.samples.push(d),
-            Err(e) => {
+            Err((e, took)) => {
                 run.errors += 1;
+                run.error_samples.push(took);
                 run.first_error.get_or_insert(e);
             }
         }

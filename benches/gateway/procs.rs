@@ -45,6 +45,16 @@ async fn free_addr() -> SocketAddr {
 /// `max_concurrent` upstream requests in flight and no caller-side limits, written to
 /// `dir/bench.toml`.
 pub async fn gateway(dir: &Path, sandbox: SocketAddr, max_concurrent: usize) -> Process {
+    gateway_with(dir, sandbox, max_concurrent, "").await
+}
+
+/// Like [`gateway`], with `connection_keys` (TOML lines) added to the connection's table.
+pub async fn gateway_with(
+    dir: &Path,
+    sandbox: SocketAddr,
+    max_concurrent: usize,
+    connection_keys: &str,
+) -> Process {
     let config = dir.join("bench.toml");
     let hash = sfgate::middleware::ApiKey::hash_hex(API_KEY);
     std::fs::write(
@@ -65,6 +75,7 @@ flow = "client_credentials"
 client_id = "sandbox"
 client_secret_env = "SFGATE_BENCH_CLIENT_SECRET"
 max_concurrent = {max_concurrent}
+{connection_keys}
 
 [api_keys.bench]
 sha256 = "{hash}"

@@ -205,33 +205,87 @@ impl Bench {
             s.n,
             three(&s)
         ));
-        self.default_ceiling().await;
+        self.overload().await;
     }
 
-    /// The rows above use `max_concurrent = 1000`; this is what the default (20 requests in
-    /// flight to the org) does to 256 callers when each upstream call takes 20 ms.
-    async fn default_ceiling(&mut self) {
-        progress("default upstream ceiling");
-        let tokens = self.sandbox.requests().await.token;
-        let gateway = procs::gateway(self.dir.path(), self.sandbox.addr, 20).await;
-        let via = Target::Gateway(load::Gateway::connect(gateway.addr, procs::API_KEY, 1).await);
-        self.set_latency(20).await;
-        let run =
-            load::closed_loop(&via, Action::Lookup, 256, Stop::Calls(self.sizes.samples)).await;
-        self.set_latency(0).await;
-        gateway.stop().await;
-        self.other_logins += self.sandbox.requests().await.token - tokens;
-        self.report.check("default ceiling", &run);
-        let s = Summary::of(run.samples, run.wall);
-        self.report.line(format!(
-            "\nWith the default upstream ceiling (`max_concurrent = 20`, the rows above use 1000), \
-             256 callers of Contact lookups at 20 ms upstream: {} ms (p50 / p99 / p99.9), \
-             {:.0} calls/s, n = {}: by design at most 20 ÷ 20 ms = 1,000 calls/s reach the org, \
-             and the rest wait for a slot within their deadline.",
-            three(&s),
-            s.rate,
-            s.n
-        ));
+    /// Overload: one org with the default ceiling (20 requests in flight) answering in
+    /// 200 ms sustains 100 calls/s. Open loops at half and at twice that, with the default
+    /// queue wait (200 ms), a shorter one (100 ms) and waiting until the deadline
+    /// (`max_queue_wait_ms = 0`).
+    async fn overload(&mut self) {
+        self.report.line(
+            "\n## 1d. Overload: twice the sustainable load (target: admitted p99 within 2× of normal)\n\n\
+             One connection with the default ceiling (`max_concurrent = 20`) to an org answering \
+             in 200 ms: at most 100 calls/s can be served. An open loop of Contact lookups at \
+             0.5× (50/s) and at 2× (200/s). Shed = refused at once (`UNAVAILABLE` \
+             `CONNECTION_BUSY`, nothing sent to the org).\n\n\
+             | queue wait | load | n | admitted | admitted p50 / p99 ms | p99 vs 0.5× | shed | shed p99 ms | met |\n\
+             |---|---|---|---|---|---|---|---|---|",
+        );
+        let seconds = if self.sizes.smoke { 1.0 } else { 8.0 };
+        for (label, keys) in [
+            ("200 ms (default)", ""),
+            ("100 ms", "max_queue_wait_ms = 100"),
+            ("until the deadline (0)", "max_queue_wait_ms = 0"),
+        ] {
+            progress(&format!("overload, queue wait {label}"));
+            let tokens = self.sandbox.requests().await.token;
+            let gateway = procs::gateway_with(self.dir.path(), self.sandbox.addr, 20, keys).await;
+            let via =
+                Target::Gateway(load::Gateway::connect(gateway.addr, procs::API_KEY, 4).await);
+            // Warm: the token, the connections to the org.
+            load::closed_loop(&via, Action::Lookup, 4, Stop::Calls(20)).await;
+            self.set_latency(200).await;
+            let mut normal_p99 = Duration::ZERO;
+            for (load_label, rate) in [("0.5×", 50.0), ("2×", 200.0)] {
+                let (run, _lag) =
+                    load::open_loop(&via, Action::Lookup, rate, Duration::from_secs_f64(seconds))
+                        .await;
+                let n = run.samples.len() + run.errors as usize;
+                let shed = Summary::of(run.error_samples.clone(), run.wall);
+                let admitted = Summary::of(run.samples, run.wall);
+                if load_label == "0.5×" {
+                    // Below capacity every call must be served.
+                    self.report.check(
+                        &format!("overload {label} at 0.5×"),
+                        &Run {
+                            errors: run.errors,
+                            first_error: run.first_error.clone(),
+                            ..Run::default()
+                        },
+                    );
+                    normal_p99 = admitted.p99;
+                }
+                let ratio = admitted.p99.as_secs_f64() / normal_p99.as_secs_f64().max(1e-9);
+                let met = if load_label == "2×" {
+                    if ratio <= 2.0 { "yes" } else { "no" }
+                } else {
+                    ""
+                };
+                self.report.line(format!(
+                    "| {label} | {load_label} ({rate:.0}/s) | {n} | {} | {} / {} | ×{ratio:.2} | {} | {} | {met} |",
+                    admitted.n,
+                    ms(admitted.p50),
+                    ms(admitted.p99),
+                    run.errors,
+                    if run.errors > 0 { ms(shed.p99) } else { "–".to_owned() },
+                ));
+                if run.errors > 0
+                    && let Some(e) = &run.first_error
+                    && !e.contains("CONNECTION_BUSY")
+                    && !e.contains("concurrency ceiling")
+                    && !e.contains("DeadlineExceeded")
+                    && !e.contains("deadline")
+                {
+                    self.report
+                        .failures
+                        .push(format!("overload {label}: unexpected error {e}"));
+                }
+            }
+            self.set_latency(0).await;
+            gateway.stop().await;
+            self.other_logins += self.sandbox.requests().await.token - tokens;
+        }
     }
 
     /// Section 1b: the target's shape, an open loop at 1,000 calls/s.
