@@ -56,6 +56,19 @@ pub async fn gateway(dir: &Path, sandbox: SocketAddr, max_concurrent: usize) -> 
 rate_per_second = 1000000
 burst = 1000000
 max_concurrent_calls = 100000
+# Room for the trigger section's 10,000 idle streams on the one key.
+max_streams_per_caller = 20000
+max_streams = 20000
+
+# The trigger section: a fixed 1 s poll interval (no adapting), so a window holds a known
+# number of polls; a 1 s settle delay; no share of the daily API budget held back (the bench
+# resets the sandbox's usage every 200 ms anyway).
+[triggers]
+poll_interval_ms = 1000
+min_interval_ms = 1000
+max_interval_ms = 1000
+overlap_ms = 1000
+api_share = 1.0
 
 [connections.{CONNECTION}]
 login_url = "http://{sandbox}"
@@ -65,11 +78,13 @@ flow = "client_credentials"
 client_id = "sandbox"
 client_secret_env = "SFGATE_BENCH_CLIENT_SECRET"
 max_concurrent = {max_concurrent}
+# A burst of subscriptions (one probe query each) waits for a slot instead of being shed.
+max_queue_wait_ms = 0
 
 [api_keys.bench]
 sha256 = "{hash}"
 default_connection = "{CONNECTION}"
-permissions = ["query", "write"]
+permissions = ["query", "write", "triggers"]
 "#
         ),
     )
