@@ -66,6 +66,19 @@ pub async fn gateway_with(
 rate_per_second = 1000000
 burst = 1000000
 max_concurrent_calls = 100000
+# Room for the trigger section's 10,000 idle streams on the one key.
+max_streams_per_caller = 20000
+max_streams = 20000
+
+# The trigger section: a fixed 1 s poll interval (no adapting), so a window holds a known
+# number of polls; a 1 s settle delay; no share of the daily API budget held back (the bench
+# resets the sandbox's usage every 200 ms anyway).
+[triggers]
+poll_interval_ms = 1000
+min_interval_ms = 1000
+max_interval_ms = 1000
+overlap_ms = 1000
+api_share = 1.0
 
 [connections.{CONNECTION}]
 login_url = "http://{sandbox}"
@@ -80,7 +93,7 @@ max_concurrent = {max_concurrent}
 [api_keys.bench]
 sha256 = "{hash}"
 default_connection = "{CONNECTION}"
-permissions = ["query", "write"]
+permissions = ["query", "write", "triggers"]
 "#
         ),
     )

@@ -103,13 +103,14 @@ pub async fn run(opts: Opts) -> Report {
     let cold = other::first_calls(&mut bench).await;
     bench.latency_matrix().await;
     bench.open_loop().await;
+    bench.overload().await;
     throughput::section(&mut bench, opts.profile).await;
     other::memory(&mut bench, cold).await;
     other::economy(&mut bench).await;
     if opts.python {
         other::python(&mut bench).await;
     }
-    other::pending(&mut bench);
+    other::trigger_streams(&mut bench).await;
     bench.report.line(format!(
         "\nLoad average (1 min) at the end: {}; finished {}.",
         stats::load_average(),
@@ -205,7 +206,6 @@ impl Bench {
             s.n,
             three(&s)
         ));
-        self.overload().await;
     }
 
     /// Overload: one org with the default ceiling (20 requests in flight) answering in
@@ -214,7 +214,7 @@ impl Bench {
     /// (`max_queue_wait_ms = 0`).
     async fn overload(&mut self) {
         self.report.line(
-            "\n## 1d. Overload: twice the sustainable load (target: admitted p99 within 2× of normal)\n\n\
+            "\n## 1c. Overload: twice the sustainable load (target: admitted p99 within 2× of normal)\n\n\
              One connection with the default ceiling (`max_concurrent = 20`) to an org answering \
              in 200 ms: at most 100 calls/s can be served. An open loop of Contact lookups at \
              0.5× (50/s) and at 2× (200/s). Shed = refused at once (`UNAVAILABLE` \

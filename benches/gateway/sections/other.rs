@@ -1,9 +1,9 @@
-//! Sections 3–7: cold start and memory, upstream economy, the Python callers, and the rows
+//! Sections 3–8: cold start and memory, upstream economy, the Python callers, and the rows
 //! other work will fill in.
 
-use std::time::Duration;
+mod triggers;
 
-use tokio::time::Instant;
+use std::time::Duration;
 
 use super::{Bench, progress, time_one};
 use crate::load::{self, Action, Stop, Target};
@@ -225,18 +225,7 @@ pub(super) async fn python(b: &mut Bench) {
     );
 }
 
-/// Section 7: rows that depend on work not merged yet.
-pub(super) fn pending(b: &mut Bench) {
-    // TODO(triggers): once TriggerService.Subscribe is merged, measure here: RSS with 10,000
-    // open idle streams (per-stream cost, target ≤ 10 KB), and Salesforce API calls per poll
-    // interval with 1 and with 1,000 subscribers on one trigger (sandbox query counter).
-    // TODO(overload): p99 at 2× the sustainable load (the load-shedding work).
-    b.report.line(
-        "\n## 7. Pending\n\n\
-         | measure | target | value |\n|---|---|---|\n\
-         | RSS with 10,000 open trigger streams (per-stream cost) | ≤ 10 KB per idle stream | pending triggers |\n\
-         | API calls per poll interval, 1 subscriber / 1,000 subscribers on one trigger | same count for both | pending triggers |\n\
-         | p99 at 2× sustainable load (overload) | | pending overload work |",
-    );
-    let _ = Instant::now();
+/// Section 8: the trigger streams.
+pub(super) async fn trigger_streams(b: &mut Bench) {
+    triggers::section(b).await;
 }
