@@ -19,6 +19,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
+        // A small first encode buffer: an open trigger stream holds it for its life.
+        .codec_path("crate::api::codec::SmallBufferCodec")
         .compile_fds(compiler.file_descriptor_set())?;
     println!("cargo:rerun-if-changed=proto");
     Ok(())

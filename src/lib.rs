@@ -19,7 +19,8 @@
 //!   authentication, per-key rate limits, the in-flight bound (load shedding), the
 //!   request size; and the limits' settings, with `StreamSlots` for stream handlers.
 //! - [`api`]: the gRPC handlers: validation, conversion, error mapping (the only
-//!   module that knows both gRPC and Salesforce errors is `api::status`).
+//!   module that knows both gRPC and Salesforce errors is `api::status`; the
+//!   services' protobuf codec, with a small first encode buffer, is `api::codec`).
 //! - [`salesforce`]: the Salesforce REST client: OAuth flows and token cache,
 //!   queries, records, topics, limits. Knows nothing of gRPC.
 //! - [`sandbox`]: the embedded Salesforce-compatible org. Imports nothing from

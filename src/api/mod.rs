@@ -7,6 +7,7 @@
 //! (the refusals of the gateway's own limits are built in `refusals`).
 
 mod caller;
+pub mod codec;
 mod convert;
 pub mod health;
 mod idempotency;

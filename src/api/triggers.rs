@@ -3,10 +3,9 @@
 
 use std::collections::HashMap;
 
+use futures_util::stream::{self, BoxStream, StreamExt};
 use prost_types::Timestamp;
 use time::OffsetDateTime;
-use tokio::sync::mpsc;
-use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Request, Response, Status};
 
 use super::caller::{self, Permission};
@@ -28,10 +27,6 @@ const CONTACT_FIELDS: [&str; 7] = [
     "AccountId",
     "CreatedDate",
 ];
-
-/// Messages buffered between a subscription and the gRPC stream. Small: the
-/// subscription's own buffer is where a slow client is measured.
-const STREAM_BUFFER: usize = 16;
 
 /// The `TriggerService` implementation over the trigger engine.
 #[derive(Debug, Clone)]
@@ -59,7 +54,7 @@ struct Parsed {
 
 #[tonic::async_trait]
 impl TriggerService for TriggerApi {
-    type SubscribeStream = ReceiverStream<Result<SubscribeResponse, Status>>;
+    type SubscribeStream = BoxStream<'static, Result<SubscribeResponse, Status>>;
 
     async fn subscribe(
         &self,
@@ -74,43 +69,40 @@ impl TriggerService for TriggerApi {
         let (sobject, kind) = (parsed.trigger.sobject.clone(), parsed.kind);
         // The stream's place under the stream limits, taken after auth and
         // validation but before the probe query (so a caller over its limit costs
-        // no Salesforce call), and held by `forward` for the stream's life.
+        // no Salesforce call), and held by the stream for its life.
         let slot = self.slots.acquire(&caller.key_name)?;
         let subscription = self
             .engine
             .subscribe(parsed.trigger.clone(), parsed.start)
             .await
             .map_err(|e| subscribe_error(e, &parsed.trigger, parsed.query_field))?;
-        let (tx, rx) = mpsc::channel(STREAM_BUFFER);
-        tokio::spawn(forward(subscription, tx, kind, sobject, slot));
-        Ok(Response::new(ReceiverStream::new(rx)))
+        Ok(Response::new(messages(subscription, kind, sobject, slot)))
     }
 }
 
-/// Moves items from the subscription to the gRPC stream until either side ends.
-/// A client that goes away closes `tx`, which ends this task and drops the
-/// subscription, leaving the feed, and then `_slot`, the stream's place under the
-/// stream limits.
-async fn forward(
-    mut sub: Subscription,
-    tx: mpsc::Sender<Result<SubscribeResponse, Status>>,
+/// The subscription's items as gRPC messages, read as the client takes them: no
+/// task or channel of its own, so an idle stream costs only its subscription. A
+/// client that goes away drops the stream, and with it the subscription (leaving
+/// the feed) and `slot`, the stream's place under the stream limits. An end is
+/// the last message.
+fn messages(
+    subscription: Subscription,
     kind: TriggerType,
     sobject: String,
-    _slot: StreamSlot,
-) {
-    loop {
-        let item = tokio::select! {
-            item = sub.next() => item,
-            () = tx.closed() => return,
-        };
-        let (message, last) = match item {
-            Ok(item) => (Ok(response(item, kind)), false),
-            Err(end) => (Err(end_status(&end, &sobject)), true),
-        };
-        if tx.send(message).await.is_err() || last {
-            return;
+    slot: StreamSlot,
+) -> BoxStream<'static, Result<SubscribeResponse, Status>> {
+    let state = Some((subscription, slot));
+    stream::unfold(state, move |state| {
+        let sobject = sobject.clone();
+        async move {
+            let (mut sub, slot) = state?;
+            match sub.next().await {
+                Ok(item) => Some((Ok(response(item, kind)), Some((sub, slot)))),
+                Err(end) => Some((Err(end_status(&end, &sobject)), None)),
+            }
         }
-    }
+    })
+    .boxed()
 }
 
 fn response(item: Item, kind: TriggerType) -> SubscribeResponse {

@@ -1,0 +1,48 @@
+//! The protobuf codec of every service, with a small first encode buffer.
+//!
+//! Tonic's default codec reserves 8 KiB per response stream up front. For a unary
+//! call that is gone in microseconds, but every open `Subscribe` stream holds it for
+//! the stream's life: at 10,000 idle trigger streams that buffer alone was 80 MB
+//! (BENCHMARKS.md §8). A heartbeat encodes to under 100 bytes and an event to a
+//! few hundred, so the buffer starts at 512 bytes and grows, as `BytesMut` does,
+//! only for the messages that need more.
+
+use std::marker::PhantomData;
+
+use tonic::codec::{BufferSettings, Codec};
+use tonic_prost::{ProstCodec, ProstDecoder, ProstEncoder};
+
+/// First size of a response's encode buffer, in bytes.
+const ENCODE_BUFFER: usize = 512;
+/// Tonic's default: how much encoded data is written before yielding.
+const YIELD_THRESHOLD: usize = 32 * 1024;
+
+/// [`ProstCodec`] with a [`ENCODE_BUFFER`]-byte first encode buffer; set as the
+/// codec of every generated service in `build.rs`.
+#[derive(Debug, Clone)]
+pub struct SmallBufferCodec<T, U>(PhantomData<(T, U)>);
+
+impl<T, U> Default for SmallBufferCodec<T, U> {
+    fn default() -> Self {
+        SmallBufferCodec(PhantomData)
+    }
+}
+
+impl<T, U> Codec for SmallBufferCodec<T, U>
+where
+    T: prost::Message + Send + 'static,
+    U: prost::Message + Default + Send + 'static,
+{
+    type Encode = T;
+    type Decode = U;
+    type Encoder = ProstEncoder<T>;
+    type Decoder = ProstDecoder<U>;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        ProstEncoder::new(BufferSettings::new(ENCODE_BUFFER, YIELD_THRESHOLD))
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        ProstCodec::<T, U>::default().decoder()
+    }
+}
