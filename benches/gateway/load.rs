@@ -105,6 +105,27 @@ impl Direct {
     }
 }
 
+impl Direct {
+    /// Creates a Contact (no phone: the lookups' Contact stays the only match) and returns
+    /// its Id, as the trigger section's "another service creates a record".
+    pub async fn create_contact(&self, last_name: &str) -> Result<String, String> {
+        let resp = self
+            .http
+            .post(format!("{}/sobjects/Contact/", self.base))
+            .bearer_auth(&self.token)
+            .json(&serde_json::json!({"FirstName": "Trigger", "LastName": last_name}))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = resp.status();
+        let body: serde_json::Value = resp.json().await.map_err(|e| e.to_string())?;
+        match body["id"].as_str() {
+            Some(id) if status.as_u16() == 201 => Ok(id.to_owned()),
+            _ => Err(format!("{status}: {body}")),
+        }
+    }
+}
+
 fn lead_json() -> serde_json::Value {
     serde_json::json!({"FirstName": "Ada", "LastName": "Bench", "Company": "Analytical Engines", "Phone": "+14155550199"})
 }

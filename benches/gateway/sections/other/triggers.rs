@@ -1,20 +1,25 @@
 //! Section 8: TriggerService.Subscribe streams: what an idle stream costs the sfgate process
-//! in memory, and that the Salesforce queries of a trigger do not grow with its subscribers.
+//! in memory, that the Salesforce queries of a trigger do not grow with its subscribers, and
+//! how long a new record takes to reach a subscriber.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sfgate::pb::trigger_service_client::TriggerServiceClient;
-use sfgate::pb::{NewContactTrigger, SubscribeRequest, SubscribeResponse, subscribe_request};
+use sfgate::pb::{
+    NewContactTrigger, SubscribeRequest, SubscribeResponse, subscribe_request, subscribe_response,
+};
 use tonic::Streaming;
 use tonic::transport::Channel;
 
 use super::met;
+use crate::load::Target;
 use crate::procs;
 use crate::sections::{Bench, progress};
-use crate::stats::rss_kib;
+use crate::stats::{ms, rss_kib};
 
 /// Streams per HTTP/2 connection (servers and clients cap the streams of one connection).
 const PER_CHANNEL: usize = 100;
@@ -23,8 +28,13 @@ const PER_CHANNEL: usize = 100;
 const OPENING: usize = 16;
 /// The poll interval the bench's gateway is configured with (`[triggers]` in procs.rs).
 const INTERVAL: Duration = Duration::from_secs(1);
+/// The settle delay the bench's gateway is configured with (`overlap_ms`).
+const OVERLAP: Duration = Duration::from_secs(1);
 /// The per-stream memory target, in bytes.
 const TARGET_BYTES: f64 = 10.0 * 1024.0;
+/// Time between the Contacts of the delivery measurement: not a divisor of the interval, so
+/// creates fall at every phase of the poll cycle.
+const SPACING: Duration = Duration::from_millis(370);
 
 /// The New Contact trigger, default fields: every subscriber of the bench shares its poller.
 fn new_contact() -> tonic::Request<SubscribeRequest> {
@@ -197,19 +207,71 @@ async fn economy(b: &Bench, crowd: usize, polls: u32) -> Result<(u64, u64), Stri
     Ok((one, many))
 }
 
+/// Create → delivered: `k` Contacts created straight at the org (as another service would),
+/// [`SPACING`] apart, and one subscriber of the bench's sfgate reading its New Contact
+/// stream. Each is timed from the create's answer (the record is committed) to the arrival
+/// of its event.
+async fn delivery(b: &Bench, k: usize) -> Result<Vec<Duration>, String> {
+    let Target::Direct(direct) = &b.direct else {
+        return Err("the bench has no direct client".into());
+    };
+    let clients = channels(b.gateway.addr, 1).await?;
+    let mut stream = open(&clients, 1).await?.pop().ok_or("no stream")?;
+    // Every Contact created while it runs is one of this measurement's.
+    let mut reader = tokio::spawn(async move {
+        let mut heard = HashMap::new();
+        while heard.len() < k {
+            match stream.message().await {
+                Ok(Some(SubscribeResponse {
+                    kind: Some(subscribe_response::Kind::Event(e)),
+                })) => {
+                    heard.insert(e.record_id, Instant::now());
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => return Err("the stream ended".to_owned()),
+                Err(s) => return Err(format!("the stream ended: {s:?}")),
+            }
+        }
+        Ok(heard)
+    });
+    let mut created = Vec::with_capacity(k);
+    for i in 0..k {
+        let id = direct.create_contact(&format!("Delivery{i}")).await?;
+        created.push((id, Instant::now()));
+        tokio::time::sleep(SPACING).await;
+    }
+    let heard = match tokio::time::timeout(10 * (INTERVAL + OVERLAP), &mut reader).await {
+        Ok(joined) => joined.map_err(|e| format!("reader: {e}"))??,
+        Err(_) => {
+            reader.abort();
+            return Err("not every Contact was delivered within 10 intervals".into());
+        }
+    };
+    created
+        .iter()
+        .map(|(id, at)| {
+            heard
+                .get(id)
+                .map(|h| h.duration_since(*at))
+                .ok_or_else(|| format!("{id} was never delivered"))
+        })
+        .collect()
+}
+
 pub(super) async fn section(b: &mut Bench) {
-    let (n, crowd, polls) = if b.sizes.smoke {
-        (200, 50, 3)
+    let (n, crowd, polls, k) = if b.sizes.smoke {
+        (200, 50, 3, 3)
     } else {
-        (10_000, 1_000, 20)
+        (10_000, 1_000, 20, 40)
     };
     b.report.line(format!(
         "\n## 8. Trigger streams (TriggerService.Subscribe, New Contact)\n\n\
          The bench's sfgate polls every {} s (fixed: `[triggers]` min = max = poll interval), \
-         settle delay 1 s, heartbeat every 15 s. Streams are opened {OPENING} at a time \
+         settle delay (`overlap_ms`) {} s, heartbeat every 15 s. Streams are opened {OPENING} at a time \
          (each costs one probe query), {PER_CHANNEL} per HTTP/2 connection, and left unread.\n\n\
          | measure | target | measured | met |\n|---|---|---|---|",
-        INTERVAL.as_secs()
+        INTERVAL.as_secs(),
+        OVERLAP.as_secs()
     ));
     progress(&format!("triggers: memory of {n} idle streams"));
     match memory(b, n).await {
@@ -252,6 +314,29 @@ pub(super) async fn section(b: &mut Bench) {
         Err(e) => {
             b.report.line("| API calls per poll interval, 1 / many subscribers | same count for both | failed | no |");
             b.report.failures.push(format!("trigger economy: {e}"));
+        }
+    }
+    progress(&format!("triggers: create → delivered, {k} Contacts"));
+    // A record is released once its CreatedDate second is `overlap` old, by the next poll.
+    let bound = OVERLAP + INTERVAL + Duration::from_secs(1);
+    match delivery(b, k).await {
+        Ok(mut d) => {
+            d.sort_unstable();
+            let (min, max) = (d[0], d[d.len() - 1]);
+            let p50 = d[d.len().div_ceil(2) - 1];
+            b.report.line(format!(
+                "| create → delivered: {k} Contacts created at the org {} ms apart, one subscriber; from each create's answer to its event | ≤ settle delay + interval + 1 s (the release point moves in whole seconds) = {} s here, plus the poll itself | min {} / p50 {} / max {} ms | {} |",
+                SPACING.as_millis(),
+                bound.as_secs(),
+                ms(min),
+                ms(p50),
+                ms(max),
+                met(max <= bound + INTERVAL / 4),
+            ));
+        }
+        Err(e) => {
+            b.report.line("| create → delivered | | failed | no |");
+            b.report.failures.push(format!("trigger delivery: {e}"));
         }
     }
 }
