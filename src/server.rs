@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 
-use crate::api::{ConnectionHealth, SalesforceApi, TriggerApi};
+use crate::api::{SalesforceApi, TriggerApi, health};
 use crate::middleware::{self, ApiKey, Limits};
 use crate::pb::trigger_service_server::TriggerServiceServer;
 use crate::pb::{self, salesforce_service_server::SalesforceServiceServer};
@@ -63,13 +63,11 @@ pub async fn serve(
     };
     let reflection_v1 = reflection().build_v1()?;
     let reflection_v1alpha = reflection().build_v1alpha()?;
-    let connection_health = ConnectionHealth::new(health.clone());
-    for name in gateway.connections.keys() {
-        connection_health.serving(name).await;
+    for client in gateway.connections.values() {
+        health::follow(&health, client).await;
     }
     let connections = Arc::new(gateway.connections);
-    let api = SalesforceApi::new(connections.clone(), connection_health)
-        .with_max_records(gateway.limits.max_records);
+    let api = SalesforceApi::new(connections.clone()).with_max_records(gateway.limits.max_records);
     let engine = Engine::new(connections, gateway.triggers);
     let triggers = TriggerApi::new(engine.clone(), gateway.limits.stream_slots());
 

@@ -9,6 +9,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use common::{authed, fields, str_field, with_key};
 use serde_json::json;
@@ -19,6 +20,7 @@ use sfgate::middleware::ApiKey;
 use sfgate::pb::*;
 use sfgate::salesforce::{AuthFlow, Client, ConnectionConfig, Secret};
 use sfgate::sandbox::{self, SandboxConfig};
+use sfgate::triggers::TriggerConfig;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 use tonic_types::StatusExt;
@@ -383,11 +385,21 @@ async fn logs_of_a_whole_session_carry_no_secret_or_token() {
     }
 }
 
-#[tokio::test]
-async fn a_revoked_refresh_token_says_reconnect_and_turns_the_connection_not_serving() {
+/// A gateway whose connection logs in with a refresh token the sandbox issued (returned,
+/// so a test can revoke it), polling triggers every 100 ms, and a health client.
+async fn refresh_token_gateway() -> (
+    common::Gateway,
+    String,
+    HealthClient<tonic::transport::Channel>,
+) {
     let refresh_token = Arc::new(Mutex::new(String::new()));
     let issued = refresh_token.clone();
-    let gw = common::start_custom(SandboxConfig::default(), |gateway, addr, sandbox| {
+    // The sandbox's daily budget is raised so the pollers poll at their own pace.
+    let org = SandboxConfig {
+        daily_api_limit: 1_000_000_000,
+        ..SandboxConfig::default()
+    };
+    let gw = common::start_custom(org, |gateway, addr, sandbox| {
         let token = sandbox.auth().issue_refresh_token();
         *issued.lock().unwrap() = token.clone();
         let c = ConnectionConfig {
@@ -402,6 +414,14 @@ async fn a_revoked_refresh_token_says_reconnect_and_turns_the_connection_not_ser
             embedded::CONNECTION.into(),
             Client::new(c, embedded::http_client()),
         );
+        gateway.triggers = TriggerConfig {
+            poll_interval: Duration::from_millis(100),
+            min_interval: Duration::from_millis(100),
+            max_interval: Duration::from_millis(200),
+            overlap: Duration::from_secs(1),
+            api_share: 1.0,
+            ..TriggerConfig::default()
+        };
     })
     .await;
     let channel = tonic::transport::Channel::from_shared(format!("http://{}", gw.addr))
@@ -409,19 +429,44 @@ async fn a_revoked_refresh_token_says_reconnect_and_turns_the_connection_not_ser
         .connect()
         .await
         .unwrap();
-    let mut health = HealthClient::new(channel);
-    let connection_status = |mut health: HealthClient<tonic::transport::Channel>| async move {
-        health
-            .check(HealthCheckRequest {
-                service: "sfgate.connection.sandbox".into(),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .status
-    };
+    let token = refresh_token.lock().unwrap().clone();
+    (gw, token, HealthClient::new(channel))
+}
+
+/// The health status of `service` (`""`: the whole server).
+async fn health_of(health: &HealthClient<tonic::transport::Channel>, service: &str) -> i32 {
+    health
+        .clone()
+        .check(HealthCheckRequest {
+            service: service.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .status
+}
+
+/// Waits up to `within` for the connection's health to read `want`; returns what it read last.
+async fn connection_health_becomes(
+    health: &HealthClient<tonic::transport::Channel>,
+    want: ServingStatus,
+    within: Duration,
+) -> i32 {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let status = health_of(health, "sfgate.connection.sandbox").await;
+        if status == want as i32 || tokio::time::Instant::now() > deadline {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_revoked_refresh_token_says_reconnect_and_turns_the_connection_not_serving() {
+    let (gw, token, health) = refresh_token_gateway().await;
     assert_eq!(
-        connection_status(health.clone()).await,
+        health_of(&health, "sfgate.connection.sandbox").await,
         ServingStatus::Serving as i32
     );
 
@@ -433,7 +478,6 @@ async fn a_revoked_refresh_token_says_reconnect_and_turns_the_connection_not_ser
         })
     };
     client.execute_soql_query(query()).await.unwrap();
-    let token = refresh_token.lock().unwrap().clone();
     assert!(
         gw.sandbox.auth().revoke(&token),
         "the refresh token was known"
@@ -446,27 +490,56 @@ async fn a_revoked_refresh_token_says_reconnect_and_turns_the_connection_not_ser
     let info = err.get_error_details().error_info().cloned().unwrap();
     assert_eq!(info.reason, "CONNECTION_RECONNECT_REQUIRED");
     // The health service hears of it from a spawned task: give it a moment.
-    let mut status = 0;
-    for _ in 0..50 {
-        status = connection_status(health.clone()).await;
-        if status == ServingStatus::NotServing as i32 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    assert_eq!(status, ServingStatus::NotServing as i32);
-    let overall = health
-        .check(HealthCheckRequest {
-            service: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .status;
     assert_eq!(
-        overall,
+        connection_health_becomes(&health, ServingStatus::NotServing, Duration::from_secs(2)).await,
+        ServingStatus::NotServing as i32
+    );
+    assert_eq!(
+        health_of(&health, "").await,
         ServingStatus::Serving as i32,
         "other connections still serve: the process stays up"
+    );
+}
+
+#[tokio::test]
+async fn a_grant_revoked_under_a_trigger_alone_turns_the_connection_not_serving() {
+    // No action is ever called: only the trigger's poller uses the connection.
+    let (gw, token, health) = refresh_token_gateway().await;
+    let mut triggers = sfgate::pb::trigger_service_client::TriggerServiceClient::connect(format!(
+        "http://{}",
+        gw.addr
+    ))
+    .await
+    .unwrap();
+    let mut stream = triggers
+        .subscribe(authed(SubscribeRequest {
+            trigger: Some(subscribe_request::Trigger::NewContact(
+                NewContactTrigger::default(),
+            )),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        health_of(&health, "sfgate.connection.sandbox").await,
+        ServingStatus::Serving as i32
+    );
+    assert!(
+        gw.sandbox.auth().revoke(&token),
+        "the refresh token was known"
+    );
+
+    assert_eq!(
+        connection_health_becomes(&health, ServingStatus::NotServing, Duration::from_secs(5)).await,
+        ServingStatus::NotServing as i32,
+        "the poller's refused token request reaches the connection's health"
+    );
+    // Upstream trouble never ends a stream: it is still open (nothing to read yet).
+    let next = tokio::time::timeout(Duration::from_millis(300), stream.message()).await;
+    assert!(
+        !matches!(next, Ok(Ok(None)) | Ok(Err(_))),
+        "the stream stays open: {next:?}"
     );
 }
 

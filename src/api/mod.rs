@@ -21,7 +21,6 @@ mod triggers;
 mod validate;
 
 pub use caller::{Caller, Permission};
-pub use health::ConnectionHealth;
 pub(crate) use refusals::{overloaded, rate_limited, request_too_large, too_many_streams};
 pub use salesforce::SalesforceApi;
 pub use triggers::TriggerApi;

@@ -8,7 +8,6 @@ use prost_types::Timestamp;
 use tonic::{Request, Response, Status};
 
 use super::caller::{self, Permission};
-use super::health::ConnectionHealth;
 use super::idempotency::{self, InFlight};
 use super::status::{self, Context, Violation};
 use super::{convert, query, validate};
@@ -20,7 +19,6 @@ use crate::salesforce::{Client, RecordId};
 #[derive(Debug, Clone)]
 pub struct SalesforceApi {
     connections: Arc<HashMap<String, Client>>,
-    health: ConnectionHealth,
     /// Most records one query call returns (`Limits::max_records`).
     max_records: usize,
     /// Keyed creates in flight, which repeats of the same key wait for.
@@ -28,11 +26,10 @@ pub struct SalesforceApi {
 }
 
 impl SalesforceApi {
-    /// A service over these connections, by name, reporting their health.
-    pub fn new(connections: Arc<HashMap<String, Client>>, health: ConnectionHealth) -> Self {
+    /// A service over these connections, by name.
+    pub fn new(connections: Arc<HashMap<String, Client>>) -> Self {
         SalesforceApi {
             connections,
-            health,
             max_records: crate::middleware::DEFAULT_MAX_RECORDS,
             creates: InFlight::default(),
         }
@@ -42,12 +39,6 @@ impl SalesforceApi {
     pub fn with_max_records(mut self, max: usize) -> Self {
         self.max_records = max.max(1);
         self
-    }
-
-    /// Notes a call's outcome in the connection's health, and passes it on.
-    fn observed<T>(&self, client: &Client, result: Result<T, Status>) -> Result<T, Status> {
-        self.health.observe(client.name(), &result);
-        result
     }
 
     /// The caller's connection for this request, checked against its grants.
@@ -237,7 +228,7 @@ impl SalesforceService for SalesforceApi {
     ) -> Result<Response<ExecuteSoqlQueryResponse>, Status> {
         let client = self.connection(&request, &request.get_ref().connection, Permission::Query)?;
         let result = query::run(client, request.get_ref(), self.max_records).await;
-        self.observed(client, result.map(Response::new))
+        result.map(Response::new)
     }
 
     async fn create_object(
@@ -255,7 +246,7 @@ impl SalesforceService for SalesforceApi {
                 self.creates.run(slot, create).await
             }
         };
-        self.observed(client, result.map(Response::new))
+        result.map(Response::new)
     }
 
     async fn update_object(
@@ -264,7 +255,7 @@ impl SalesforceService for SalesforceApi {
     ) -> Result<Response<UpdateObjectResponse>, Status> {
         let client = self.connection(&request, &request.get_ref().connection, Permission::Write)?;
         let result = update_object(client, request.get_ref()).await;
-        self.observed(client, result.map(Response::new))
+        result.map(Response::new)
     }
 
     async fn delete_object(
@@ -274,7 +265,7 @@ impl SalesforceService for SalesforceApi {
         let client =
             self.connection(&request, &request.get_ref().connection, Permission::Delete)?;
         let result = delete_object(client, request.get_ref()).await;
-        self.observed(client, result.map(Response::new))
+        result.map(Response::new)
     }
 
     async fn add_topic_to_object(
@@ -283,7 +274,7 @@ impl SalesforceService for SalesforceApi {
     ) -> Result<Response<AddTopicToObjectResponse>, Status> {
         let client = self.connection(&request, &request.get_ref().connection, Permission::Write)?;
         let result = add_topic_to_object(client, request.get_ref()).await;
-        self.observed(client, result.map(Response::new))
+        result.map(Response::new)
     }
 
     async fn get_access_token(
@@ -292,6 +283,6 @@ impl SalesforceService for SalesforceApi {
     ) -> Result<Response<GetAccessTokenResponse>, Status> {
         let client = self.connection(&request, &request.get_ref().connection, Permission::Token)?;
         let result = get_access_token(client).await;
-        self.observed(client, result.map(Response::new))
+        result.map(Response::new)
     }
 }

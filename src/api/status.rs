@@ -255,7 +255,7 @@ pub(crate) fn from_salesforce(error: sf::Error, ctx: &Context) -> Status {
 }
 
 /// The reason of a connection whose grant Salesforce revoked or expired.
-pub(crate) const RECONNECT_REQUIRED: &str = "CONNECTION_RECONNECT_REQUIRED";
+const RECONNECT_REQUIRED: &str = "CONNECTION_RECONNECT_REQUIRED";
 
 fn auth_error(e: &sf::AuthError, ctx: &Context) -> Status {
     let (code, reason) = match e {

@@ -125,6 +125,14 @@ impl Client {
         }
     }
 
+    /// Whether Salesforce refused the connection's grant at its last token request
+    /// (`invalid_grant`: revoked or expired refresh token, changed password, removed
+    /// approval), whether an action or a trigger's poller made it. Turns back to `false`
+    /// when a token is minted again.
+    pub fn grant_revoked(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.inner.tokens.grant_revoked()
+    }
+
     /// How long a token is used before it is re-minted (the configured session lifetime),
     /// if this connection re-mints tokens at all.
     pub fn session_lifetime(&self) -> Option<std::time::Duration> {

@@ -4,7 +4,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, watch};
 use tokio::time::Instant;
 
 use super::Token;
@@ -34,6 +34,9 @@ pub(crate) struct Fetched {
 /// past 90% of the lifetime one caller starts a refresh *ahead* ([`TokenCache::refresh_ahead`])
 /// that fetches without holding the lock, so every caller keeps using the current token
 /// meanwhile; past the whole lifetime the token counts as gone and callers wait for a new one.
+///
+/// Every token request also tells whether the grant itself is alive: `invalid_grant` marks it
+/// revoked ([`TokenCache::grant_revoked`]) until a later request mints a token again.
 #[derive(Debug, Default)]
 pub(crate) struct TokenCache {
     slot: Mutex<Slot>,
@@ -44,6 +47,8 @@ pub(crate) struct TokenCache {
     lifetime: Option<Duration>,
     /// Set while a refresh ahead runs, so at most one does.
     refreshing: AtomicBool,
+    /// Whether the last token request was refused with `invalid_grant`.
+    revoked: watch::Sender<bool>,
 }
 
 #[derive(Debug, Default)]
@@ -90,6 +95,25 @@ impl TokenCache {
         self.fill(&mut slot, fetch).await
     }
 
+    /// Whether Salesforce refused the grant at the last token request (`invalid_grant`: a
+    /// person must reconnect the org); changes as token requests end, whoever made them.
+    pub(crate) fn grant_revoked(&self) -> watch::Receiver<bool> {
+        self.revoked.subscribe()
+    }
+
+    /// Counts a finished token request and notes what it says of the grant. Other failures
+    /// (the endpoint unreachable, a wrong client secret) say nothing about it.
+    fn finished(&self, result: &Result<Fetched, Error>) {
+        self.attempts.fetch_add(1, Ordering::SeqCst);
+        let revoked = match result {
+            Ok(_) => false,
+            Err(Error::Auth(e)) if e.needs_reconnect() => true,
+            Err(_) => return,
+        };
+        self.revoked
+            .send_if_modified(|r| std::mem::replace(r, revoked) != revoked);
+    }
+
     /// Whether the token has lived `fraction` of the session lifetime.
     fn outlived(&self, slot: &Slot, fraction: f64) -> bool {
         match (self.lifetime, slot.minted) {
@@ -123,7 +147,7 @@ impl TokenCache {
     {
         let rotated = self.slot.lock().await.refresh_token.clone();
         let result = fetch(rotated).await;
-        self.attempts.fetch_add(1, Ordering::SeqCst);
+        self.finished(&result);
         match result {
             Ok(fetched) => {
                 let mut slot = self.slot.lock().await;
@@ -181,7 +205,7 @@ impl TokenCache {
     {
         let result = fetch(slot.refresh_token.clone()).await;
         // Only written after the await: a cancelled fetch leaves the slot as it was.
-        self.attempts.fetch_add(1, Ordering::SeqCst);
+        self.finished(&result);
         let fetched = match result {
             Ok(fetched) => fetched,
             Err(e) => {
