@@ -4,12 +4,13 @@
 
 FROM rust:1-slim-bookworm AS build
 WORKDIR /src
-# 1. Dependencies only: the manifest, the lock file, the contract and an empty crate.
+# 1. Dependencies only: the manifest, the lock file, the contract and empty sources for
+#    every declared target (scripts/stub-crate). `scripts/docker-check` runs both steps
+#    as `cargo check` in CI.
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY proto ./proto
-RUN mkdir src && echo 'fn main() {}' > src/main.rs && echo '' > src/lib.rs \
- && cargo build --release --locked \
- && rm -rf src
+COPY scripts/stub-crate ./scripts/
+RUN scripts/stub-crate && cargo build --release --locked && rm -rf src
 # 2. The crate itself.
 COPY src ./src
 RUN touch src/main.rs src/lib.rs && cargo build --release --locked \
@@ -19,7 +20,14 @@ RUN touch src/main.rs src/lib.rs && cargo build --release --locked \
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /sfgate /usr/local/bin/sfgate
 USER nonroot:nonroot
+# Listen on every interface (the default, 127.0.0.1, is unreachable from outside a
+# container; the embedded `sandbox` key is never accepted off loopback). The config file
+# is mounted here; secrets come from the environment through its `*_env` keys, and
+# SFGATE_* variables override its settings (README, "Configuration: real orgs"):
+#   docker run -p 50051:50051 -v $PWD/sfgate.toml:/etc/sfgate/sfgate.toml:ro \
+#     -e ACME_CLIENT_SECRET=... sfgate
+ENV SFGATE_LISTEN=0.0.0.0:50051 \
+    SFGATE_CONFIG=/etc/sfgate/sfgate.toml
 EXPOSE 50051
-# Configure with SFGATE_* environment variables (see README, "Configuration").
 ENTRYPOINT ["/usr/local/bin/sfgate"]
 CMD ["serve"]
