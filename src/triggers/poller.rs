@@ -21,8 +21,10 @@ use crate::salesforce::{ApiUsage, Client, with_deadline};
 pub(crate) enum Update {
     /// The next record after everything sent before.
     Event(Arc<Event>),
-    /// Every record at or before this position has been sent.
-    Progress(Position),
+    /// Every record at or before this position has been sent. Shared by every
+    /// subscriber, and boxed like an event, so a channel slot is two words: each
+    /// subscriber's channel allocates its first block of slots up front.
+    Progress(Arc<Position>),
 }
 
 /// A subscriber's end of the fan-out.
@@ -127,11 +129,12 @@ impl Poller {
         if let Some(upto) = upto.filter(|u| *u > feed.position) {
             feed.position = upto;
         }
+        let progress = Arc::new(feed.position.clone());
         for slot in feed.subscribers.values() {
             // Progress is advisory (it only makes heartbeats fresher), so it never
             // takes the last half of a buffer that events may need.
             if slot.tx.capacity() > buffer / 2 {
-                let _ = slot.tx.try_send(Update::Progress(feed.position.clone()));
+                let _ = slot.tx.try_send(Update::Progress(progress.clone()));
             }
         }
     }

@@ -86,7 +86,10 @@ impl Subscription {
                 self.position = self.position.clone().max(reached);
             }
             if let Some(upto) = self.catch_up.clone() {
-                self.run_catch_up(upto).await?;
+                // Boxed: its query future is several KiB, and held inline it would
+                // size the future of every `next`, which an idle stream holds for
+                // its life (BENCHMARKS.md §8).
+                Box::pin(self.run_catch_up(upto)).await?;
                 continue;
             }
             let heartbeat_at = self.heartbeat_at;
@@ -104,8 +107,8 @@ impl Subscription {
                     }
                 }
                 Woke::Update(Some(Update::Progress(p))) => {
-                    if p > self.position {
-                        self.position = p;
+                    if *p > self.position {
+                        self.position = Arc::unwrap_or_clone(p);
                     }
                 }
                 Woke::Update(None) => {
