@@ -20,7 +20,8 @@
 //!   request size; and the limits' settings, with `StreamSlots` for stream handlers.
 //! - [`api`]: the gRPC handlers: validation, conversion, error mapping (the only
 //!   module that knows both gRPC and Salesforce errors is `api::status`; the
-//!   services' protobuf codec, with a small first encode buffer, is `api::codec`).
+//!   services' protobuf codec, with a small first encode buffer, is `api::codec`;
+//!   `api::health` reports each connection's health from its grant's state).
 //! - [`salesforce`]: the Salesforce REST client: OAuth flows and token cache,
 //!   queries, records, topics, limits. Knows nothing of gRPC.
 //! - [`sandbox`]: the embedded Salesforce-compatible org. Imports nothing from
