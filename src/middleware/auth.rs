@@ -6,7 +6,6 @@
 //! in constant time. Only the gateway's own services (`/sfgate.v1.*`) are guarded:
 //! health and reflection stay open so probes and grpcurl work without a key.
 
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -14,6 +13,7 @@ use sha2::{Digest, Sha256};
 use tonic::Code;
 use tower::{Layer, Service};
 
+use super::BoxFuture;
 use crate::api::{Caller, gateway_status};
 
 /// A configured API key: its SHA-256 hash and what it grants.
@@ -95,8 +95,6 @@ impl<S> Auth<S> {
     }
 }
 
-type BoxFuture<T> = Pin<Box<dyn std::future::Future<Output = T> + Send>>;
-
 impl<S, B> Service<http::Request<B>> for Auth<S>
 where
     S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>>,
@@ -113,7 +111,7 @@ where
     }
 
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
-        if !request.uri().path().starts_with("/sfgate.") {
+        if !super::is_gateway_call(&request) {
             return Box::pin(self.inner.call(request));
         }
         let presented = request

@@ -9,7 +9,6 @@
 //! ([`crate::salesforce::with_deadline`]), which bounds its queueing, requests
 //! and retries by the time left.
 
-use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -17,6 +16,7 @@ use tokio::time::Instant;
 use tonic::Code;
 use tower::{Layer, Service};
 
+use super::BoxFuture;
 use crate::api::gateway_status;
 use crate::salesforce::with_deadline;
 
@@ -78,8 +78,6 @@ fn margin(asked: Duration) -> Duration {
         .clamp(Duration::from_millis(1), Duration::from_millis(50))
         .min(asked)
 }
-
-type BoxFuture<T> = Pin<Box<dyn std::future::Future<Output = T> + Send>>;
 
 impl<S, B> Service<http::Request<B>> for DeadlineService<S>
 where

@@ -22,3 +22,13 @@ pub use rate_limit::{RateLimitLayer, RateLimitService, RateLimits};
 pub use request_size::{RequestSize, RequestSizeLayer};
 pub use stack::{GatewayLayers, layers};
 pub use stream_slots::{StreamSlot, StreamSlots};
+
+/// The future of every layer's service: the layers wrap tonic's router, whose
+/// futures they cannot name.
+type BoxFuture<T> = futures_util::future::BoxFuture<'static, T>;
+
+/// Whether `request` is for one of the gateway's own services (`/sfgate.*`), which
+/// the layers guard; health and reflection pass untouched.
+fn is_gateway_call<B>(request: &http::Request<B>) -> bool {
+    request.uri().path().starts_with("/sfgate.")
+}

@@ -15,13 +15,13 @@
 //! that is the whole call; for a server stream it is the opening only — open
 //! streams are bounded separately, by [`super::StreamSlots`].
 
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use tokio::sync::Semaphore;
 use tower::{Layer, Service};
 
+use super::BoxFuture;
 use crate::api::overloaded;
 
 /// Adds [`Overload`] to a service.
@@ -63,8 +63,6 @@ pub struct Overload<S> {
     max: usize,
 }
 
-type BoxFuture<T> = Pin<Box<dyn std::future::Future<Output = T> + Send>>;
-
 impl<S, B> Service<http::Request<B>> for Overload<S>
 where
     S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>>,
@@ -80,7 +78,7 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        if !request.uri().path().starts_with("/sfgate.") {
+        if !super::is_gateway_call(&request) {
             return Box::pin(self.inner.call(request));
         }
         // `try_acquire`, never `acquire`: waiting for a permit is the queue this

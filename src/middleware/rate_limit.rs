@@ -19,7 +19,6 @@
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -28,6 +27,7 @@ use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLim
 use tonic::Status;
 use tower::{Layer, Service};
 
+use super::BoxFuture;
 use super::limits::{Limits, RateLimit};
 use crate::api::{Caller, rate_limited};
 
@@ -145,8 +145,6 @@ pub struct RateLimitService<S> {
     inner: S,
     limits: RateLimits,
 }
-
-type BoxFuture<T> = Pin<Box<dyn std::future::Future<Output = T> + Send>>;
 
 impl<S, B> Service<http::Request<B>> for RateLimitService<S>
 where

@@ -11,12 +11,12 @@
 //! extensions: its code and its message's start (tonic has no error type for
 //! it). The end-to-end test of the limit fails if tonic ever words it otherwise.
 
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use tonic::{Code, Status};
 use tower::{Layer, Service};
 
+use super::BoxFuture;
 use crate::api::request_too_large;
 
 /// The start of tonic's message for a request over `max_decoding_message_size`.
@@ -61,8 +61,6 @@ fn tonic_refusal(status: &Status) -> Option<Option<usize>> {
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
     Some(digits.parse().ok())
 }
-
-type BoxFuture<T> = Pin<Box<dyn std::future::Future<Output = T> + Send>>;
 
 impl<S, B> Service<http::Request<B>> for RequestSize<S>
 where
