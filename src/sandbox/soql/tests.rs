@@ -581,6 +581,63 @@ fn datetime_literals_in_every_zone_form() {
     );
 }
 
+/// Every form Salesforce writes or accepts, including its own output form
+/// `…000+0000` (`+hhmm`, no colon) and fractions of any length.
+#[test]
+fn datetime_literals_in_salesforce_output_form() {
+    for lit in [
+        "2024-03-13T08:00:00.000+0000",
+        "2024-03-13T08:00:00+0000",
+        "2024-03-13T09:30:00.000+0130",
+        "2024-03-13T03:00:00-0500",
+        "2024-03-13T08:00:00.000000Z",
+        "2024-03-13T08:00:00.123456789-00:00",
+    ] {
+        let want: &[&str] = if lit.contains(".123") { &[] } else { &["Acme"] };
+        assert_eq!(accounts(&format!("CreatedDate = {lit}")), want, "{lit}");
+    }
+    assert_eq!(
+        accounts("CreatedDate > 2024-03-13T08:00:00.123456789-00:00"),
+        ["100% Pure_Juice", "back\\slash"]
+    );
+    assert_eq!(
+        super::dates::parse_datetime("2020-03-17T21:04:32.000+0000"),
+        super::dates::parse_datetime("2020-03-17T21:04:32Z")
+    );
+}
+
+/// A datetime that stops fitting the grammar is refused by the lexer at the
+/// first character that does not fit, as in Salesforce's real answers.
+#[test]
+fn malformed_datetimes_are_lexer_errors_at_the_character() {
+    let cases = [
+        // No zone: the captured `…T04:17:54` → `<EOF>`.
+        ("CreatedDate < 2016-07-31T04:17:54", 62, "<EOF>"),
+        // A `+` a URL decoded as a space.
+        (
+            "CreatedDate = 2020-03-17T21:04:32.000 0000 AND Name = 'x'",
+            66,
+            " ",
+        ),
+        ("CreatedDate = 2020-03-17T21:04:32.000+1:00", 68, ":"),
+        ("CreatedDate = 2020-03-17T21:04:32+05:3", 67, "<EOF>"),
+        ("CreatedDate = 2020-03-17T21:04Z", 59, "Z"),
+        ("CreatedDate = 2020-03-17T21:04:32.Z", 63, "Z"),
+        ("CreatedDate = 2020-03-17Tnoon", 54, "n"),
+        ("CreatedDate = 2020-03-17T21:04:32 AND Name = 'x'", 62, " "),
+    ];
+    for (cond, col, ch) in cases {
+        let q = format!("SELECT Id FROM Account WHERE {cond}");
+        let e = error(&q);
+        assert_eq!(e.error_code, "MALFORMED_QUERY", "{q}");
+        let want = format!(
+            "\n{q}\n{}^\nERROR at Row:1:Column:{col}\nline 1:{col} no viable alternative at character '{ch}'",
+            " ".repeat(col - 1)
+        );
+        assert_eq!(e.message, want, "{q}");
+    }
+}
+
 #[test]
 fn date_field_literals() {
     assert_eq!(accounts("Founded__c = 2001-05-04"), ["Acme"]);
