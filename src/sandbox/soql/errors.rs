@@ -82,6 +82,17 @@ pub(crate) fn bad_relationship(src: &str, pos: Pos, rel: &str) -> SoqlError {
     at(INVALID_FIELD, src, pos, &text)
 }
 
+/// A child relationship subquery whose FROM names no child relationship.
+pub(crate) fn bad_child_relationship(src: &str, pos: Pos, rel: &str) -> SoqlError {
+    let text = format!(
+        "Didn't understand relationship '{rel}' in FROM part of query call. If you are \
+         attempting to use a custom relationship, be sure to append the '__r' after the custom \
+         relationship name. Please reference your WSDL or the describe call for the appropriate \
+         names."
+    );
+    at(INVALID_TYPE, src, pos, &text)
+}
+
 pub(crate) fn unknown_type(src: &str, pos: Pos, name: &str) -> SoqlError {
     let text = format!(
         "sObject type '{name}' is not supported. If you are attempting to use a custom object, \
