@@ -1287,6 +1287,24 @@ fn random_bytes_and_token_soup_never_panic() {
         "LIMIT",
         "OFFSET",
         "COUNT()",
+        "GROUP",
+        "HAVING",
+        "COUNT",
+        "SUM",
+        "MAX",
+        "c",
+        "INCLUDES",
+        "EXCLUDES",
+        "Tags__c",
+        "FIELDS",
+        "STANDARD",
+        "ALL",
+        "(SELECT",
+        "Contacts",
+        "AccountId",
+        "Account.Parent.Owner.Name",
+        "2024-01-01T00:00:00.000+0000",
+        "2024-01-01T00",
         "é",
         "\n",
         "%",
@@ -1300,14 +1318,27 @@ fn random_bytes_and_token_soup_never_panic() {
             .wrapping_add(1442695040888963407);
         (seed >> 33) as usize
     };
-    for _ in 0..3000 {
-        let n = next() % 16;
+    for _ in 0..6000 {
+        let n = next() % 20;
         let soup: Vec<&str> = (0..n).map(|_| alphabet[next() % alphabet.len()]).collect();
         let _ = run_on(&org, &soup.join(" "), next() % 2 == 0);
         let bytes: Vec<u8> = (0..next() % 40).map(|_| (next() % 256) as u8).collect();
         let text = String::from_utf8_lossy(&bytes);
         let e = run_on(&org, &text, false);
         assert!(e.is_err(), "{text:?}");
+    }
+}
+
+#[test]
+fn deeply_nested_subqueries_are_too_complicated_not_a_stack_overflow() {
+    for q in [
+        format!("SELECT {}", "(SELECT ".repeat(5000)),
+        format!(
+            "SELECT Id FROM Account WHERE {}",
+            "Id IN (SELECT AccountId FROM Contact WHERE ".repeat(5000)
+        ),
+    ] {
+        assert_eq!(error(&q).error_code, "QUERY_TOO_COMPLICATED");
     }
 }
 
