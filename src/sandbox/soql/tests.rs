@@ -1360,9 +1360,9 @@ fn checksum_matches_known_salesforce_ids() {
 }
 
 /// Counts scans, to show which queries are answered by Id lookups.
-struct Counting {
-    org: Org,
-    scans: std::cell::Cell<usize>,
+pub(super) struct Counting {
+    pub(super) org: Org,
+    pub(super) scans: std::cell::Cell<usize>,
 }
 
 impl DataSource for Counting {

@@ -2,10 +2,8 @@
 //! `EXCLUDES`, set equality), over the test org of `tests` (Account tags:
 //! Acme `Red;Green`, Globex `green`, O'Brien `Blue;Red;Yellow`, the rest none).
 
-use super::tests::{NOW, Org, accounts, column, error, last_names, org, query};
-use super::{DataSource, Record, execute};
-use crate::sandbox::relationships::ChildRelationship;
-use crate::sandbox::schema::ObjectDef;
+use super::execute;
+use super::tests::{Counting, NOW, accounts, column, error, last_names, org, query};
 
 // === semi-joins and anti-joins ===
 
@@ -98,31 +96,7 @@ fn semi_join_errors_are_salesforces() {
     }
 }
 
-/// Counts scans, to show a semi-join on `Id` is a lookup after its own scan.
-struct Counting {
-    org: Org,
-    scans: std::cell::Cell<usize>,
-}
-
-impl DataSource for Counting {
-    fn object(&self, name: &str) -> Option<&ObjectDef> {
-        self.org.object(name)
-    }
-
-    fn scan(&self, sobject: &str, visit: &mut dyn FnMut(&Record)) {
-        self.scans.set(self.scans.get() + 1);
-        self.org.scan(sobject, visit);
-    }
-
-    fn get(&self, id18: &str) -> Option<(&ObjectDef, &Record)> {
-        self.org.get(id18)
-    }
-
-    fn child_relationships(&self, parent: &str) -> Vec<ChildRelationship> {
-        self.org.child_relationships(parent)
-    }
-}
-
+/// A semi-join on `Id` is a lookup after the subquery's own scan.
 #[test]
 fn a_semi_join_on_id_scans_only_the_subquery() {
     let data = Counting {
