@@ -199,6 +199,28 @@ async fn describe_lists_standard_and_seeded_objects() {
     let account_id = fields.iter().find(|f| f["name"] == "AccountId").unwrap();
     assert_eq!(account_id["referenceTo"], json!(["Account"]));
     assert_eq!(account_id["relationshipName"], "Account");
+    // Child relationships carry the names subqueries use, as in a real org.
+    let r = org.get("/sobjects/Account/describe").await;
+    let children: Vec<(&str, &str, &str)> = r.body["childRelationships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["relationshipName"].as_str().unwrap(),
+                c["childSObject"].as_str().unwrap(),
+                c["field"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    for want in [
+        ("Contacts", "Contact", "AccountId"),
+        ("Opportunities", "Opportunity", "AccountId"),
+        ("ChildAccounts", "Account", "ParentId"),
+        ("Cases", "Case", "AccountId"),
+    ] {
+        assert!(children.contains(&want), "{want:?} in {children:?}");
+    }
     let r = org.get("/sobjects/Invoice__c/describe/").await;
     assert_eq!(r.body["keyPrefix"], "a00");
     assert_eq!(r.body["custom"], true);

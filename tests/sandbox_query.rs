@@ -215,3 +215,149 @@ async fn query_all_includes_deleted_records() {
     assert_eq!(body["totalSize"], 1);
     assert_eq!(body["records"][0]["IsDeleted"], true);
 }
+
+/// A seed with `n` Contacts named `C0000`, `C0001`, … (no sample data).
+fn contacts_seed(n: usize) -> SandboxConfig {
+    let records: Vec<Value> = (0..n)
+        .map(|i| json!({"type": "Contact", "fields": {"LastName": format!("C{i:04}")}}))
+        .collect();
+    SandboxConfig {
+        sample_data: false,
+        seed: Some(serde_json::from_value(json!({"records": records})).unwrap()),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn aggregate_results_come_in_one_batch_without_a_locator() {
+    let org = Org::with(contacts_seed(2001)).await;
+    let soql = "SELECT LastName, COUNT(Id) n FROM Contact GROUP BY LastName ORDER BY LastName";
+    let r = query(&org, &format!("{soql} LIMIT 250"), Some(200)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["totalSize"], 250);
+    assert_eq!(r.body["done"], true);
+    assert!(r.body.get("nextRecordsUrl").is_none());
+    let recs = r.body["records"].as_array().unwrap();
+    assert_eq!(recs.len(), 250);
+    assert_eq!(
+        recs[0],
+        json!({"attributes": {"type": "AggregateResult"}, "LastName": "C0000", "n": 1})
+    );
+    // More than 2,000 groups cannot be paged: Salesforce refuses them.
+    let r = query(&org, soql, None).await;
+    assert_error(&r, 400, "MALFORMED_QUERY", None);
+    assert!(message(&r).starts_with("Aggregate query does not support queryMore()"));
+    let r = query(&org, &format!("{soql} LIMIT 2000"), None).await;
+    assert_eq!(r.body["records"].as_array().unwrap().len(), 2000);
+    let r = query(&org, "SELECT COUNT(Id) FROM Contact", None).await;
+    assert_eq!(r.body["records"][0]["expr0"], 2001);
+}
+
+#[tokio::test]
+async fn relationship_queries_over_http() {
+    let org = Org::start().await;
+    let r = query(
+        &org,
+        "SELECT Name, Owner.Name, (SELECT LastName FROM Contacts ORDER BY LastName) \
+         FROM Account WHERE Id IN (SELECT AccountId FROM Contact) ORDER BY Name",
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let first = &r.body["records"][0];
+    assert_eq!(first["Name"], "Acme Corporation");
+    assert_eq!(first["Owner"]["attributes"]["type"], "User");
+    assert_eq!(first["Owner"]["Name"], "Sandbox Developer");
+    assert_eq!(first["Contacts"]["totalSize"], 2);
+    assert_eq!(first["Contacts"]["records"][1]["LastName"], "Lovelace");
+    let r = query(
+        &org,
+        "SELECT Id FROM Contact WHERE Account.Owner.CreatedBy.Name = 'Sandbox Developer'",
+        None,
+    )
+    .await;
+    assert_eq!(r.body["totalSize"], 4, "{}", r.text);
+}
+
+#[tokio::test]
+async fn datetime_literals_in_salesforce_output_form_are_accepted() {
+    let org = Org::start().await;
+    for lit in [
+        "2020-03-17T21:04:32.000+0000",
+        "2020-03-17T21:04:32Z",
+        "2020-03-17T23:04:32+02:00",
+        "2020-03-17T16:04:32.5-0500",
+    ] {
+        let r = query(
+            &org,
+            &format!("SELECT COUNT() FROM Contact WHERE CreatedDate > {lit}"),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{lit}: {}", r.text);
+        assert_eq!(r.body["totalSize"], 4, "{lit}");
+    }
+    // A `+` that a URL turned into a space, as real clients have sent it.
+    let r = query(
+        &org,
+        "SELECT Id FROM Contact WHERE CreatedDate > 2020-03-17T21:04:32.000 0000",
+        None,
+    )
+    .await;
+    assert_error(&r, 400, "MALFORMED_QUERY", None);
+    assert!(
+        message(&r).ends_with("line 1:66 no viable alternative at character ' '"),
+        "{}",
+        message(&r)
+    );
+}
+
+#[tokio::test]
+async fn seeded_multi_select_picklists_answer_includes_and_excludes() {
+    let seed = serde_json::from_value(json!({
+        "objects": [{"name": "Survey__c", "fields": [
+            {"name": "Topics__c", "type": "multipicklist"}]}],
+        "records": [
+            {"type": "Survey__c", "fields": {"Name": "S1", "Topics__c": "Billing;Outage"}},
+            {"type": "Survey__c", "fields": {"Name": "S2", "Topics__c": "Billing"}},
+            {"type": "Survey__c", "fields": {"Name": "S3"}}
+        ]
+    }))
+    .unwrap();
+    let org = Org::with(SandboxConfig {
+        seed: Some(seed),
+        ..Default::default()
+    })
+    .await;
+    let names = |r: &Reply| -> Vec<String> {
+        r.body["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["Name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let r = query(
+        &org,
+        "SELECT Name FROM Survey__c WHERE Topics__c INCLUDES ('billing;outage', 'none')",
+        None,
+    )
+    .await;
+    assert_eq!(names(&r), ["S1"], "{}", r.text);
+    let r = query(
+        &org,
+        "SELECT Name FROM Survey__c WHERE Topics__c EXCLUDES ('Outage')",
+        None,
+    )
+    .await;
+    assert_eq!(names(&r), ["S2", "S3"]);
+    let d = org.get("/sobjects/Survey__c/describe").await;
+    let f = d.body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "Topics__c")
+        .cloned()
+        .unwrap();
+    assert_eq!(f["type"], "multipicklist");
+}

@@ -169,7 +169,7 @@ fn parse(connection: String, req: &SubscribeRequest) -> Result<Parsed, Status> {
         }
         Some(subscribe_request::Trigger::NewContact(t)) => {
             for (i, f) in t.fields.iter().enumerate() {
-                check(validate::api_name(f, &format!("new_contact.fields[{i}]")));
+                check(validate::field_path(f, &format!("new_contact.fields[{i}]")));
             }
             let fields = if t.fields.is_empty() {
                 CONTACT_FIELDS.map(str::to_owned).to_vec()
@@ -188,7 +188,7 @@ fn parse(connection: String, req: &SubscribeRequest) -> Result<Parsed, Status> {
         Some(subscribe_request::Trigger::NewObject(t)) => {
             check(validate::api_name(&t.sobject, "new_object.sobject"));
             for (i, f) in t.fields.iter().enumerate() {
-                check(validate::api_name(f, &format!("new_object.fields[{i}]")));
+                check(validate::field_path(f, &format!("new_object.fields[{i}]")));
             }
             let condition = if t.r#where.trim().is_empty() {
                 if !t.params.is_empty() {

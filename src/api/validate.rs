@@ -28,6 +28,38 @@ pub(crate) fn api_name(name: &str, field: &str) -> Result<(), Violation> {
     }
 }
 
+/// The most relationships a parent path may follow (Salesforce's limit:
+/// <https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_relationships_query_limits.htm>).
+const MAX_RELATIONSHIPS: usize = 5;
+
+/// Checks a field to select: an API name (`Email`) or a parent path of API
+/// names joined by dots (`Account.Owner.Name`), following at most five
+/// relationships. Nothing else can reach a query's select list.
+pub(crate) fn field_path(path: &str, field: &str) -> Result<(), Violation> {
+    if !path.contains('.') {
+        return api_name(path, field);
+    }
+    let parts: Vec<&str> = path.split('.').collect();
+    if parts.iter().any(|p| api_name(p, field).is_err()) {
+        return Err(Violation::new(
+            field,
+            format!(
+                "{path:?} is not a field or parent path (Salesforce API names joined by dots, such as Account.Owner.Name)"
+            ),
+        ));
+    }
+    let relationships = parts.len() - 1;
+    if relationships > MAX_RELATIONSHIPS {
+        return Err(Violation::new(
+            field,
+            format!(
+                "{path:?} follows {relationships} relationships; Salesforce allows at most {MAX_RELATIONSHIPS}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks the keys of a `fields` Struct: at least one, each an API name.
 pub(crate) fn field_names(fields: Option<&Struct>, field: &str) -> Result<(), Vec<Violation>> {
     let Some(fields) = fields.filter(|f| !f.fields.is_empty()) else {
@@ -44,6 +76,37 @@ pub(crate) fn field_names(fields: Option<&Struct>, field: &str) -> Result<(), Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn field_paths_are_api_names_joined_by_dots_up_to_five_relationships() {
+        for good in [
+            "Email",
+            "Account.Name",
+            "Account.Owner.Name",
+            "Parent__r.Name__c",
+            "A.B.C.D.E.F",
+        ] {
+            assert!(field_path(good, "fields[0]").is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "Account.",
+            ".Name",
+            "Account..Name",
+            "Account.Na me",
+            "Account/Name",
+            "A.B.C.D.E.F.G",
+        ] {
+            let err = field_path(bad, "fields[0]").unwrap_err();
+            assert_eq!(err.field, "fields[0]", "{bad}");
+        }
+        assert!(
+            field_path("A.B.C.D.E.F.G", "f")
+                .unwrap_err()
+                .description
+                .contains("follows 6 relationships; Salesforce allows at most 5")
+        );
+    }
 
     #[test]
     fn api_names_are_checked() {

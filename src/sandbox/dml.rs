@@ -73,6 +73,7 @@ pub fn coerce(f: &FieldDef, v: &Value) -> Result<Value, SfError> {
         | T::Phone
         | T::Url
         | T::Picklist
+        | T::MultiPicklist
         | T::Email
         | T::Id
         | T::Reference => {

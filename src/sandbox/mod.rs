@@ -6,7 +6,8 @@
 //! # Layout
 //! - [`ids`]: 18-character Ids with Salesforce's checksum, minted in order.
 //! - [`objects`], [`seed`]: the standard types, custom ones from a seed file
-//!   (format in [`seed`]), and the sample data.
+//!   (format in [`seed`]), and the sample data; [`relationships`]: the child
+//!   relationship names subqueries and describe use.
 //! - [`store`] (with `dml`): the records behind one `RwLock`; it implements the
 //!   SOQL engine's [`soql::DataSource`].
 //! - `routes`: the HTTP side — version check, sessions ([`oauth`]), the daily
@@ -59,6 +60,7 @@ pub mod faults;
 pub mod ids;
 pub mod oauth;
 pub mod objects;
+pub mod relationships;
 mod routes;
 mod sample;
 pub mod schema;

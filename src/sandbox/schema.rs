@@ -21,6 +21,9 @@ pub enum FieldType {
     Url,
     /// One value from a list (`picklist`).
     Picklist,
+    /// Several values from a list, stored as one `;`-separated text
+    /// (`multipicklist`).
+    MultiPicklist,
     /// `true` / `false` (`boolean`).
     Boolean,
     /// A whole number (`int`).
@@ -47,6 +50,7 @@ impl FieldType {
             FieldType::Phone => "phone",
             FieldType::Url => "url",
             FieldType::Picklist => "picklist",
+            FieldType::MultiPicklist => "multipicklist",
             FieldType::Boolean => "boolean",
             FieldType::Int => "int",
             FieldType::Double => "double",

@@ -27,7 +27,7 @@
 //!   the next free key prefix: `a00`, `a01`, … in file order.
 //! - An object naming a standard type (`Account`) adds custom fields to it.
 //! - Field `type` is a describe type name: `string`, `textarea`, `email`,
-//!   `phone`, `url`, `picklist`, `boolean`, `int`, `double`, `currency`,
+//!   `phone`, `url`, `picklist`, `multipicklist`, `boolean`, `int`, `double`, `currency`,
 //!   `date`, `datetime` or `reference`. `label` defaults to the name, `required`
 //!   to false, `externalId` to false; `referenceTo` lists the types a
 //!   `reference` may point to, `relationshipName` defaults to the name with
@@ -162,6 +162,7 @@ fn field_type(name: &str) -> Option<FieldType> {
         "phone" => T::Phone,
         "url" => T::Url,
         "picklist" => T::Picklist,
+        "multipicklist" => T::MultiPicklist,
         "boolean" => T::Boolean,
         "int" => T::Int,
         "double" => T::Double,

@@ -112,7 +112,7 @@ fn event(trigger: &Trigger, fp: &str, record: Value) -> Option<Event> {
     let Value::Object(mut record) = record else {
         return None;
     };
-    record.remove("attributes");
+    strip_attributes(&mut record);
     let id = record.get("Id").and_then(Value::as_str).map(str::to_owned);
     let created = record
         .get("CreatedDate")
@@ -134,6 +134,18 @@ fn event(trigger: &Trigger, fp: &str, record: Value) -> Option<Event> {
         record,
         position,
     })
+}
+
+/// Removes Salesforce's `attributes` (type and URL) from a record and from
+/// the parent records nested in it (`Account.Owner.Name`), so an event's
+/// record holds the requested fields only.
+fn strip_attributes(record: &mut serde_json::Map<String, Value>) {
+    record.remove("attributes");
+    for v in record.values_mut() {
+        if let Value::Object(parent) = v {
+            strip_attributes(parent);
+        }
+    }
 }
 
 /// Salesforce's `2024-05-01T10:00:00.000+0000` (RFC 3339 accepted too).
@@ -192,6 +204,23 @@ mod tests {
             Some(datetime!(2024-05-01 10:00:01 UTC))
         );
         assert_eq!(parse_datetime("yesterday"), None);
+    }
+
+    #[test]
+    fn nested_parents_lose_their_attributes_too() {
+        let serde_json::Value::Object(mut r) = serde_json::json!({
+            "attributes": {"type": "Contact"},
+            "Account": {"attributes": {"type": "Account"}, "Name": "Acme",
+                        "Owner": {"attributes": {"type": "User"}, "Name": "Una"}},
+            "Email": null,
+        }) else {
+            unreachable!()
+        };
+        strip_attributes(&mut r);
+        assert_eq!(
+            Value::Object(r),
+            serde_json::json!({"Account": {"Name": "Acme", "Owner": {"Name": "Una"}}, "Email": null})
+        );
     }
 
     #[test]

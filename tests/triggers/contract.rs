@@ -134,6 +134,107 @@ async fn an_idle_stream_gets_heartbeats_whose_cursor_resumes() {
     );
 }
 
+/// A New Object trigger's `fields` take parent paths; each event's record
+/// nests the parents (without Salesforce's `attributes`), or holds null when
+/// the lookup is empty.
+#[tokio::test]
+async fn parent_paths_in_fields_arrive_as_nested_objects() {
+    use prost_types::value::Kind;
+    let gw = start(fast()).await;
+    let mut sf = gw.client().await;
+    let mut client = triggers(&gw).await;
+    let acme = sf
+        .execute_soql_query(authed(ExecuteSoqlQueryRequest {
+            query: "SELECT Id FROM Account WHERE Name = 'Acme Corporation'".into(),
+            ..Default::default()
+        }))
+        .await
+        .expect("query succeeds")
+        .into_inner();
+    let acme = str_field(&acme.records[0], "Id").expect("Id").to_owned();
+    let tag = tag("Nested");
+    let trigger = subscribe_request::Trigger::NewObject(NewObjectTrigger {
+        sobject: "Contact".into(),
+        r#where: "LastName = :tag".into(),
+        params: [("tag".to_owned(), common::value(serde_json::json!(tag)))].into(),
+        fields: vec![
+            "LastName".into(),
+            "Account.Name".into(),
+            "Account.Owner.Name".into(),
+            "Account.Owner.CreatedBy.Email".into(),
+        ],
+    });
+    let mut stream = subscribe(&mut client, request(trigger, None)).await;
+    for account in [Some(acme.as_str()), None] {
+        let mut f = serde_json::json!({"LastName": tag});
+        if let Some(a) = account {
+            f["AccountId"] = serde_json::json!(a);
+        }
+        sf.create_object(authed(CreateObjectRequest {
+            sobject: "Contact".into(),
+            fields: Some(common::fields(f)),
+            ..Default::default()
+        }))
+        .await
+        .expect("create succeeds");
+    }
+    let got = events(&mut stream, 2).await;
+    let record = got[0].record.as_ref().expect("record");
+    let Some(Kind::StructValue(account)) =
+        record.fields.get("Account").and_then(|v| v.kind.clone())
+    else {
+        panic!("Account is an object: {record:?}")
+    };
+    assert_eq!(str_field(&account, "Name"), Some("Acme Corporation"));
+    assert!(!account.fields.contains_key("attributes"), "{account:?}");
+    let Some(Kind::StructValue(owner)) = account.fields.get("Owner").and_then(|v| v.kind.clone())
+    else {
+        panic!("Owner is an object: {account:?}")
+    };
+    assert_eq!(str_field(&owner, "Name"), Some("Sandbox Developer"));
+    let Some(Kind::StructValue(by)) = owner.fields.get("CreatedBy").and_then(|v| v.kind.clone())
+    else {
+        panic!("CreatedBy is an object: {owner:?}")
+    };
+    assert_eq!(str_field(&by, "Email"), Some("dev@sandbox.local"));
+    let orphan = got[1].record.as_ref().expect("record");
+    let none = orphan.fields.get("Account").and_then(|v| v.kind.as_ref());
+    assert!(matches!(none, Some(Kind::NullValue(_))), "{orphan:?}");
+
+    // Paths Salesforce refuses are refused before the stream starts, naming the field.
+    for (fields, field) in [
+        (vec!["Account..Name"], "new_object.fields[0]"),
+        (
+            vec![
+                "LastName",
+                "Account.Parent.Parent.Parent.Parent.Parent.Name",
+            ],
+            "new_object.fields[1]",
+        ),
+        (vec!["Account.Nope"], "new_object.fields"),
+    ] {
+        let req = request(
+            subscribe_request::Trigger::NewObject(NewObjectTrigger {
+                sobject: "Contact".into(),
+                r#where: String::new(),
+                params: Default::default(),
+                fields: fields.iter().map(|f| f.to_string()).collect(),
+            }),
+            None,
+        );
+        let err = client.subscribe(authed(req)).await.expect_err("refused");
+        assert_eq!(err.code(), Code::InvalidArgument, "{fields:?}: {err:?}");
+        let violations = err
+            .get_details_bad_request()
+            .expect("BadRequest")
+            .field_violations;
+        assert!(
+            violations.iter().any(|v| v.field == field),
+            "{field} expected in {violations:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn bad_requests_fail_before_the_stream_starts() {
     let gw = common::start_custom(sandbox(), |gw, _, _| {

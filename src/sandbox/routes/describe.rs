@@ -13,6 +13,7 @@ use super::{ApiVersion, json};
 use crate::sandbox::Shared;
 use crate::sandbox::errors::SfError;
 use crate::sandbox::objects::ObjectMeta;
+use crate::sandbox::relationships::children_of;
 
 fn summary(m: &ObjectMeta, version: &str) -> Value {
     let d = &m.def;
@@ -109,10 +110,34 @@ pub async fn object(
     let mut body = summary(m, &v.0);
     if let Value::Object(o) = &mut body {
         o.insert("fields".into(), Value::Array(fields));
-        o.insert("childRelationships".into(), Value::Array(Vec::new()));
+        o.insert(
+            "childRelationships".into(),
+            child_relationships(st.objects(), &m.def.name),
+        );
         o.insert("recordTypeInfos".into(), Value::Array(Vec::new()));
     }
     json(StatusCode::OK, &body)
+}
+
+/// The describe's `childRelationships`: one entry per relationship name
+/// subqueries can use (see `sandbox::relationships`).
+fn child_relationships(objects: &[ObjectMeta], parent: &str) -> Value {
+    let list = children_of(objects.iter().map(|o| &o.def), parent)
+        .into_iter()
+        .map(|c| {
+            json!({
+                "cascadeDelete": false,
+                "childSObject": c.child,
+                "deprecatedAndHidden": false,
+                "field": c.field,
+                "junctionIdListNames": [],
+                "junctionReferenceTo": [],
+                "relationshipName": c.name,
+                "restrictedDelete": false,
+            })
+        })
+        .collect();
+    Value::Array(list)
 }
 
 /// `GET …/sobjects/{Type}`: basic information.

@@ -144,7 +144,12 @@ fn run(
         soql::execute(&soql, &*st, all_rows, OffsetDateTime::now_utc(), version)
     }
     .map_err(|e| SfError::new(StatusCode::BAD_REQUEST, e.error_code, e.message))?;
-    let batch = batch_size(headers);
+    // An aggregate query has no locator: all its rows (at most 2,000) at once.
+    let batch = if out.single_batch {
+        out.rows.len().max(1)
+    } else {
+        batch_size(headers)
+    };
     if out.rows.len() <= batch {
         return Ok(page(version, "", &out.rows, out.total_size, 0, batch));
     }

@@ -18,7 +18,7 @@ pub(crate) fn parse_date(text: &str) -> Option<Date> {
     Date::from_calendar_date(year, Month::try_from(month).ok()?, day).ok()
 }
 
-/// A datetime literal (`…Z`, `…+hh:mm`, `…-hh:mm`, optional fraction) in the
+/// A datetime literal (`…Z`, `…±hh:mm`, `…±hhmm`, optional fraction) in the
 /// stored form, converted to UTC.
 pub(crate) fn parse_datetime(text: &str) -> Option<String> {
     let date = parse_date(text.get(0..10)?)?;
@@ -54,7 +54,7 @@ pub(crate) fn parse_datetime(text: &str) -> Option<String> {
     Some(stamp(utc.date(), utc.time()))
 }
 
-/// `Z` or `±hh:mm`.
+/// `Z`, `±hh:mm` or `±hhmm` (the lexer has checked the shape).
 fn parse_zone(text: &str) -> Option<UtcOffset> {
     if text.eq_ignore_ascii_case("z") {
         return Some(UtcOffset::UTC);
@@ -64,11 +64,13 @@ fn parse_zone(text: &str) -> Option<UtcOffset> {
         "-" => -1,
         _ => return None,
     };
-    if text.len() != 6 || text.get(3..4)? != ":" {
-        return None;
-    }
-    let hours: i8 = text.get(1..3)?.parse().ok()?;
-    let minutes: i8 = text.get(4..6)?.parse().ok()?;
+    let (hh, mm) = match text.len() {
+        6 if text.get(3..4)? == ":" => (text.get(1..3)?, text.get(4..6)?),
+        5 => (text.get(1..3)?, text.get(3..5)?),
+        _ => return None,
+    };
+    let hours: i8 = hh.parse().ok()?;
+    let minutes: i8 = mm.parse().ok()?;
     if hours > 23 || minutes > 59 {
         return None;
     }

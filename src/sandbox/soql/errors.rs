@@ -53,6 +53,17 @@ pub(crate) fn bad_character(pos: Pos, c: char) -> SoqlError {
     )
 }
 
+/// A character the lexer cannot continue a token with, inside a datetime
+/// literal. Real captures (`…T04:17:54` with no zone, `…32.000 0000` where a
+/// URL turned `+` into a space) give a caret block whose column is the
+/// 0-based position of that character, then
+/// `line R:C no viable alternative at character 'X'` with the same numbers.
+pub(crate) fn no_viable(src: &str, here: Pos, shown: &str) -> SoqlError {
+    let (row, col0) = (here.row, here.col.saturating_sub(1));
+    let text = format!("line {row}:{col0} no viable alternative at character '{shown}'");
+    at(MALFORMED, src, Pos { row, col: col0 }, &text)
+}
+
 pub(crate) fn no_such_column(src: &str, pos: Pos, field: &str, entity: &str) -> SoqlError {
     let text = format!(
         "No such column '{field}' on entity '{entity}'. If you are attempting to use a custom \
@@ -69,6 +80,17 @@ pub(crate) fn bad_relationship(src: &str, pos: Pos, rel: &str) -> SoqlError {
          Please reference your WSDL or the describe call for the appropriate names."
     );
     at(INVALID_FIELD, src, pos, &text)
+}
+
+/// A child relationship subquery whose FROM names no child relationship.
+pub(crate) fn bad_child_relationship(src: &str, pos: Pos, rel: &str) -> SoqlError {
+    let text = format!(
+        "Didn't understand relationship '{rel}' in FROM part of query call. If you are \
+         attempting to use a custom relationship, be sure to append the '__r' after the custom \
+         relationship name. Please reference your WSDL or the describe call for the appropriate \
+         names."
+    );
+    at(INVALID_TYPE, src, pos, &text)
 }
 
 pub(crate) fn unknown_type(src: &str, pos: Pos, name: &str) -> SoqlError {

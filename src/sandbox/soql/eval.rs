@@ -1,33 +1,25 @@
-//! Evaluates a compiled plan: filters records during the scan, sorts only the
-//! matching ones, and shapes the rows that are returned.
+//! The compiled pieces a plan is made of, and how they read and test records:
+//! fields (through up to five lookups), filters, sort keys.
 
 use std::cmp::Ordering;
+use std::collections::HashSet;
 
 use serde_json::Value;
 
 use super::ast::CmpOp;
 use super::like::{LikeTok, like};
 use super::{DataSource, Record};
-use crate::sandbox::schema::{FieldType, ObjectDef};
+use crate::sandbox::schema::FieldType;
 
-/// A checked query, ready to run.
-#[derive(Debug)]
-pub(crate) struct Plan<'d> {
-    pub(crate) obj: &'d ObjectDef,
-    /// `None` for `COUNT()`.
-    pub(crate) select: Option<Vec<Field>>,
-    pub(crate) filter: Option<Filter>,
-    pub(crate) order: Vec<Sort>,
-    pub(crate) limit: Option<u64>,
-    pub(crate) offset: u64,
-}
-
-/// A field in canonical case, on the record or on its parent.
+/// A field in canonical case, on the record or on a parent.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Field {
     pub(crate) name: String,
     pub(crate) ftype: FieldType,
-    pub(crate) via: Option<Via>,
+    /// The lookups from the record to the one holding the field, nearest
+    /// first (`Account`, then `Owner` for `Account.Owner.Name`); empty for
+    /// the record's own field.
+    pub(crate) via: Vec<Via>,
 }
 
 /// The lookup a parent field is reached through.
@@ -42,18 +34,28 @@ pub(crate) struct Via {
 }
 
 impl Field {
-    pub(crate) fn same_as(&self, other: &Field) -> bool {
-        self.name == other.name
-            && self.via.as_ref().map(|v| &v.rel) == other.via.as_ref().map(|v| &v.rel)
+    /// An own field of a record (or a slot of an aggregate query's group).
+    pub(crate) fn own(name: impl Into<String>, ftype: FieldType) -> Field {
+        Field {
+            name: name.into(),
+            ftype,
+            via: Vec::new(),
+        }
     }
 
-    /// The field's value on `rec` (following the lookup for a parent field);
-    /// `None` when it is null or absent.
+    pub(crate) fn same_as(&self, other: &Field) -> bool {
+        self.name == other.name
+            && self.via.len() == other.via.len()
+            && self.via.iter().zip(&other.via).all(|(a, b)| a.rel == b.rel)
+    }
+
+    /// The field's value on `rec` (following the lookups for a parent field);
+    /// `None` when it is null or absent, or a parent on the way is.
     pub(crate) fn get<'a>(&self, rec: &'a Record, data: &'a dyn DataSource) -> Option<&'a Value> {
-        let rec = match &self.via {
-            None => rec,
-            Some(via) => parent(rec, via, data)?,
-        };
+        let mut rec = rec;
+        for via in &self.via {
+            rec = parent(rec, via, data)?;
+        }
         let v = rec.get(&self.name).filter(|v| !v.is_null());
         // Salesforce booleans are never null: an unset one reads as false.
         if self.ftype == FieldType::Boolean {
@@ -98,6 +100,12 @@ pub(crate) enum Test {
         with_null: bool,
     },
     Like(Vec<LikeTok>),
+    /// A semi-join (`IN (SELECT …)`) or (`true`) anti-join: the Ids the
+    /// subquery selected.
+    InSet(bool, HashSet<String>),
+    /// `INCLUDES` or (`true`) `EXCLUDES`: each entry is a set of values that
+    /// must all be selected (`'a;b'`), case-folded.
+    Includes(bool, Vec<Vec<String>>),
 }
 
 /// A literal in the form stored values take.
@@ -114,6 +122,8 @@ pub(crate) enum Operand {
     Stamp(String),
     /// Whole days: `start` inclusive, `end` exclusive, in stored form.
     Range(String, String),
+    /// A multi-select picklist's selections: case-folded, sorted, distinct.
+    Set(Vec<String>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -170,8 +180,33 @@ impl Test {
                 hit != *negated
             }
             Test::Like(pat) => v.and_then(Value::as_str).is_some_and(|s| like(pat, s)),
+            Test::InSet(negated, ids) => {
+                let hit = v.and_then(Value::as_str).is_some_and(|s| ids.contains(s));
+                hit != *negated
+            }
+            Test::Includes(excludes, sets) => {
+                let chosen = selections(v.and_then(Value::as_str).unwrap_or(""));
+                let hit = sets
+                    .iter()
+                    .any(|set| set.iter().all(|want| chosen.binary_search(want).is_ok()));
+                hit != *excludes
+            }
         }
     }
+}
+
+/// The values of a multi-select picklist (`a;b`): trimmed, case-folded,
+/// sorted and distinct, so sets compare as sets.
+pub(crate) fn selections(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = text
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.chars().map(fold).collect())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// `value op operand`. A null value only satisfies `!=` (SOQL's `!=` and
@@ -205,6 +240,12 @@ fn compare(op: CmpOp, v: Option<&Value>, operand: &Operand) -> bool {
         (Operand::Num(n), Value::Number(x)) => x.as_f64().and_then(|x| x.partial_cmp(n)),
         (Operand::Bool(b), Value::Bool(x)) => Some(x.cmp(b)),
         (Operand::Stamp(t), Value::String(s)) => Some(s.as_str().cmp(t.as_str())),
+        // Only `=` and `!=` take a set; "not equal" needs no order.
+        (Operand::Set(want), Value::String(s)) => Some(if selections(s) == *want {
+            Ordering::Equal
+        } else {
+            Ordering::Less
+        }),
         _ => None,
     };
     let Some(ord) = ord else {
@@ -239,7 +280,7 @@ fn id_cmp(stored: &str, lit: &str) -> Ordering {
 /// How two non-null values of one field order (ascending).
 pub(crate) fn value_cmp(ftype: FieldType, a: &Value, b: &Value) -> Ordering {
     match (a, b) {
-        (Value::String(x), Value::String(y)) if super::compile::is_text(ftype) => text_cmp(x, y),
+        (Value::String(x), Value::String(y)) if super::conds::is_text(ftype) => text_cmp(x, y),
         (Value::String(x), Value::String(y)) => x.cmp(y),
         (Value::Number(x), Value::Number(y)) => {
             let (x, y) = (x.as_f64().unwrap_or(0.0), y.as_f64().unwrap_or(0.0));

@@ -65,7 +65,7 @@ fn recase(lit: &str) -> Option<String> {
 pub(crate) fn pinned(filter: &Filter) -> Option<Vec<String>> {
     let mut ids = match filter {
         Filter::And(items) => return items.iter().find_map(pinned),
-        Filter::Test(f, test) if f.via.is_none() && f.ftype == FieldType::Id => match test {
+        Filter::Test(f, test) if f.via.is_empty() && f.ftype == FieldType::Id => match test {
             Test::Cmp(CmpOp::Eq, Operand::Id(id)) => stored_forms(id),
             Test::In(false, ops) => {
                 let mut ids = Vec::new();
@@ -78,6 +78,7 @@ pub(crate) fn pinned(filter: &Filter) -> Option<Vec<String>> {
                 }
                 ids
             }
+            Test::InSet(false, set) => set.iter().cloned().collect(),
             _ => return None,
         },
         _ => return None,

@@ -15,7 +15,7 @@ pub(crate) enum Kind {
     Num,
     /// `YYYY-MM-DD`, unquoted.
     Date,
-    /// `YYYY-MM-DDThh:mm:ss[.fff](Z|±hh:mm)`, unquoted.
+    /// `YYYY-MM-DDThh:mm:ss[.f…](Z|±hh:mm|±hhmm)`, unquoted.
     DateTime,
     Comma,
     LParen,
@@ -90,7 +90,7 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, SoqlError> {
                 lx.bump_while(|c| c.is_ascii_alphanumeric() || c == '_');
                 Kind::Word
             }
-            c if c.is_ascii_digit() => lx.number_or_date(),
+            c if c.is_ascii_digit() => lx.number_or_date()?,
             '-' | '+' if lx.peek(1).is_some_and(|d| d.is_ascii_digit()) => {
                 lx.bump();
                 lx.bump_while(|c| c.is_ascii_digit());
@@ -170,7 +170,15 @@ impl Lexer<'_> {
         (from..from + n).all(|k| self.peek(k).is_some_and(|c| c.is_ascii_digit()))
     }
 
-    fn number_or_date(&mut self) -> Kind {
+    /// A number, a date `YYYY-MM-DD`, or a datetime: the date, `T`, `hh:mm:ss`,
+    /// an optional fraction of any length, and a zone `Z`, `±hh:mm` or `±hhmm`
+    /// (the forms Salesforce's SOQL accepts, including the
+    /// `2020-03-17T21:04:32.000+0000` it writes itself). Once a date is followed
+    /// by `T` the rest must fit, or the lexer stops at the first character that
+    /// does not, as Salesforce's does: `no viable alternative at character`.
+    /// Values out of range (hour 25, `-25:00`) are lexed and refused later as
+    /// `Invalid datetime`.
+    fn number_or_date(&mut self) -> Result<Kind, SoqlError> {
         let date = self.digits_at(0, 4)
             && self.peek(4) == Some('-')
             && self.digits_at(5, 2)
@@ -179,39 +187,67 @@ impl Lexer<'_> {
         if !date {
             self.bump_while(|c| c.is_ascii_digit());
             self.fraction();
-            return Kind::Num;
+            return Ok(Kind::Num);
         }
         for _ in 0..10 {
             self.bump();
         }
-        let time = matches!(self.peek(0), Some('T' | 't'))
-            && self.digits_at(1, 2)
-            && self.peek(3) == Some(':')
-            && self.digits_at(4, 2)
-            && self.peek(6) == Some(':')
-            && self.digits_at(7, 2);
-        if !time {
-            return Kind::Date;
+        if !matches!(self.peek(0), Some('T' | 't')) {
+            return Ok(Kind::Date);
         }
-        for _ in 0..9 {
-            self.bump();
-        }
+        self.bump();
+        self.digits(2)?;
+        self.char(':')?;
+        self.digits(2)?;
+        self.char(':')?;
+        self.digits(2)?;
         if self.peek(0) == Some('.') {
             self.bump();
+            self.digits(1)?;
             self.bump_while(|c| c.is_ascii_digit());
         }
-        // The zone is checked when the value is parsed; take what looks like one.
         match self.peek(0) {
             Some('Z' | 'z') => {
                 self.bump();
             }
             Some('+' | '-') => {
                 self.bump();
-                self.bump_while(|c| c.is_ascii_digit() || c == ':');
+                self.digits(2)?;
+                if self.peek(0) == Some(':') {
+                    self.bump();
+                }
+                self.digits(2)?;
             }
-            _ => {}
+            _ => return Err(self.no_viable()),
         }
-        Kind::DateTime
+        Ok(Kind::DateTime)
+    }
+
+    /// Exactly `n` digits, or the lexer's error at the first character that is not one.
+    fn digits(&mut self, n: usize) -> Result<(), SoqlError> {
+        for _ in 0..n {
+            if !self.peek(0).is_some_and(|c| c.is_ascii_digit()) {
+                return Err(self.no_viable());
+            }
+            self.bump();
+        }
+        Ok(())
+    }
+
+    fn char(&mut self, want: char) -> Result<(), SoqlError> {
+        if self.peek(0) != Some(want) {
+            return Err(self.no_viable());
+        }
+        self.bump();
+        Ok(())
+    }
+
+    /// Salesforce's lexer error at the current character (`<EOF>` at the end).
+    fn no_viable(&self) -> SoqlError {
+        let shown = self
+            .peek(0)
+            .map_or_else(|| "<EOF>".to_owned(), |c| c.to_string());
+        errors::no_viable(self.src, self.here(), &shown)
     }
 
     fn punct(&mut self, pos: Pos) -> Result<Kind, SoqlError> {

@@ -3,36 +3,61 @@
 //! It never answers a query it does not fully understand: anything outside the
 //! supported subset is refused with Salesforce's error code and message shape.
 //!
-//! The subset: `SELECT` a field list (own fields and one-hop parent fields such
-//! as `Account.Name`) or `COUNT()`, `FROM` one object, `WHERE` with
-//! `= != <> < <= > >= LIKE IN NOT IN`, `AND`/`OR`/`NOT` and parentheses, literals
-//! (`null`, booleans, numbers, quoted strings with Salesforce's escapes, dates,
-//! datetimes, and the date literals in `dates`), `ORDER BY` with several keys,
-//! `ASC`/`DESC` and `NULLS FIRST`/`LAST`, `LIMIT` and `OFFSET`.
+//! The subset: `SELECT` a field list (own fields, parent paths through up to
+//! five lookups such as `Account.Owner.Name`, `FIELDS(STANDARD)`, and
+//! `FIELDS(ALL)`/`FIELDS(CUSTOM)` with a LIMIT of at most 200), child
+//! relationship subqueries (`(SELECT LastName FROM Contacts WHERE … ORDER BY …
+//! LIMIT n)`), `COUNT()`, or aggregates (`COUNT(f)`, `COUNT_DISTINCT`, `SUM`,
+//! `AVG`, `MIN`, `MAX`, with aliases, `GROUP BY` and `HAVING`); `FROM` one
+//! object; `WHERE` with `= != <> < <= > >= LIKE IN NOT IN`, `INCLUDES` and
+//! `EXCLUDES` on multi-select picklists, semi-joins and anti-joins (`Id IN
+//! (SELECT AccountId FROM Contact …)`), `AND`/`OR`/`NOT` and parentheses;
+//! literals (`null`, booleans, numbers, quoted strings with Salesforce's
+//! escapes, dates, datetimes in every form Salesforce accepts, and the date
+//! literals in `dates`); `ORDER BY` with several keys, `ASC`/`DESC` and `NULLS
+//! FIRST`/`LAST`; `LIMIT` and `OFFSET`.
 //!
-//! The pipeline: `lexer` → `parser` (with `where_clause`) builds an
-//! `ast`; `compile` checks it against the schema and resolves names and
-//! literals once; `run` scans (or, for `Id = …`, looks up, see `ids`) and
-//! filters with `eval`, sorts only the matches and shapes only the rows
-//! returned.
+//! The pipeline: `lexer` → `parser` (with `select_clause` and
+//! `where_clause`) builds an `ast`;
+//! `compile` checks it against the schema and resolves names (`paths`) and
+//! literals (`conds`) once into a `plan`, with `aggregate`, `children` and
+//! `semijoin` for those parts; `run` scans (or, for `Id = …`, looks up, see
+//! `ids`) and filters with `eval`, sorts only the matches and shapes only the
+//! rows returned (`shape`), or folds them into groups (`groups`).
 
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+use super::relationships::ChildRelationship;
 use super::schema::ObjectDef;
 
+mod aggregate;
 mod ast;
+mod children;
 mod compile;
+mod conds;
 mod dates;
 mod errors;
 mod eval;
+mod groups;
 mod ids;
 mod lexer;
 mod like;
 mod parser;
+mod paths;
+mod plan;
 mod run;
+mod select_clause;
+mod semijoin;
+mod shape;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_aggregates;
+#[cfg(test)]
+mod tests_filters;
+#[cfg(test)]
+mod tests_relationships;
 mod where_clause;
 
 pub use ast::Query;
@@ -56,6 +81,9 @@ pub trait DataSource {
 
     /// The record with this 18-character Id, of any type, with its type.
     fn get(&self, id18: &str) -> Option<(&ObjectDef, &Record)>;
+
+    /// The child relationships of the type `parent` (canonical name).
+    fn child_relationships(&self, parent: &str) -> Vec<ChildRelationship>;
 }
 
 /// A SOQL error, as Salesforce reports it in `[{"message","errorCode"}]` (no `fields`).
@@ -78,10 +106,15 @@ pub struct QueryOutput {
     /// How many rows match (for `COUNT()` the count; rows is then empty).
     pub total_size: u64,
     /// The rows in order, after `OFFSET` and `LIMIT`, each shaped as Salesforce
-    /// returns it: `attributes` first, then the selected fields in select order,
-    /// parent fields as nested objects (or null). `api_version` goes in the
-    /// `attributes.url`.
+    /// returns it: `attributes` (`type` and `url`; `api_version` goes in the
+    /// `url`), then the selected fields, parent fields as nested objects (or
+    /// null), child subqueries as `{totalSize, done, records}` (or null). An
+    /// aggregate query's rows are `AggregateResult`s: `attributes` with a
+    /// `type` only, then each column under its alias or `expr0`, `expr1`, ….
     pub rows: Vec<Value>,
+    /// Whether the rows go out in one response whatever the batch size: an
+    /// aggregate query has no query locator (at most 2,000 rows).
+    pub single_batch: bool,
 }
 
 /// Whether `record`, of type `sobject`, satisfies the `WHERE` condition
@@ -117,5 +150,5 @@ pub fn execute(
     }
     let query = parse(soql, now)?;
     let plan = compile::compile(soql, &query, data)?;
-    Ok(run::run(&plan, data, all_rows, api_version))
+    run::run(&plan, data, all_rows, api_version)
 }

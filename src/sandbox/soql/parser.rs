@@ -1,21 +1,23 @@
 //! A recursive-descent parser for the supported subset of SOQL.
 //!
-//! Anything it does not recognise (subqueries, GROUP BY, aggregates, WITH, …)
+//! Anything it does not recognise (TYPEOF, WITH, FOR, date functions, …)
 //! stops at the first token it cannot place, with Salesforce's
 //! `unexpected token` error, so no query outside the subset is ever answered.
+//! Names are checked later, against the schema (`compile`).
 
 use time::OffsetDateTime;
 
 use super::SoqlError;
-use super::ast::{Name, OrderKey, Path, Query, Select};
+use super::ast::{Expr, Name, OrderKey, Path, Query};
 use super::errors::{self, Pos};
 use super::lexer::{self, Kind, Token};
 
 /// Salesforce's limit on OFFSET.
 const MAX_OFFSET: u64 = 2000;
 
-/// Words that end or structure a clause, so they can never be a field name.
-const RESERVED: &[&str] = &[
+/// Words that end or structure a clause, so they can never be a field name
+/// or an alias.
+pub(crate) const RESERVED: &[&str] = &[
     "SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "IN", "LIKE", "ORDER", "BY", "LIMIT", "OFFSET",
     "NULL", "TRUE", "FALSE", "GROUP", "HAVING", "WITH", "USING", "FOR", "TYPEOF", "INCLUDES",
     "EXCLUDES",
@@ -37,8 +39,13 @@ pub fn parse(src: &str, now: OffsetDateTime) -> Result<Query, SoqlError> {
         i: 0,
         now,
         depth: 0,
+        aggregates: false,
     };
-    p.query()
+    let q = p.query()?;
+    if p.peek().kind != Kind::Eof {
+        return Err(p.unexpected());
+    }
+    Ok(q)
 }
 
 pub(crate) struct Parser<'s> {
@@ -48,8 +55,10 @@ pub(crate) struct Parser<'s> {
     eof: Token,
     pub(crate) i: usize,
     pub(crate) now: OffsetDateTime,
-    /// How deeply conditions nest at the current point.
+    /// How deeply conditions and subqueries nest at the current point.
     pub(crate) depth: usize,
+    /// Whether a condition may compare aggregate calls (in HAVING).
+    pub(crate) aggregates: bool,
 }
 
 impl Parser<'_> {
@@ -101,7 +110,11 @@ impl Parser<'_> {
         }
     }
 
-    fn query(&mut self) -> Result<Query, SoqlError> {
+    /// A query up to its end, or up to the `)` that closes a subquery.
+    pub(crate) fn query(&mut self) -> Result<Query, SoqlError> {
+        self.enter()?;
+        // A subquery inside HAVING has a WHERE of its own.
+        let outer_aggregates = std::mem::replace(&mut self.aggregates, false);
         self.expect_word("SELECT")?;
         let select = self.select()?;
         self.expect_word("FROM")?;
@@ -109,6 +122,24 @@ impl Parser<'_> {
         let from = self.name(&["SELECT", "FROM", "WHERE", "LIMIT", "OFFSET"])?;
         let filter = if self.eat_word("WHERE") {
             Some(self.cond()?)
+        } else {
+            None
+        };
+        let mut group_by = Vec::new();
+        if self.eat_word("GROUP") {
+            self.expect_word("BY")?;
+            group_by.push(self.path()?);
+            while self.peek().kind == Kind::Comma {
+                self.i += 1;
+                group_by.push(self.path()?);
+            }
+        }
+        // HAVING filters groups, so it needs GROUP BY.
+        let having = if !group_by.is_empty() && self.eat_word("HAVING") {
+            self.aggregates = true;
+            let c = self.cond();
+            self.aggregates = false;
+            Some(c?)
         } else {
             None
         };
@@ -136,31 +167,18 @@ impl Parser<'_> {
         } else {
             None
         };
-        if self.peek().kind != Kind::Eof {
-            return Err(self.unexpected());
-        }
+        self.depth -= 1;
+        self.aggregates = outer_aggregates;
         Ok(Query {
             select,
             from,
             filter,
+            group_by,
+            having,
             order,
             limit,
             offset,
         })
-    }
-
-    fn select(&mut self) -> Result<Select, SoqlError> {
-        if self.is_word("COUNT") && self.peek_at(1).kind == Kind::LParen {
-            self.i += 2;
-            self.expect(&Kind::RParen)?;
-            return Ok(Select::Count);
-        }
-        let mut fields = vec![self.path()?];
-        while self.peek().kind == Kind::Comma {
-            self.i += 1;
-            fields.push(self.path()?);
-        }
-        Ok(Select::Fields(fields))
     }
 
     /// A name that is none of the `reserved` words.
@@ -188,7 +206,10 @@ impl Parser<'_> {
     }
 
     fn order_key(&mut self) -> Result<OrderKey, SoqlError> {
-        let path = self.path()?;
+        let expr = match self.agg_call()? {
+            Some(call) => Expr::Agg(call),
+            None => Expr::Field(self.path()?),
+        };
         let desc = if self.eat_word("DESC") {
             true
         } else {
@@ -207,7 +228,7 @@ impl Parser<'_> {
             !desc
         };
         Ok(OrderKey {
-            path,
+            expr,
             desc,
             nulls_first,
         })

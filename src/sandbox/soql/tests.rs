@@ -4,11 +4,12 @@ use serde_json::{Value, json};
 use time::macros::datetime;
 
 use super::{DataSource, QueryOutput, Record, SoqlError, execute};
+use crate::sandbox::relationships::{ChildRelationship, children_of};
 use crate::sandbox::schema::{FieldDef, FieldType, ObjectDef};
 
 // === test org ===
 
-fn field(name: &str, ftype: FieldType) -> FieldDef {
+pub(super) fn field(name: &str, ftype: FieldType) -> FieldDef {
     FieldDef {
         name: name.into(),
         label: name.into(),
@@ -21,7 +22,7 @@ fn field(name: &str, ftype: FieldType) -> FieldDef {
     }
 }
 
-fn lookup(name: &str, to: &[&str], rel: &str) -> FieldDef {
+pub(super) fn lookup(name: &str, to: &[&str], rel: &str) -> FieldDef {
     FieldDef {
         reference_to: to.iter().map(|s| s.to_string()).collect(),
         relationship_name: Some(rel.into()),
@@ -29,7 +30,7 @@ fn lookup(name: &str, to: &[&str], rel: &str) -> FieldDef {
     }
 }
 
-fn object(name: &str, prefix: &str, extra: Vec<FieldDef>) -> ObjectDef {
+pub(super) fn object(name: &str, prefix: &str, extra: Vec<FieldDef>) -> ObjectDef {
     let mut fields = vec![
         field("Id", FieldType::Id),
         field("IsDeleted", FieldType::Boolean),
@@ -50,15 +51,15 @@ fn object(name: &str, prefix: &str, extra: Vec<FieldDef>) -> ObjectDef {
 }
 
 /// An 18-character Id whose 15-character head has mixed case.
-fn id(prefix: &str, n: u32) -> String {
+pub(super) fn id(prefix: &str, n: u32) -> String {
     let head = format!("{prefix}xY{n:010}");
     let sum = super::ids::checksum(&head);
     head + &sum
 }
 
-struct Org {
-    objects: Vec<ObjectDef>,
-    records: Vec<(usize, Record)>,
+pub(super) struct Org {
+    pub(super) objects: Vec<ObjectDef>,
+    pub(super) records: Vec<(usize, Record)>,
 }
 
 impl DataSource for Org {
@@ -80,9 +81,13 @@ impl DataSource for Org {
         let (o, r) = self.records.iter().find(|(_, r)| r["Id"] == id18)?;
         Some((self.objects.get(*o)?, r))
     }
+
+    fn child_relationships(&self, parent: &str) -> Vec<ChildRelationship> {
+        children_of(&self.objects, parent)
+    }
 }
 
-fn record(id: String, created: &str, deleted: bool, fields: Value) -> Record {
+pub(super) fn record(id: String, created: &str, deleted: bool, fields: Value) -> Record {
     let mut r = Record::new();
     r.insert("Id".into(), json!(id));
     r.insert("IsDeleted".into(), json!(deleted));
@@ -96,11 +101,11 @@ fn record(id: String, created: &str, deleted: bool, fields: Value) -> Record {
     r
 }
 
-fn id_user() -> String {
+pub(super) fn id_user() -> String {
     id("005", 1)
 }
 
-fn org() -> Org {
+pub(super) fn org() -> Org {
     let account = object(
         "Account",
         "001",
@@ -111,6 +116,17 @@ fn org() -> Org {
             field("AnnualRevenue", FieldType::Currency),
             field("Active__c", FieldType::Boolean),
             field("Founded__c", FieldType::Date),
+            lookup("OwnerId", &["User"], "Owner"),
+            lookup("ParentId", &["Account"], "Parent"),
+            field("Tags__c", FieldType::MultiPicklist),
+        ],
+    );
+    let user = object(
+        "User",
+        "005",
+        vec![
+            field("Name", FieldType::String),
+            field("Email", FieldType::Email),
         ],
     );
     let contact = object(
@@ -211,8 +227,34 @@ fn org() -> Org {
             "AccountId": id("001", 3), "Score__c": 0.25}),
         ),
     ];
+    // Owners, parents (O'Brien → Globex → Acme; back\slash → O'Brien) and
+    // tags, set after the fact so the rows above read as before.
+    let mut records = records;
+    let owner = id_user();
+    let set = |records: &mut Vec<(usize, Record)>, n: usize, k: &str, v: Value| {
+        if let Some((_, r)) = records.get_mut(n) {
+            r.insert(k.to_owned(), v);
+        }
+    };
+    set(&mut records, 0, "OwnerId", json!(owner));
+    set(&mut records, 1, "OwnerId", json!(owner));
+    set(&mut records, 1, "ParentId", json!(id("001", 1)));
+    set(&mut records, 2, "ParentId", json!(id("001", 2)));
+    set(&mut records, 5, "ParentId", json!(id("001", 3)));
+    set(&mut records, 0, "Tags__c", json!("Red;Green"));
+    set(&mut records, 1, "Tags__c", json!("green"));
+    set(&mut records, 2, "Tags__c", json!("Blue;Red;Yellow"));
+    records.push((
+        2,
+        record(
+            owner,
+            "2024-01-01T00:00:00.000+0000",
+            false,
+            json!({"Name": "Una Owner", "Email": "una@example.com"}),
+        ),
+    ));
     Org {
-        objects: vec![account, contact],
+        objects: vec![account, contact, user],
         records,
     }
 }
@@ -220,20 +262,20 @@ fn org() -> Org {
 // === helpers ===
 
 /// Wednesday 2024-03-13, noon UTC: the week runs Sunday 10th to Saturday 16th.
-const NOW: time::OffsetDateTime = datetime!(2024-03-13 12:00:00 UTC);
+pub(super) const NOW: time::OffsetDateTime = datetime!(2024-03-13 12:00:00 UTC);
 
-fn run_on(org: &Org, soql: &str, all_rows: bool) -> Result<QueryOutput, SoqlError> {
+pub(super) fn run_on(org: &Org, soql: &str, all_rows: bool) -> Result<QueryOutput, SoqlError> {
     execute(soql, org, all_rows, NOW, "60.0")
 }
 
-fn query(soql: &str) -> QueryOutput {
+pub(super) fn query(soql: &str) -> QueryOutput {
     match run_on(&org(), soql, false) {
         Ok(out) => out,
         Err(e) => panic!("{soql}: {} {}", e.error_code, e.message),
     }
 }
 
-fn error(soql: &str) -> SoqlError {
+pub(super) fn error(soql: &str) -> SoqlError {
     match run_on(&org(), soql, false) {
         Ok(out) => panic!("{soql}: expected an error, got {:?}", out.rows),
         Err(e) => e,
@@ -241,7 +283,7 @@ fn error(soql: &str) -> SoqlError {
 }
 
 /// The values of `key` in each row, in order, as text (`null` for null).
-fn column(out: &QueryOutput, key: &str) -> Vec<String> {
+pub(super) fn column(out: &QueryOutput, key: &str) -> Vec<String> {
     out.rows
         .iter()
         .map(|r| match &r[key] {
@@ -252,14 +294,14 @@ fn column(out: &QueryOutput, key: &str) -> Vec<String> {
 }
 
 /// Names of the Accounts matching `where_`, in scan order.
-fn accounts(where_: &str) -> Vec<String> {
+pub(super) fn accounts(where_: &str) -> Vec<String> {
     column(
         &query(&format!("SELECT Name FROM Account WHERE {where_}")),
         "Name",
     )
 }
 
-fn last_names(where_: &str) -> Vec<String> {
+pub(super) fn last_names(where_: &str) -> Vec<String> {
     column(
         &query(&format!("SELECT LastName FROM Contact WHERE {where_}")),
         "LastName",
@@ -579,6 +621,63 @@ fn datetime_literals_in_every_zone_form() {
         super::dates::parse_datetime("2024-01-01T00:00:00+1:00"),
         None
     );
+}
+
+/// Every form Salesforce writes or accepts, including its own output form
+/// `…000+0000` (`+hhmm`, no colon) and fractions of any length.
+#[test]
+fn datetime_literals_in_salesforce_output_form() {
+    for lit in [
+        "2024-03-13T08:00:00.000+0000",
+        "2024-03-13T08:00:00+0000",
+        "2024-03-13T09:30:00.000+0130",
+        "2024-03-13T03:00:00-0500",
+        "2024-03-13T08:00:00.000000Z",
+        "2024-03-13T08:00:00.123456789-00:00",
+    ] {
+        let want: &[&str] = if lit.contains(".123") { &[] } else { &["Acme"] };
+        assert_eq!(accounts(&format!("CreatedDate = {lit}")), want, "{lit}");
+    }
+    assert_eq!(
+        accounts("CreatedDate > 2024-03-13T08:00:00.123456789-00:00"),
+        ["100% Pure_Juice", "back\\slash"]
+    );
+    assert_eq!(
+        super::dates::parse_datetime("2020-03-17T21:04:32.000+0000"),
+        super::dates::parse_datetime("2020-03-17T21:04:32Z")
+    );
+}
+
+/// A datetime that stops fitting the grammar is refused by the lexer at the
+/// first character that does not fit, as in Salesforce's real answers.
+#[test]
+fn malformed_datetimes_are_lexer_errors_at_the_character() {
+    let cases = [
+        // No zone: the captured `…T04:17:54` → `<EOF>`.
+        ("CreatedDate < 2016-07-31T04:17:54", 62, "<EOF>"),
+        // A `+` a URL decoded as a space.
+        (
+            "CreatedDate = 2020-03-17T21:04:32.000 0000 AND Name = 'x'",
+            66,
+            " ",
+        ),
+        ("CreatedDate = 2020-03-17T21:04:32.000+1:00", 68, ":"),
+        ("CreatedDate = 2020-03-17T21:04:32+05:3", 67, "<EOF>"),
+        ("CreatedDate = 2020-03-17T21:04Z", 59, "Z"),
+        ("CreatedDate = 2020-03-17T21:04:32.Z", 63, "Z"),
+        ("CreatedDate = 2020-03-17Tnoon", 54, "n"),
+        ("CreatedDate = 2020-03-17T21:04:32 AND Name = 'x'", 62, " "),
+    ];
+    for (cond, col, ch) in cases {
+        let q = format!("SELECT Id FROM Account WHERE {cond}");
+        let e = error(&q);
+        assert_eq!(e.error_code, "MALFORMED_QUERY", "{q}");
+        let want = format!(
+            "\n{q}\n{}^\nERROR at Row:1:Column:{col}\nline 1:{col} no viable alternative at character '{ch}'",
+            " ".repeat(col - 1)
+        );
+        assert_eq!(e.message, want, "{q}");
+    }
 }
 
 #[test]
@@ -932,8 +1031,8 @@ fn bad_relationships_are_refused() {
         "MALFORMED_QUERY"
     );
     assert_eq!(
-        error("SELECT Account.Owner.Name FROM Contact").error_code,
-        "MALFORMED_QUERY"
+        error("SELECT Account.Owner.Nope FROM Contact").error_code,
+        "INVALID_FIELD"
     );
     assert_eq!(
         error("SELECT Account.Nope FROM Contact").error_code,
@@ -1011,9 +1110,10 @@ fn objects_named_like_keywords_can_be_queried() {
         "801",
         vec![field("Name", FieldType::String)],
     ));
+    let at = org.objects.len() - 1;
     let order = |n| {
         (
-            2,
+            at,
             record(
                 id("801", n),
                 "2024-01-01T00:00:00.000+0000",
@@ -1030,11 +1130,17 @@ fn objects_named_like_keywords_can_be_queried() {
 #[test]
 fn soql_outside_the_subset_is_malformed() {
     let cases = [
-        ("SELECT Id, (SELECT Id FROM Contacts) FROM Account", "("),
-        ("SELECT Industry FROM Account GROUP BY Industry", "GROUP"),
-        ("SELECT COUNT(Id) FROM Account", "Id"),
-        ("SELECT MAX(NumberOfEmployees) FROM Account", "("),
-        ("SELECT FIELDS(ALL) FROM Account", "("),
+        ("SELECT CALENDAR_YEAR(CreatedDate) FROM Account", "("),
+        ("SELECT toLabel(Industry) FROM Account", "("),
+        (
+            "SELECT Industry FROM Account GROUP BY ROLLUP(Industry)",
+            "(",
+        ),
+        ("SELECT Id FROM Account WHERE Id IN (SELECT Id)", ")"),
+        ("SELECT Id FROM Account ORDER BY MAX(Name)", "MAX"),
+        ("SELECT FIELDS(SOME) FROM Account", "SOME"),
+        ("SELECT Id FROM Account HAVING COUNT(Id) > 1", "HAVING"),
+        ("SELECT Id FROM Account WHERE COUNT(Id) > 1", "("),
         (
             "SELECT TYPEOF Owner WHEN User THEN Name END FROM Contact",
             "TYPEOF",
@@ -1181,6 +1287,24 @@ fn random_bytes_and_token_soup_never_panic() {
         "LIMIT",
         "OFFSET",
         "COUNT()",
+        "GROUP",
+        "HAVING",
+        "COUNT",
+        "SUM",
+        "MAX",
+        "c",
+        "INCLUDES",
+        "EXCLUDES",
+        "Tags__c",
+        "FIELDS",
+        "STANDARD",
+        "ALL",
+        "(SELECT",
+        "Contacts",
+        "AccountId",
+        "Account.Parent.Owner.Name",
+        "2024-01-01T00:00:00.000+0000",
+        "2024-01-01T00",
         "é",
         "\n",
         "%",
@@ -1194,14 +1318,27 @@ fn random_bytes_and_token_soup_never_panic() {
             .wrapping_add(1442695040888963407);
         (seed >> 33) as usize
     };
-    for _ in 0..3000 {
-        let n = next() % 16;
+    for _ in 0..6000 {
+        let n = next() % 20;
         let soup: Vec<&str> = (0..n).map(|_| alphabet[next() % alphabet.len()]).collect();
         let _ = run_on(&org, &soup.join(" "), next() % 2 == 0);
         let bytes: Vec<u8> = (0..next() % 40).map(|_| (next() % 256) as u8).collect();
         let text = String::from_utf8_lossy(&bytes);
         let e = run_on(&org, &text, false);
         assert!(e.is_err(), "{text:?}");
+    }
+}
+
+#[test]
+fn deeply_nested_subqueries_are_too_complicated_not_a_stack_overflow() {
+    for q in [
+        format!("SELECT {}", "(SELECT ".repeat(5000)),
+        format!(
+            "SELECT Id FROM Account WHERE {}",
+            "Id IN (SELECT AccountId FROM Contact WHERE ".repeat(5000)
+        ),
+    ] {
+        assert_eq!(error(&q).error_code, "QUERY_TOO_COMPLICATED");
     }
 }
 
@@ -1223,9 +1360,9 @@ fn checksum_matches_known_salesforce_ids() {
 }
 
 /// Counts scans, to show which queries are answered by Id lookups.
-struct Counting {
-    org: Org,
-    scans: std::cell::Cell<usize>,
+pub(super) struct Counting {
+    pub(super) org: Org,
+    pub(super) scans: std::cell::Cell<usize>,
 }
 
 impl DataSource for Counting {
@@ -1240,6 +1377,10 @@ impl DataSource for Counting {
 
     fn get(&self, id18: &str) -> Option<(&ObjectDef, &Record)> {
         self.org.get(id18)
+    }
+
+    fn child_relationships(&self, parent: &str) -> Vec<ChildRelationship> {
+        self.org.child_relationships(parent)
     }
 }
 

@@ -1,7 +1,7 @@
 //! The WHERE clause: conditions, operators and literals.
 
 use super::SoqlError;
-use super::ast::{CmpOp, Cond, Lit, LitValue};
+use super::ast::{CmpOp, Cond, Expr, Lit, LitValue};
 use super::dates;
 use super::errors;
 use super::lexer::{Kind, Token};
@@ -12,7 +12,7 @@ use super::parser::Parser;
 const MAX_DEPTH: usize = 64;
 
 impl Parser<'_> {
-    fn enter(&mut self) -> Result<(), SoqlError> {
+    pub(crate) fn enter(&mut self) -> Result<(), SoqlError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return Err(errors::plain(
@@ -65,7 +65,15 @@ impl Parser<'_> {
             self.expect(&Kind::RParen)?;
             return Ok(inner);
         }
-        let path = self.path()?;
+        let expr = if self.aggregates {
+            self.agg_call()?.map(Expr::Agg)
+        } else {
+            None
+        };
+        let expr = match expr {
+            Some(e) => e,
+            None => Expr::Field(self.path()?),
+        };
         let kind = self.peek().kind.clone();
         let op = match kind {
             Kind::Eq => CmpOp::Eq,
@@ -74,18 +82,45 @@ impl Parser<'_> {
             Kind::Le => CmpOp::Le,
             Kind::Gt => CmpOp::Gt,
             Kind::Ge => CmpOp::Ge,
-            _ if self.eat_word("LIKE") => return Ok(Cond::Like(path, self.literal()?)),
-            _ if self.eat_word("IN") => return Ok(Cond::In(path, false, self.list()?)),
+            _ if self.eat_word("LIKE") => return Ok(Cond::Like(expr, self.literal()?)),
+            _ if self.eat_word("IN") => return self.in_list(expr, false),
             _ if self.is_word("NOT")
                 && self.peek_at(1).text(self.src).eq_ignore_ascii_case("IN") =>
             {
                 self.i += 2;
-                return Ok(Cond::In(path, true, self.list()?));
+                return self.in_list(expr, true);
+            }
+            _ if self.is_word("INCLUDES") || self.is_word("EXCLUDES") => {
+                let Expr::Field(path) = expr else {
+                    return Err(self.unexpected());
+                };
+                let excludes = self.is_word("EXCLUDES");
+                self.i += 1;
+                return Ok(Cond::Includes(path, excludes, self.list()?));
             }
             _ => return Err(self.unexpected()),
         };
         self.i += 1;
-        Ok(Cond::Cmp(path, op, self.literal()?))
+        Ok(Cond::Cmp(expr, op, self.literal()?))
+    }
+
+    /// The rest of `IN`/`NOT IN`: a list of literals, or a semi-join's
+    /// `(SELECT …)` when the left side is a field.
+    fn in_list(&mut self, expr: Expr, negated: bool) -> Result<Cond, SoqlError> {
+        let sub = self.peek().kind == Kind::LParen
+            && self
+                .peek_at(1)
+                .text(self.src)
+                .eq_ignore_ascii_case("SELECT");
+        match expr {
+            Expr::Field(path) if sub => {
+                let pos = self.next().pos;
+                let q = self.query()?;
+                self.expect(&Kind::RParen)?;
+                Ok(Cond::SemiJoin(path, negated, Box::new(q), pos))
+            }
+            _ => Ok(Cond::In(expr, negated, self.list()?)),
+        }
     }
 
     fn list(&mut self) -> Result<Vec<Lit>, SoqlError> {

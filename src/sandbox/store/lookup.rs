@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::{Located, State};
 use crate::sandbox::ids;
+use crate::sandbox::relationships::{ChildRelationship, children_of};
 use crate::sandbox::schema::ObjectDef;
 use crate::sandbox::soql::{DataSource, Record};
 
@@ -58,5 +59,9 @@ impl DataSource for State {
 
     fn get(&self, id18: &str) -> Option<(&ObjectDef, &Record)> {
         self.record(id18).map(|(ti, r)| (&self.objects[ti].def, r))
+    }
+
+    fn child_relationships(&self, parent: &str) -> Vec<ChildRelationship> {
+        children_of(self.objects.iter().map(|o| &o.def), parent)
     }
 }
