@@ -51,9 +51,7 @@ fn object(name: &str, prefix: &str, extra: Vec<FieldDef>) -> ObjectDef {
 
 /// An 18-character Id whose 15-character head has mixed case.
 fn id(prefix: &str, n: u32) -> String {
-    let head = format!("{prefix}xY{n:010}");
-    let sum = super::ids::checksum(&head);
-    head + &sum
+    crate::sandbox::ids::to18(&format!("{prefix}xY{n:010}"))
 }
 
 struct Org {
@@ -1218,7 +1216,7 @@ fn checksum_matches_known_salesforce_ids() {
         ("aaaaaaaaaaaaaaa", "AAA"),
     ];
     for (id15, suffix) in known {
-        assert_eq!(super::ids::checksum(id15), suffix, "{id15}");
+        assert_eq!(crate::sandbox::ids::to18(id15)[15..], *suffix, "{id15}");
     }
 }
 
