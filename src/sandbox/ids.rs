@@ -6,7 +6,7 @@
 //! cursor relies on.
 
 /// The alphabet of the checksum suffix.
-const SUFFIX_ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
+pub(crate) const SUFFIX_ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
 
 /// Base-62 digits in ASCII order, so a zero-padded counter sorts as text.
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

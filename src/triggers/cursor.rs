@@ -5,17 +5,21 @@
 //! position with an empty Id, `(t, "")`, sorts before every record created at `t`,
 //! so it means "everything created before `t`".
 //!
-//! A cursor is `base64url("1|<fingerprint>|<unix ms>|<id>")`: a version, the
-//! trigger's fingerprint (so a cursor of one trigger is refused by another) and the
-//! position. Clients must treat it as opaque.
+//! A cursor is `base64url("2|<fingerprint>|<source>|<unix ms>|<id>")`: a version,
+//! the trigger's fingerprint (so a cursor of one trigger is refused by another),
+//! the tag of the source that wrote it ([`SourceKind`]) and the position. Version 1
+//! cursors (`1|<fingerprint>|<unix ms>|<id>`, written before sources had tags) are
+//! polling cursors and are still accepted. Clients must treat cursors as opaque.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-/// The cursor format version, first in every cursor.
-const VERSION: &str = "1";
+use super::source::SourceKind;
+
+/// The cursor format version, first in every cursor written.
+const VERSION: &str = "2";
 
 /// A place in the `(CreatedDate, Id)` order. The derived `Ord` compares the time,
 /// then the Id as text (byte order), which is the order the feed is delivered in.
@@ -68,9 +72,15 @@ pub(crate) fn fingerprint(connection: &str, sobject: &str, condition: &str) -> S
         .collect()
 }
 
-/// The cursor of `position` in the feed with fingerprint `fp`.
-pub(crate) fn encode(fp: &str, position: &Position) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{VERSION}|{fp}|{}|{}", position.ms, position.id))
+/// The cursor of `position` in the feed with fingerprint `fp`, written by a
+/// source of kind `source`.
+pub(crate) fn encode(fp: &str, source: SourceKind, position: &Position) -> String {
+    URL_SAFE_NO_PAD.encode(format!(
+        "{VERSION}|{fp}|{}|{}|{}",
+        source.tag(),
+        position.ms,
+        position.id
+    ))
 }
 
 /// Why a cursor was refused.
@@ -84,21 +94,23 @@ pub enum CursorError {
     OtherTrigger,
 }
 
-/// The position in `cursor`, which must belong to the feed with fingerprint `fp`.
-pub(crate) fn decode(fp: &str, cursor: &str) -> Result<Position, CursorError> {
+/// The source kind and position in `cursor`, which must belong to the feed with
+/// fingerprint `fp`.
+pub(crate) fn decode(fp: &str, cursor: &str) -> Result<(SourceKind, Position), CursorError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(cursor.trim())
         .map_err(|_| CursorError::Malformed)?;
     let text = String::from_utf8(bytes).map_err(|_| CursorError::Malformed)?;
-    let mut parts = text.split('|');
-    let (Some(VERSION), Some(their_fp), Some(ms), Some(id), None) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return Err(CursorError::Malformed);
+    let parts: Vec<&str> = text.split('|').collect();
+    let (source, their_fp, ms, id) = match parts[..] {
+        ["1", their_fp, ms, id] => (SourceKind::Poll, their_fp, ms, id),
+        [VERSION, their_fp, tag, ms, id] => (
+            SourceKind::from_tag(tag).ok_or(CursorError::Malformed)?,
+            their_fp,
+            ms,
+            id,
+        ),
+        _ => return Err(CursorError::Malformed),
     };
     let ms: i64 = ms.parse().map_err(|_| CursorError::Malformed)?;
     let id_ok = id.is_empty()
@@ -109,10 +121,13 @@ pub(crate) fn decode(fp: &str, cursor: &str) -> Result<Position, CursorError> {
     if their_fp != fp {
         return Err(CursorError::OtherTrigger);
     }
-    Ok(Position {
-        ms,
-        id: id.to_owned(),
-    })
+    Ok((
+        source,
+        Position {
+            ms,
+            id: id.to_owned(),
+        },
+    ))
 }
 
 #[cfg(test)]
@@ -126,12 +141,24 @@ mod tests {
             ms: 1_764_000_000_000,
             id: "003Gb0000000001AAA".into(),
         };
-        let c = encode(&fp, &pos);
-        assert_eq!(decode(&fp, &c), Ok(pos.clone()));
+        let poll = SourceKind::Poll;
+        let c = encode(&fp, poll, &pos);
+        assert_eq!(decode(&fp, &c), Ok((poll, pos.clone())));
         let other = fingerprint("sandbox", "Lead", "");
         assert_eq!(decode(&other, &c), Err(CursorError::OtherTrigger));
         let empty = Position::before(pos.time());
-        assert_eq!(decode(&fp, &encode(&fp, &empty)), Ok(empty));
+        assert_eq!(decode(&fp, &encode(&fp, poll, &empty)), Ok((poll, empty)));
+    }
+
+    #[test]
+    fn version_1_cursors_still_resume_as_polling_cursors() {
+        let fp = fingerprint("sandbox", "Contact", "");
+        let v1 = URL_SAFE_NO_PAD.encode(format!("1|{fp}|1764000000000|003Gb0000000001AAA"));
+        let pos = Position {
+            ms: 1_764_000_000_000,
+            id: "003Gb0000000001AAA".into(),
+        };
+        assert_eq!(decode(&fp, &v1), Ok((SourceKind::Poll, pos)));
     }
 
     #[test]
@@ -141,7 +168,9 @@ mod tests {
             "",
             "!!!",
             "eA",
-            &URL_SAFE_NO_PAD.encode("2|x|1|"),
+            &URL_SAFE_NO_PAD.encode("3|x|1|"),
+            &URL_SAFE_NO_PAD.encode(format!("2|{fp}|q|1|")),
+            &URL_SAFE_NO_PAD.encode(format!("2|{fp}|1|")),
             &URL_SAFE_NO_PAD.encode(format!("1|{fp}|abc|")),
             &URL_SAFE_NO_PAD.encode(format!("1|{fp}|1|a'b")),
             &URL_SAFE_NO_PAD.encode(format!("1|{fp}|1||")),

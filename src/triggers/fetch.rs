@@ -9,6 +9,7 @@ use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
 use super::cursor::{self, Position};
+use super::source::SourceKind;
 use super::{Event, Trigger};
 use crate::salesforce::{Client, Error};
 
@@ -130,7 +131,7 @@ fn event(trigger: &Trigger, fp: &str, record: Value) -> Option<Event> {
         sobject: trigger.sobject.clone(),
         record_id: id,
         created,
-        cursor: cursor::encode(fp, &position),
+        cursor: cursor::encode(fp, SourceKind::Poll, &position),
         record,
         position,
     })

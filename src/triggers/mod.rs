@@ -1,17 +1,24 @@
-//! The polling engine behind `TriggerService.Subscribe`: "New Contact" and "New
+//! The trigger engine behind `TriggerService.Subscribe`: "New Contact" and "New
 //! Object" triggers as ordered, resumable feeds of new records. Knows Salesforce
 //! (through [`crate::salesforce`]), nothing of gRPC.
 //!
 //! # Layout
 //!
-//! - [`Engine`]: validates a start point, probes the query, and joins the caller
-//!   to the trigger's shared poller (`registry`).
-//! - `registry`: one poller per [`Trigger`] (connection, sObject,
-//!   bound condition, fields), started by its first subscriber and stopped when the
-//!   last [`Subscription`] is dropped. Subscriber count never multiplies API calls.
-//! - `poller`: the poll loop, its adaptive interval and its fan-out.
+//! Data flows one way: a source publishes into a feed, the feed fans out to
+//! subscriptions.
+//!
+//! - [`Engine`]: validates a start point, asks the trigger's source where "now"
+//!   is (which checks the query), and joins the caller to the trigger (`registry`).
+//! - `registry`: one running source and feed per [`Trigger`] (connection,
+//!   sObject, bound condition, fields), started by its first subscriber and stopped
+//!   when the last [`Subscription`] is dropped. Subscriber count never multiplies
+//!   API calls.
+//! - `source`: the seam: where "now" starts, a window of the feed (catch-up), and
+//!   the live feed. `poll` is the polling source (interval, API budget, backoff)
+//!   over `fetch`, its SOQL.
+//! - `feed`: the fan-out: position, subscribers' buffers, slow-subscriber cut-off.
 //! - `subscription`: one subscriber's view: catch-up, dedupe, heartbeats, ends.
-//! - `fetch`: the SOQL; `cursor`: positions and opaque cursors.
+//! - `cursor`: positions and the opaque cursors that carry them (and their source).
 //!
 //! # Ordering and exactly-once: the settle delay
 //!
@@ -60,20 +67,22 @@
 //! [`End::Shutdown`].
 
 mod cursor;
+mod feed;
 mod fetch;
-mod poller;
+mod poll;
 mod registry;
+mod source;
 mod subscription;
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
-use tokio::time::Instant;
 
 pub use cursor::{CursorError, Position};
+pub use source::SourceKind;
 pub use subscription::Subscription;
 
 use crate::salesforce::{self, Client};
@@ -104,6 +113,16 @@ pub struct TriggerConfig {
     pub poll_timeout: Duration,
 }
 
+impl TriggerConfig {
+    /// The wait after `failures` failed reads in a row (polls or catch-ups):
+    /// doubling from the minimum interval, capped at `max_interval`.
+    pub(crate) fn backoff(&self, failures: u32) -> Duration {
+        let base = self.min_interval.max(Duration::from_millis(10));
+        base.saturating_mul(1 << failures.min(16).saturating_sub(1))
+            .min(self.max_interval)
+    }
+}
+
 impl Default for TriggerConfig {
     fn default() -> Self {
         TriggerConfig {
@@ -119,7 +138,7 @@ impl Default for TriggerConfig {
     }
 }
 
-/// What a subscriber listens for. Subscribers of equal triggers share one poller.
+/// What a subscriber listens for. Subscribers of equal triggers share one source.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Trigger {
     /// The connection's name.
@@ -223,9 +242,10 @@ impl Engine {
         }
     }
 
-    /// Starts a subscription: checks the start point, runs the trigger's query once
-    /// (so a bad sObject, field or condition fails here, not on the stream), and
-    /// joins the trigger's poller, starting it if this is its first subscriber.
+    /// Starts a subscription: checks the start point, asks the trigger's source
+    /// where "now" is (which runs the trigger's query once, so a bad sObject,
+    /// field or condition fails here, not on the stream), and joins the trigger,
+    /// starting its source if this is its first subscriber.
     pub async fn subscribe(
         &self,
         trigger: Trigger,
@@ -235,39 +255,48 @@ impl Engine {
         if sh.is_shut_down() {
             return Err(SubscribeError::ShuttingDown);
         }
-        let client = sh
-            .client(&trigger.connection)
-            .ok_or_else(|| SubscribeError::UnknownConnection(trigger.connection.clone()))?;
         let fp = cursor::fingerprint(&trigger.connection, &trigger.sobject, &trigger.condition);
+        let source = sh
+            .source(&trigger, &fp)
+            .ok_or_else(|| SubscribeError::UnknownConnection(trigger.connection.clone()))?;
+        // Every source's positions are `(CreatedDate, Id)` positions, so a cursor
+        // written by any source resumes on any other.
         let resume = match &start {
-            Start::Cursor(c) => Some(cursor::decode(&fp, c)?),
+            Start::Cursor(c) => Some(cursor::decode(&fp, c)?.1),
             _ => None,
         };
-        let now = OffsetDateTime::now_utc();
-        let second = now.replace_nanosecond(0).unwrap_or(now);
-        let deadline = Instant::now() + sh.config.poll_timeout;
-        let newest =
-            salesforce::with_deadline(deadline, fetch::probe(&client, &trigger, second)).await?;
+        let now = source.start_position(OffsetDateTime::now_utc()).await?;
         let from = match (start, resume) {
             (_, Some(position)) => position,
             (Start::Since(t), _) => Position::before(t),
-            _ => Position {
-                ms: cursor::unix_ms(second),
-                id: newest.unwrap_or_default(),
-            },
+            _ => now,
         };
-        Ok(registry::join(sh, trigger, fp, client, from))
+        let (member, joined) = registry::join(sh, trigger, fp, source, from.clone());
+        let shutdown = sh.watch_shutdown();
+        Ok(Subscription::new(
+            member,
+            joined,
+            from,
+            sh.config.clone(),
+            shutdown,
+        ))
     }
 
-    /// Ends every subscription with [`End::Shutdown`] and stops every poller;
+    /// Ends every subscription with [`End::Shutdown`] and stops every source;
     /// later subscriptions are refused. The gRPC server's graceful shutdown waits
     /// for open streams, so this must run before it.
     pub fn shutdown(&self) {
         self.shared.shut_down();
     }
 
-    /// How many pollers run now (one per distinct trigger with subscribers).
-    pub fn pollers(&self) -> usize {
-        self.shared.poller_count()
+    /// How many triggers run now (one source per distinct trigger with subscribers).
+    pub fn running(&self) -> usize {
+        self.shared.running_count()
     }
+}
+
+/// Locks `m`; a poisoned lock is used as is, since every critical section in the
+/// engine leaves the data consistent at each step (inserts and removes).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -1,39 +1,50 @@
-//! Trigger → poller, and each poller's subscribers.
+//! Trigger → its running source and feed; subscribers' membership.
 //!
-//! Lock order is always the registry map, then a poller's feed state. Joining and
-//! leaving take both, so a poller is never joined after its last subscriber left
-//! (it is removed from the map under the same lock), and the position a subscriber
-//! joins at is exactly where the poller's fan-out stands: everything at or before it
-//! was sent before the subscriber was added, everything after it will be sent to it.
+//! A trigger runs (its source feeding its [`Feed`]) while it has subscribers:
+//! the first one starts it, the last one out stops it. Lock order is always the
+//! registry map, then a feed's state. Joining and leaving take both, so a running
+//! trigger is never joined after its last subscriber left (it is removed from the
+//! map under the same lock), and the position a subscriber joins at is exactly
+//! where the fan-out stands: everything at or before it was sent before the
+//! subscriber was added, everything after it will be sent to it.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use super::cursor::Position;
-use super::poller::{Poller, Slot};
-use super::subscription::Subscription;
-use super::{Trigger, TriggerConfig};
+use super::feed::{Feed, Joined};
+use super::poll::PollSource;
+use super::source::{Source, Stop};
+use super::{Trigger, TriggerConfig, lock};
 use crate::salesforce::Client;
 
-/// What the engine, its pollers and its subscriptions share.
+/// What the engine and its subscriptions share.
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) config: TriggerConfig,
     connections: Arc<HashMap<String, Client>>,
+    /// Per connection, how many polling sources run on it (they share its budget).
+    polling: HashMap<String, Arc<AtomicUsize>>,
     /// std `Mutex`: held only to look up, insert or remove, never across an `.await`.
-    pollers: Mutex<HashMap<Trigger, Arc<Poller>>>,
-    /// `true` once the engine shuts down; pollers and subscriptions watch it.
+    running: Mutex<HashMap<Trigger, Arc<Running>>>,
+    /// `true` once the engine shuts down; sources and subscriptions watch it.
     shutdown: watch::Sender<bool>,
     next_id: AtomicU64,
 }
 
-/// Locks `m`; a poisoned lock is used as is, since every critical section here
-/// leaves the data consistent at each step (inserts and removes).
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
+/// A trigger with subscribers: its source feeding its feed.
+#[derive(Debug)]
+pub(crate) struct Running {
+    pub(crate) trigger: Trigger,
+    /// The trigger's fingerprint, carried by its cursors.
+    pub(crate) fp: String,
+    pub(crate) feed: Arc<Feed>,
+    pub(crate) source: Arc<dyn Source>,
+    /// Set when the last subscriber leaves: the source's live feed stops.
+    last_left: watch::Sender<bool>,
 }
 
 // === impl Shared ===
@@ -43,17 +54,18 @@ impl Shared {
         connections: Arc<HashMap<String, Client>>,
         config: TriggerConfig,
     ) -> Arc<Shared> {
+        let polling = connections
+            .keys()
+            .map(|name| (name.clone(), Arc::new(AtomicUsize::new(0))))
+            .collect();
         Arc::new(Shared {
             config,
             connections,
-            pollers: Mutex::new(HashMap::new()),
+            polling,
+            running: Mutex::new(HashMap::new()),
             shutdown: watch::Sender::new(false),
             next_id: AtomicU64::new(0),
         })
-    }
-
-    pub(crate) fn client(&self, name: &str) -> Option<Client> {
-        self.connections.get(name).cloned()
     }
 
     pub(crate) fn is_shut_down(&self) -> bool {
@@ -68,68 +80,93 @@ impl Shared {
         self.shutdown.subscribe()
     }
 
-    pub(crate) fn poller_count(&self) -> usize {
-        lock(&self.pollers).len()
+    /// How many triggers run now (one per distinct trigger with subscribers).
+    pub(crate) fn running_count(&self) -> usize {
+        lock(&self.running).len()
     }
 
-    /// How many pollers share `connection`'s API budget.
-    pub(crate) fn pollers_on(&self, connection: &str) -> usize {
-        lock(&self.pollers)
-            .keys()
-            .filter(|t| t.connection == connection)
-            .count()
+    /// The source of `trigger`: the running one's, or a new one, not yet started.
+    /// `None` when the trigger's connection does not exist.
+    pub(crate) fn source(&self, trigger: &Trigger, fp: &str) -> Option<Arc<dyn Source>> {
+        if let Some(r) = lock(&self.running).get(trigger) {
+            return Some(r.source.clone());
+        }
+        let client = self.connections.get(&trigger.connection)?.clone();
+        let on_connection = self.polling.get(&trigger.connection)?.clone();
+        Some(Arc::new(PollSource::new(
+            client,
+            trigger.clone(),
+            fp.to_owned(),
+            self.config.clone(),
+            on_connection,
+        )))
     }
 }
 
-/// Adds a subscriber starting after `from` to `trigger`'s poller, starting the
-/// poller (at `from`) if there is none.
+/// A subscriber's place in a running trigger; dropping it leaves, and the last
+/// member out stops the trigger's source.
+#[derive(Debug)]
+pub(crate) struct Member {
+    shared: Arc<Shared>,
+    pub(crate) running: Arc<Running>,
+    id: u64,
+}
+
+/// Adds a subscriber starting after `from` to `trigger`, starting the trigger
+/// (its feed at `from`, fed by `source`) if it does not run.
 pub(crate) fn join(
     sh: &Arc<Shared>,
     trigger: Trigger,
     fp: String,
-    client: Client,
+    source: Arc<dyn Source>,
     from: Position,
-) -> Subscription {
-    let mut pollers = lock(&sh.pollers);
-    let poller = match pollers.get(&trigger) {
-        Some(p) => p.clone(),
+) -> (Member, Joined) {
+    let mut running = lock(&sh.running);
+    let r = match running.get(&trigger) {
+        Some(r) => r.clone(),
         None => {
-            let p = Poller::start(sh.clone(), trigger.clone(), fp, client, from.clone());
-            pollers.insert(trigger, p.clone());
-            p
+            let (last_left, left) = watch::channel(false);
+            let feed = Arc::new(Feed::new(from, sh.config.buffer));
+            let stop = Stop {
+                last_left: left,
+                shutdown: sh.watch_shutdown(),
+            };
+            tokio::spawn(source.clone().run(feed.clone(), stop));
+            let r = Arc::new(Running {
+                trigger: trigger.clone(),
+                fp,
+                feed,
+                source,
+                last_left,
+            });
+            running.insert(trigger, r.clone());
+            r
         }
     };
     let id = sh.next_id.fetch_add(1, Ordering::Relaxed);
-    let (tx, rx) = mpsc::channel(sh.config.buffer.max(1));
-    let too_slow = Arc::new(AtomicBool::new(false));
-    let joined_at = {
-        let mut feed = lock(&poller.feed);
-        feed.subscribers.insert(
-            id,
-            Slot {
-                tx,
-                too_slow: too_slow.clone(),
-            },
-        );
-        feed.position.clone()
+    let joined = r.feed.join(id);
+    drop(running);
+    let member = Member {
+        shared: sh.clone(),
+        running: r,
+        id,
     };
-    drop(pollers);
-    Subscription::new(sh.clone(), poller, id, rx, too_slow, from, joined_at)
+    (member, joined)
 }
 
-/// Removes subscriber `id`; the last one out stops the poller.
-pub(crate) fn leave(sh: &Shared, poller: &Arc<Poller>, id: u64) {
-    let mut pollers = lock(&sh.pollers);
-    let mut feed = lock(&poller.feed);
-    feed.subscribers.remove(&id);
-    if feed.subscribers.is_empty() {
-        // Only this poller's own entry: a trigger's entry is replaced only after removal.
-        if pollers
-            .get(&poller.trigger)
-            .is_some_and(|p| Arc::ptr_eq(p, poller))
-        {
-            pollers.remove(&poller.trigger);
+impl Drop for Member {
+    fn drop(&mut self) {
+        let mut running = lock(&self.shared.running);
+        let r = &self.running;
+        if r.feed.leave(self.id) {
+            // Only this trigger's own entry: an entry is replaced only after removal.
+            if running
+                .get(&r.trigger)
+                .is_some_and(|other| Arc::ptr_eq(other, r))
+            {
+                running.remove(&r.trigger);
+            }
+            r.last_left.send_replace(true);
         }
-        poller.stop();
     }
 }

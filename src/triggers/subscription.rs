@@ -1,4 +1,11 @@
 //! One subscriber's view of a feed: catch-up, dedupe, heartbeats and ends.
+//!
+//! A subscriber that starts before where the shared feed stands when it joins
+//! first reads that window with its own query ([`Source::window`]), then takes
+//! the feed; both are cut at the same position, so the handover has neither gap
+//! nor repeat, whatever the source.
+//!
+//! [`Source::window`]: super::source::Source::window
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -8,18 +15,16 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::cursor::{self, Position};
-use super::poller::{Poller, Update, backoff};
-use super::registry::{self, Shared};
-use super::{End, Event, Item, fetch};
-use crate::salesforce::with_deadline;
+use super::feed::{Joined, Update};
+use super::registry::Member;
+use super::{End, Event, Item, TriggerConfig};
 
 /// A subscriber's place in a trigger's feed. Dropping it leaves the feed; the
-/// last subscriber out stops the poller.
+/// last subscriber out stops the trigger's source.
 #[derive(Debug)]
 pub struct Subscription {
-    shared: Arc<Shared>,
-    poller: Arc<Poller>,
-    id: u64,
+    member: Member,
+    config: TriggerConfig,
     rx: mpsc::Receiver<Update>,
     too_slow: Arc<AtomicBool>,
     /// Everything at or before it has been delivered (or precedes the start).
@@ -37,22 +42,22 @@ pub struct Subscription {
 // === impl Subscription ===
 
 impl Subscription {
+    /// A subscriber that has everything at or before `from`, now a `member` of its
+    /// trigger, which it `joined`.
     pub(crate) fn new(
-        shared: Arc<Shared>,
-        poller: Arc<Poller>,
-        id: u64,
-        rx: mpsc::Receiver<Update>,
-        too_slow: Arc<AtomicBool>,
+        member: Member,
+        joined: Joined,
         from: Position,
-        joined_at: Position,
+        config: TriggerConfig,
+        shutdown: watch::Receiver<bool>,
     ) -> Subscription {
-        let catch_up = (from < joined_at).then_some(joined_at);
+        let Joined { rx, too_slow, at } = joined;
+        let catch_up = (from < at).then_some(at);
         Subscription {
-            heartbeat_at: Instant::now() + shared.config.heartbeat,
-            shutdown: shared.watch_shutdown(),
-            shared,
-            poller,
-            id,
+            heartbeat_at: Instant::now() + config.heartbeat,
+            shutdown,
+            member,
+            config,
             rx,
             too_slow,
             position: from,
@@ -64,7 +69,8 @@ impl Subscription {
 
     /// The cursor of everything delivered so far.
     pub fn cursor(&self) -> String {
-        cursor::encode(&self.poller.fp, &self.position)
+        let r = &self.member.running;
+        cursor::encode(&r.fp, r.source.kind(), &self.position)
     }
 
     /// The next event or heartbeat, or why the subscription ended. Events come in
@@ -120,7 +126,7 @@ impl Subscription {
                     });
                 }
                 Woke::Heartbeat => {
-                    self.heartbeat_at = Instant::now() + self.shared.config.heartbeat;
+                    self.heartbeat_at = Instant::now() + self.config.heartbeat;
                     return Ok(Item::Heartbeat {
                         cursor: self.cursor(),
                         checked_until: self.position.time(),
@@ -132,23 +138,18 @@ impl Subscription {
 
     fn deliver(&mut self, event: Arc<Event>) -> Item {
         self.position = event.position.clone();
-        self.heartbeat_at = Instant::now() + self.shared.config.heartbeat;
+        self.heartbeat_at = Instant::now() + self.config.heartbeat;
         Item::Event(event)
     }
 
     /// Reads the records after `position` up to `upto` with this subscriber's own
     /// query, retrying upstream trouble with backoff until it succeeds or shutdown.
     async fn run_catch_up(&mut self, upto: Position) -> Result<(), End> {
-        let cfg = &self.shared.config;
-        let p = &self.poller;
+        let running = self.member.running.clone();
         let mut shutdown = self.shutdown.clone();
         let mut failures = 0u32;
         loop {
-            let deadline = Instant::now() + cfg.poll_timeout;
-            let read = with_deadline(
-                deadline,
-                fetch::window(&p.client, &p.trigger, &p.fp, &self.position, &upto),
-            );
+            let read = running.source.window(&self.position, &upto);
             let result = tokio::select! {
                 biased;
                 _ = shutdown.wait_for(|s| *s) => None,
@@ -157,7 +158,7 @@ impl Subscription {
             match result {
                 None => {
                     return Err(End::Shutdown {
-                        cursor: cursor::encode(&p.fp, &self.position),
+                        cursor: self.cursor(),
                     });
                 }
                 Some(Ok(events)) => {
@@ -168,10 +169,10 @@ impl Subscription {
                 }
                 Some(Err(e)) => {
                     failures = failures.saturating_add(1);
-                    let wait = backoff(cfg, failures);
+                    let wait = self.config.backoff(failures);
                     tracing::warn!(
-                        connection = %p.trigger.connection,
-                        sobject = %p.trigger.sobject,
+                        connection = %running.trigger.connection,
+                        sobject = %running.trigger.sobject,
                         failures,
                         error = %e,
                         "trigger catch-up failed; retrying"
@@ -192,10 +193,4 @@ enum Woke {
     Shutdown,
     Update(Option<Update>),
     Heartbeat,
-}
-
-impl Drop for Subscription {
-    fn drop(&mut self) {
-        registry::leave(&self.shared, &self.poller, self.id);
-    }
 }

@@ -561,21 +561,9 @@ async fn userinfo() {
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
 }
 
-/// The 3-character suffix of an 18-character Salesforce Id: one character per
-/// 5-character chunk, whose bits mark the chunk's uppercase letters.
+/// The 3-character suffix of an 18-character Salesforce Id.
 fn id_checksum(id15: &str) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
-    id15.as_bytes()
-        .chunks(5)
-        .map(|chunk| {
-            let bits = chunk
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| c.is_ascii_uppercase())
-                .fold(0usize, |acc, (i, _)| acc | (1 << i));
-            char::from(ALPHABET[bits])
-        })
-        .collect()
+    crate::sandbox::ids::to18(id15)[15..].to_owned()
 }
 
 #[tokio::test]

@@ -5,24 +5,7 @@ use super::ast::CmpOp;
 use super::eval::{Filter, Operand, Test};
 use crate::sandbox::schema::FieldType;
 
-const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
-
-/// The three characters that make a 15-character Id case-safe: per chunk of
-/// five, bit j is set when character j is an uppercase letter.
-pub(crate) fn checksum(id15: &str) -> String {
-    id15.as_bytes()
-        .chunks(5)
-        .take(3)
-        .map(|chunk| {
-            let n = chunk
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| b.is_ascii_uppercase())
-                .fold(0usize, |n, (j, _)| n | (1 << j));
-            char::from(ALPHABET.get(n).copied().unwrap_or(b'A'))
-        })
-        .collect()
-}
+use crate::sandbox::ids::{SUFFIX_ALPHABET, to18};
 
 /// The stored (checksummed) 18-character forms a literal can match. A
 /// 15-character Id has exactly one; an 18-character one written in another
@@ -31,7 +14,7 @@ pub(crate) fn checksum(id15: &str) -> String {
 fn stored_forms(lit: &str) -> Vec<String> {
     let mut out = vec![lit.to_owned()];
     if lit.len() == 15 {
-        out.push(format!("{lit}{}", checksum(lit)));
+        out.push(to18(lit));
     } else if let Some(recased) = recase(lit) {
         out.push(recased);
     }
@@ -44,7 +27,7 @@ fn recase(lit: &str) -> Option<String> {
     let mut head = String::with_capacity(18);
     for c in 0..3 {
         let s = bytes.get(15 + c)?.to_ascii_uppercase();
-        let bits = ALPHABET.iter().position(|&a| a == s)?;
+        let bits = SUFFIX_ALPHABET.iter().position(|&a| a == s)?;
         for j in 0..5 {
             let b = *bytes.get(5 * c + j)?;
             head.push(char::from(if bits >> j & 1 == 1 {
@@ -54,8 +37,7 @@ fn recase(lit: &str) -> Option<String> {
             }));
         }
     }
-    let sum = checksum(&head);
-    Some(head + &sum)
+    Some(to18(&head))
 }
 
 /// The Ids to look up instead of scanning, when the filter requires the

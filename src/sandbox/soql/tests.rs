@@ -52,9 +52,7 @@ pub(super) fn object(name: &str, prefix: &str, extra: Vec<FieldDef>) -> ObjectDe
 
 /// An 18-character Id whose 15-character head has mixed case.
 pub(super) fn id(prefix: &str, n: u32) -> String {
-    let head = format!("{prefix}xY{n:010}");
-    let sum = super::ids::checksum(&head);
-    head + &sum
+    crate::sandbox::ids::to18(&format!("{prefix}xY{n:010}"))
 }
 
 pub(super) struct Org {
@@ -1355,7 +1353,7 @@ fn checksum_matches_known_salesforce_ids() {
         ("aaaaaaaaaaaaaaa", "AAA"),
     ];
     for (id15, suffix) in known {
-        assert_eq!(super::ids::checksum(id15), suffix, "{id15}");
+        assert_eq!(crate::sandbox::ids::to18(id15)[15..], *suffix, "{id15}");
     }
 }
 
