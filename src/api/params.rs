@@ -58,33 +58,31 @@ pub(crate) fn bind(
                     chars.next();
                 }
                 let name = &soql[start..end];
+                // A value refused for what it is still has its placeholder: one fault
+                // is one violation, never also "no placeholder" (nor twice for a
+                // placeholder used twice).
+                let first_use = used.insert(name);
                 match params.get(name) {
                     Some(v) => match render(v, &format!("{params_field}.{name}")) {
-                        Ok(lit) => {
-                            used.insert(name);
-                            out.push_str(&lit);
-                        }
-                        Err(v) => violations.push(v),
+                        Ok(lit) => out.push_str(&lit),
+                        Err(v) if first_use => violations.push(v),
+                        Err(_) => {}
                     },
-                    None => violations.push(Violation::new(
+                    None if first_use => violations.push(Violation::new(
                         query_field,
                         format!("placeholder :{name} has no value in {params_field}"),
                     )),
+                    None => {}
                 }
             }
             _ => out.push(c),
         }
     }
     for name in params.keys().filter(|k| !used.contains(k.as_str())) {
-        if !violations
-            .iter()
-            .any(|v| v.field == format!("{params_field}.{name}"))
-        {
-            violations.push(Violation::new(
-                format!("{params_field}.{name}"),
-                format!("no placeholder :{name} in {query_field}"),
-            ));
-        }
+        violations.push(Violation::new(
+            format!("{params_field}.{name}"),
+            format!("no placeholder :{name} in {query_field}"),
+        ));
     }
     if violations.is_empty() {
         Ok(out)
@@ -269,6 +267,33 @@ mod tests {
         let fields: Vec<_> = err.iter().map(|v| v.field.as_str()).collect();
         assert_eq!(fields, ["query", "params.c"]);
         assert!(err[0].description.contains(":b"));
+    }
+
+    #[test]
+    fn a_value_refused_for_what_it_is_is_one_violation() {
+        for (query, p, field) in [
+            (
+                "WHERE CloseDate = :d",
+                json!({"d": {"date": "2024-02-30"}}),
+                "params.d.date",
+            ),
+            (
+                "WHERE A = :d OR B = :d",
+                json!({"d": {"date": "2024-02-30"}}),
+                "params.d.date",
+            ),
+            ("WHERE A = :l", json!({"l": []}), "params.l"),
+            ("WHERE A IN :l", json!({"l": [1, [2]]}), "params.l[1]"),
+            ("WHERE A = :s", json!({"s": {"when": "x"}}), "params.s"),
+            ("WHERE A = :n", json!({"n": 1e300}), "params.n"),
+        ] {
+            let err = bind(query, &params(p.clone()), "query", "params").unwrap_err();
+            let fields: Vec<_> = err.iter().map(|v| v.field.as_str()).collect();
+            assert_eq!(fields, [field], "{query} with {p}");
+        }
+        // A placeholder missing its value is named once however often it is used.
+        let err = bind("WHERE A = :b OR B = :b", &HashMap::new(), "query", "params").unwrap_err();
+        assert_eq!(err.len(), 1);
     }
 
     #[test]
