@@ -75,3 +75,108 @@ async fn a_value_refused_for_what_it_is_gets_exactly_one_violation() {
         "refused before any call"
     );
 }
+
+/// `t` (UTC) written in every form Salesforce emits or accepts.
+fn every_form(t: time::OffsetDateTime) -> Vec<String> {
+    use time::UtcOffset;
+    use time::macros::offset;
+    let at = |off: UtcOffset| t.to_offset(off);
+    let ymdhms = |t: time::OffsetDateTime| {
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    };
+    let plus2 = at(offset!(+2));
+    let minus530 = at(offset!(-5:30));
+    vec![
+        format!("{}Z", ymdhms(t)),
+        format!("{}.000Z", ymdhms(t)),
+        format!("{}.000+0000", ymdhms(t)),
+        format!("{}+00:00", ymdhms(t)),
+        format!("{}+02:00", ymdhms(plus2)),
+        format!("{}.000+0200", ymdhms(plus2)),
+        format!("{}-0530", ymdhms(minus530)),
+        format!("{}.000000-05:30", ymdhms(minus530)),
+    ]
+}
+
+#[tokio::test]
+async fn a_datetime_param_in_any_salesforce_form_names_the_same_instant() {
+    let gw = common::start().await;
+    let mut client = gw.client().await;
+    // A seeded record's CreatedDate, exactly as Salesforce returns it.
+    let page = client
+        .execute_soql_query(authed(query(
+            "SELECT Id, CreatedDate FROM Contact ORDER BY CreatedDate LIMIT 1",
+            json!({}),
+        )))
+        .await
+        .expect("query")
+        .into_inner();
+    let record = &page.records[0];
+    let id = common::str_field(record, "Id").unwrap().to_owned();
+    let created = common::str_field(record, "CreatedDate").unwrap().to_owned();
+    assert!(created.ends_with(".000+0000"), "{created}");
+    let t = sfgate::salesforce::datetime::parse_datetime(&created).unwrap();
+    let mut forms = every_form(t);
+    forms.push(created);
+    for form in forms {
+        let page = client
+            .execute_soql_query(authed(query(
+                "SELECT Id FROM Contact WHERE Id = :id AND CreatedDate = :t",
+                json!({"id": id, "t": {"datetime": form}}),
+            )))
+            .await
+            .unwrap_or_else(|e| panic!("{form}: {e:?}"))
+            .into_inner();
+        assert_eq!(page.total_size, 1, "{form}");
+    }
+    // The case: the very form sfgate returns in CreatedDate.
+    let page = client
+        .execute_soql_query(authed(query(
+            "SELECT Id FROM Contact WHERE CreatedDate > :t",
+            json!({"t": {"datetime": "2020-03-17T21:04:32.000+0000"}}),
+        )))
+        .await
+        .expect("accepted")
+        .into_inner();
+    assert!(page.total_size > 0);
+}
+
+#[tokio::test]
+async fn dates_and_datetimes_salesforce_would_not_read_as_sent_are_refused_naming_the_param() {
+    let gw = common::start().await;
+    let mut client = gw.client().await;
+    for (param, field) in [
+        (json!({"date": "+2024-05-01"}), "params.v.date"),
+        (json!({"date": "2024-02-30"}), "params.v.date"),
+        (json!({"date": "2024-05-01T00:00:00Z"}), "params.v.date"),
+        (
+            json!({"datetime": "2024-05-01T10:00:00"}),
+            "params.v.datetime",
+        ),
+        (
+            json!({"datetime": "2024-05-01T10:00:00.0005Z"}),
+            "params.v.datetime",
+        ),
+        (
+            json!({"datetime": "+2024-05-01T10:00:00Z"}),
+            "params.v.datetime",
+        ),
+    ] {
+        let err = client
+            .execute_soql_query(authed(query(
+                "SELECT Id FROM Opportunity WHERE CloseDate = :v",
+                json!({ "v": param }),
+            )))
+            .await
+            .unwrap_err();
+        assert_eq!(violations(&err), [field], "{param}");
+    }
+}

@@ -7,12 +7,10 @@
 use std::collections::{BTreeSet, HashMap};
 
 use prost_types::{Value as PbValue, value::Kind};
-use time::format_description::well_known::Rfc3339;
-use time::macros::format_description;
-use time::{Date, OffsetDateTime, UtcOffset};
 
 use super::convert;
 use super::status::Violation;
+use crate::salesforce::datetime;
 
 /// Replaces every `:name` placeholder outside string literals in `soql` with the
 /// rendered value of `params[name]`. `query_field` and `params_field` name the
@@ -120,10 +118,12 @@ fn render(v: &PbValue, path: &str) -> Result<String, Violation> {
     }
 }
 
-/// A `{"date": "YYYY-MM-DD"}` or `{"datetime": "<RFC 3339>"}` value as an unquoted literal.
+/// A `{"date": "YYYY-MM-DD"}` or `{"datetime": "…"}` value as an unquoted literal.
+/// A datetime may take any form Salesforce emits or accepts (`Z`, `±hh:mm`,
+/// `±hhmm`, with or without fractional seconds: [`datetime::parse_datetime`]);
+/// it is sent in UTC. A date must be a real calendar day with a four-digit year.
 fn temporal(s: &prost_types::Struct, path: &str) -> Result<String, Violation> {
-    const HINT: &str =
-        r#"a struct value must be {"date": "YYYY-MM-DD"} or {"datetime": "YYYY-MM-DDThh:mm:ssZ"}"#;
+    const HINT: &str = r#"a struct value must be {"date": "YYYY-MM-DD"} or {"datetime": "YYYY-MM-DDThh:mm:ss[.SSS](Z|±hh:mm|±hhmm)"}"#;
     let mut fields = s.fields.iter();
     let (Some((key, value)), None) = (fields.next(), fields.next()) else {
         return Err(Violation::new(path, HINT));
@@ -132,34 +132,31 @@ fn temporal(s: &prost_types::Struct, path: &str) -> Result<String, Violation> {
         return Err(Violation::new(path, HINT));
     };
     match key.as_str() {
-        "date" => Date::parse(text, format_description!("[year]-[month]-[day]"))
+        "date" => datetime::parse_date(text)
             .map(|_| text.clone())
-            .map_err(|_| Violation::new(format!("{path}.date"), "must be a date YYYY-MM-DD")),
+            .ok_or_else(|| {
+                Violation::new(
+                    format!("{path}.date"),
+                    "must be a calendar date YYYY-MM-DD (four-digit year, no sign)",
+                )
+            }),
         "datetime" => {
-            let t = OffsetDateTime::parse(text, &Rfc3339)
-                .map_err(|_| {
-                    Violation::new(
-                        format!("{path}.datetime"),
-                        "must be an RFC 3339 datetime such as 2024-05-01T10:00:00Z",
-                    )
-                })?
-                .to_offset(UtcOffset::UTC);
-            Ok(soql_datetime(t))
+            let field = format!("{path}.datetime");
+            let t = datetime::parse_datetime(text).ok_or_else(|| {
+                Violation::new(
+                    &field,
+                    "must be a datetime such as 2024-05-01T10:00:00Z, 2024-05-01T10:00:00.000+0000 or 2024-05-01T12:00:00+02:00",
+                )
+            })?;
+            if !datetime::whole_milliseconds(t) {
+                return Err(Violation::new(
+                    field,
+                    "has more precision than Salesforce holds: datetimes hold whole milliseconds",
+                ));
+            }
+            Ok(datetime::soql_datetime(t))
         }
         _ => Err(Violation::new(path, HINT)),
-    }
-}
-
-/// A UTC datetime literal; milliseconds only when there are any, as SOQL's
-/// documented grammar has none.
-pub(crate) fn soql_datetime(t: OffsetDateTime) -> String {
-    let t = t.to_offset(UtcOffset::UTC);
-    let (y, m, d) = (t.year(), u8::from(t.month()), t.day());
-    let (hh, mm, ss, ms) = (t.hour(), t.minute(), t.second(), t.millisecond());
-    if ms == 0 {
-        format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
-    } else {
-        format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{ms:03}Z")
     }
 }
 
@@ -225,6 +222,61 @@ mod tests {
             ),
             "WHERE CloseDate = 2024-05-01 AND CreatedDate > 2024-05-01T10:00:00Z"
         );
+    }
+
+    #[test]
+    fn every_datetime_form_salesforce_emits_or_accepts_binds_as_one_utc_literal() {
+        for text in [
+            "2020-03-17T21:04:32Z",
+            "2020-03-17T21:04:32.000Z",
+            "2020-03-17T21:04:32.000+0000",
+            "2020-03-17T21:04:32+0000",
+            "2020-03-17T21:04:32+00:00",
+            "2020-03-17T23:04:32.000+0200",
+            "2020-03-17T23:04:32+02:00",
+            "2020-03-17T15:34:32-0530",
+            "2020-03-17T21:04:32.000000+00:00",
+        ] {
+            assert_eq!(
+                bind_ok("WHERE CreatedDate = :t", json!({"t": {"datetime": text}})),
+                "WHERE CreatedDate = 2020-03-17T21:04:32Z",
+                "{text}"
+            );
+        }
+        assert_eq!(
+            bind_ok(
+                "WHERE CreatedDate = :t",
+                json!({"t": {"datetime": "2020-03-17T21:04:32.250+0000"}})
+            ),
+            "WHERE CreatedDate = 2020-03-17T21:04:32.250Z"
+        );
+    }
+
+    #[test]
+    fn dates_and_datetimes_salesforce_would_not_read_as_sent_are_refused() {
+        for bad in [
+            json!({"date": "+2024-05-01"}),
+            json!({"date": "-2024-05-01"}),
+            json!({"date": "2024-02-30"}),
+            json!({"date": "2023-02-29"}),
+            json!({"date": "20240-05-01"}),
+            json!({"date": "2024-05-01T00:00:00Z"}),
+            json!({"datetime": "+2024-05-01T00:00:00Z"}),
+            json!({"datetime": "2024-05-01T00:00:00"}),
+            json!({"datetime": "2024-05-01T00:00:00.0001Z"}),
+            json!({"datetime": "2024-05-01T00:00:00.123456789Z"}),
+            json!({"datetime": "2024-05-01"}),
+        ] {
+            let err = bind(
+                "WHERE A = :a",
+                &params(json!({ "a": bad })),
+                "query",
+                "params",
+            )
+            .expect_err("refused");
+            assert_eq!(err.len(), 1, "{bad}");
+            assert!(err[0].field.starts_with("params.a."), "{bad}: {err:?}");
+        }
     }
 
     #[test]

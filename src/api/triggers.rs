@@ -236,6 +236,18 @@ fn parse(connection: String, req: &SubscribeRequest) -> Result<Parsed, Status> {
                 }
             }
         }
+        Some(subscribe_request::Start::SinceDatetime(text)) => {
+            match sf::datetime::parse_datetime(text) {
+                Some(t) => Start::Since(t),
+                None => {
+                    violations.push(Violation::new(
+                        "since_datetime",
+                        "must be a datetime such as 2024-05-01T10:00:00Z, 2024-05-01T10:00:00.000+0000 or 2024-05-01T12:00:00+02:00",
+                    ));
+                    Start::Now
+                }
+            }
+        }
     };
     if !violations.is_empty() {
         return Err(status::invalid_argument("INVALID_TRIGGER", violations));

@@ -15,6 +15,7 @@
 //!   instance-host allowlist.
 //! - `records`, `query`, `describe`, `topics`: the calls, as `impl Client` blocks.
 //! - [`error`]: [`Error`], with Salesforce's envelope kept whole as [`ApiError`]s.
+//! - [`datetime`]: Salesforce's date and datetime text forms, parsed and written once.
 //! - [`id`]: [`RecordId`]; [`limits`]: [`ApiUsage`]; [`secret`]: [`Secret`].
 //!
 //! # Secrets
@@ -31,6 +32,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod datetime;
 pub mod deadline;
 mod describe;
 pub mod error;

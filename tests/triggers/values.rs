@@ -60,3 +60,81 @@ async fn a_where_param_refused_for_its_value_gets_exactly_one_violation() {
         assert_eq!(fields, [field], "{condition} {params}");
     }
 }
+
+/// `created` (Salesforce's `…000+0000`) in other forms Salesforce writes or accepts.
+fn forms_of(created: &str) -> Vec<String> {
+    let t = sfgate::salesforce::datetime::parse_datetime(created).expect("salesforce form");
+    let plus2 = t.to_offset(time::macros::offset!(+2));
+    let hms = |t: time::OffsetDateTime| {
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    };
+    vec![
+        created.to_owned(),
+        format!("{}Z", hms(t)),
+        format!("{}.000Z", hms(t)),
+        format!("{}+00:00", hms(t)),
+        format!("{}+02:00", hms(plus2)),
+        format!("{}.000+0200", hms(plus2)),
+    ]
+}
+
+#[tokio::test]
+async fn since_datetime_and_where_params_take_every_salesforce_datetime_form() {
+    let gw = start(fast()).await;
+    let mut sf = gw.client().await;
+    let mut client = triggers(&gw).await;
+    let tag = tag("Forms");
+    let id = create(&mut sf, &tag).await;
+    let page = sf
+        .execute_soql_query(authed(ExecuteSoqlQueryRequest {
+            query: "SELECT CreatedDate FROM Contact WHERE Id = :id".into(),
+            params: [("id".to_owned(), value(json!(id)))].into(),
+            ..Default::default()
+        }))
+        .await
+        .expect("query")
+        .into_inner();
+    let created = common::str_field(&page.records[0], "CreatedDate")
+        .unwrap()
+        .to_owned();
+    for form in forms_of(&created) {
+        // Replaying from the record's own CreatedDate, in this form, delivers it.
+        let start = Some(subscribe_request::Start::SinceDatetime(form.clone()));
+        let mut stream = subscribe(&mut client, request(tagged(&tag), start)).await;
+        let event = next_event(&mut stream, std::time::Duration::from_secs(20)).await;
+        assert_eq!(event.record_id, id, "since_datetime {form}");
+        // A where param in this form selects it too.
+        let req = SubscribeRequest {
+            start: Some(subscribe_request::Start::SinceDatetime(created.clone())),
+            ..where_trigger(
+                "LastName = :tag AND CreatedDate = :t",
+                json!({"tag": tag, "t": {"datetime": form}}),
+            )
+        };
+        let mut stream = subscribe(&mut client, req).await;
+        let event = next_event(&mut stream, std::time::Duration::from_secs(20)).await;
+        assert_eq!(event.record_id, id, "where param {form}");
+    }
+    let err = client
+        .subscribe(authed(request(
+            tagged(&tag),
+            Some(subscribe_request::Start::SinceDatetime(
+                "2024-05-01 10:00:00".into(),
+            )),
+        )))
+        .await
+        .expect_err("refused");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert_eq!(
+        err.get_details_bad_request().unwrap().field_violations[0].field,
+        "since_datetime"
+    );
+}
