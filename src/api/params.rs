@@ -8,8 +8,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use prost_types::{Value as PbValue, value::Kind};
 
-use super::convert;
 use super::status::Violation;
+use super::{convert, decimal};
 use crate::salesforce::datetime;
 
 /// Replaces every `:name` placeholder outside string literals in `soql` with the
@@ -112,10 +112,37 @@ fn render(v: &PbValue, path: &str) -> Result<String, Violation> {
         }
         None | Some(Kind::NullValue(_)) => Ok("null".to_owned()),
         Some(Kind::BoolValue(b)) => Ok(b.to_string()),
-        Some(Kind::NumberValue(n)) => Ok(convert::number(*n, path)?.to_string()),
+        Some(Kind::NumberValue(n)) => number_literal(*n, path),
         Some(Kind::StringValue(s)) => Ok(quote(s)),
         Some(Kind::StructValue(s)) => temporal(s, path),
     }
+}
+
+/// The most decimal places a bound number may need: Salesforce's numbers hold at
+/// most 18 digits (field reference: precision ≤ 18), so a literal needing more
+/// could only match after a rounding nobody asked for.
+const MAX_DECIMAL_PLACES: usize = 18;
+
+/// A number as a plain SOQL literal: `42`, `-0.5`, `0.000001` — never exponent
+/// notation, which SOQL does not read (`1.5e-308` is `MALFORMED_QUERY`). Whole
+/// numbers beyond 2^53 ([`convert::number`]) and numbers needing more than
+/// [`MAX_DECIMAL_PLACES`] decimal places are refused naming the param.
+fn number_literal(n: f64, path: &str) -> Result<String, Violation> {
+    let whole = convert::number(n, path)?;
+    if n.fract() == 0.0 {
+        return Ok(whole.to_string());
+    }
+    let places = decimal::decimal_places(n);
+    if places > MAX_DECIMAL_PLACES {
+        return Err(Violation::new(
+            path,
+            format!(
+                "{n:e} needs {places} decimal places; a Salesforce number holds at most {MAX_DECIMAL_PLACES} digits"
+            ),
+        ));
+    }
+    // `Display` writes the shortest text that reads back as `n`, positionally.
+    Ok(n.to_string())
 }
 
 /// A `{"date": "YYYY-MM-DD"}` or `{"datetime": "…"}` value as an unquoted literal.
@@ -277,6 +304,47 @@ mod tests {
             assert_eq!(err.len(), 1, "{bad}");
             assert!(err[0].field.starts_with("params.a."), "{bad}: {err:?}");
         }
+    }
+
+    #[test]
+    fn numbers_render_as_plain_decimals_salesforce_reads() {
+        for (n, want) in [
+            (json!(3), "3"),
+            (json!(-7), "-7"),
+            (json!(2.5), "2.5"),
+            (json!(0.1), "0.1"),
+            (json!(1e-7), "0.0000001"),
+            (json!(1.5e-17), "0.000000000000000015"),
+            (json!(123456789012345.67), "123456789012345.67"),
+            (json!(1e15), "1000000000000000"),
+            (json!(9007199254740992.0), "9007199254740992"),
+        ] {
+            assert_eq!(
+                bind_ok("WHERE A = :n", json!({ "n": n })),
+                format!("WHERE A = {want}"),
+                "{n}"
+            );
+        }
+        for bad in [json!(1.5e-308), json!(1e-19), json!(1e300), json!(-1e17)] {
+            let err = bind(
+                "WHERE A = :n",
+                &params(json!({ "n": bad })),
+                "query",
+                "params",
+            )
+            .expect_err("refused");
+            assert_eq!(err.len(), 1);
+            assert_eq!(err[0].field, "params.n", "{bad}");
+        }
+        // In a list too, naming the element.
+        let err = bind(
+            "WHERE A IN :n",
+            &params(json!({"n": [1, 1e-30]})),
+            "query",
+            "params",
+        )
+        .unwrap_err();
+        assert_eq!(err[0].field, "params.n[1]");
     }
 
     #[test]

@@ -57,6 +57,7 @@ mod dml;
 pub mod errors;
 pub mod faults;
 pub mod ids;
+pub mod numbers;
 pub mod oauth;
 pub mod objects;
 mod routes;
@@ -193,8 +194,13 @@ impl Sandbox {
         }
         seeds.extend(config.seed.clone());
         let mut objs = objects::standard(&user);
+        let sample = config.sample_data.then(sample::sample);
         let all = Seed {
-            objects: seeds.iter().flat_map(|s| s.objects.clone()).collect(),
+            objects: sample
+                .iter()
+                .chain(&seeds)
+                .flat_map(|s| s.objects.clone())
+                .collect(),
             records: Vec::new(),
         };
         seed::apply_objects(&mut objs, &all, &user)?;
@@ -204,8 +210,8 @@ impl Sandbox {
         }
         seed::check_rules(&state)?;
         let now = time::OffsetDateTime::now_utc();
-        if config.sample_data {
-            seed::load_records(&mut state, &sample::sample().records, now)?;
+        if let Some(sample) = &sample {
+            seed::load_records(&mut state, &sample.records, now)?;
         }
         for s in &seeds {
             seed::load_records(&mut state, &s.records, now)?;

@@ -138,3 +138,43 @@ async fn since_datetime_and_where_params_take_every_salesforce_datetime_form() {
         "since_datetime"
     );
 }
+
+#[tokio::test]
+async fn trigger_events_carry_decimals_exactly_as_salesforce_holds_them() {
+    use prost_types::value::Kind;
+    let gw = start(fast()).await;
+    let mut sf = gw.client().await;
+    let mut client = triggers(&gw).await;
+    let tag = tag("Deal");
+    let trigger = subscribe_request::Trigger::NewObject(NewObjectTrigger {
+        sobject: "Opportunity".into(),
+        r#where: "Name = :tag".into(),
+        params: [("tag".to_owned(), value(json!(tag)))].into(),
+        fields: vec!["Amount".into()],
+    });
+    let mut stream = subscribe(&mut client, request(trigger, None)).await;
+    for (amount, want) in [
+        (
+            json!("1234567890123456.78"),
+            Kind::StringValue("1234567890123456.78".into()),
+        ),
+        (
+            json!("123456789012345.67"),
+            Kind::NumberValue(123_456_789_012_345.67),
+        ),
+        (json!(0.1), Kind::NumberValue(0.1)),
+    ] {
+        sf.create_object(authed(CreateObjectRequest {
+            sobject: "Opportunity".into(),
+            fields: Some(common::fields(json!({
+                "Name": tag, "StageName": "Prospecting", "CloseDate": "2026-12-31", "Amount": amount
+            }))),
+            ..Default::default()
+        }))
+        .await
+        .expect("create");
+        let event = next_event(&mut stream, std::time::Duration::from_secs(20)).await;
+        let record = event.record.expect("record");
+        assert_eq!(record.fields["Amount"].kind, Some(want), "{amount}");
+    }
+}

@@ -18,6 +18,7 @@ fn field(name: &str, ftype: FieldType) -> FieldDef {
         updateable: true,
         reference_to: Vec::new(),
         relationship_name: None,
+        attrs: Default::default(),
     }
 }
 
