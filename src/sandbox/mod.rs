@@ -95,7 +95,8 @@ pub struct SandboxConfig {
     pub seed_path: Option<PathBuf>,
     /// A seed given directly; loaded after `seed_path`'s records.
     pub seed: Option<Seed>,
-    /// Whether to load the sample Accounts, Contacts and Leads.
+    /// Whether to load the sample Accounts, Contacts and Leads, and the two
+    /// custom Contact fields they use (see `sample`).
     pub sample_data: bool,
     /// API versions served, as majors (`50..=66` is v50.0 to v66.0).
     pub api_versions: std::ops::RangeInclusive<u32>,
