@@ -180,3 +180,49 @@ async fn dates_and_datetimes_salesforce_would_not_read_as_sent_are_refused_namin
         assert_eq!(violations(&err), [field], "{param}");
     }
 }
+
+#[tokio::test]
+async fn numbers_bind_as_plain_decimals_or_are_refused_naming_the_param() {
+    let gw = common::start().await;
+    let mut client = gw.client().await;
+    let id = client
+        .create_object(authed(CreateObjectRequest {
+            sobject: "Opportunity".into(),
+            fields: Some(common::fields(json!({
+                "Name": "Tiny", "StageName": "Prospecting", "CloseDate": "2026-12-31", "Amount": 0.01
+            }))),
+            ..Default::default()
+        }))
+        .await
+        .expect("create")
+        .into_inner()
+        .id;
+    // Numbers Salesforce would read only in positional notation.
+    for (n, found) in [
+        (json!(1e-7), 1),
+        (json!(0.001), 1),
+        (json!(0.01), 0),
+        (json!(1e-18), 1),
+        (json!(-2.5e-10), 1),
+    ] {
+        let page = client
+            .execute_soql_query(authed(query(
+                "SELECT Id FROM Opportunity WHERE Id = :id AND Amount > :n",
+                json!({"id": id, "n": n}),
+            )))
+            .await
+            .unwrap_or_else(|e| panic!("{n}: {e:?}"))
+            .into_inner();
+        assert_eq!(page.total_size, found, "{n}");
+    }
+    for n in [json!(1.5e-308), json!(1e-19), json!(1e300), json!(-1e17)] {
+        let err = client
+            .execute_soql_query(authed(query(
+                "SELECT Id FROM Opportunity WHERE Amount > :n",
+                json!({ "n": n }),
+            )))
+            .await
+            .unwrap_err();
+        assert_eq!(violations(&err), ["params.n"], "{n}");
+    }
+}
