@@ -152,3 +152,40 @@ async fn an_empty_text_value_reads_back_as_null_and_matches_null() {
         Some(prost_types::value::Kind::NullValue(0))
     );
 }
+
+#[tokio::test]
+async fn attributes_is_refused_as_a_field_before_any_call() {
+    let gw = common::start().await;
+    let mut client = gw.client().await;
+    let before = gw.sandbox.requests().total;
+    // A record as a query returned it, sent back as the fields of a create.
+    let err = client
+        .create_object(authed(CreateObjectRequest {
+            sobject: "Contact".into(),
+            fields: Some(fields(json!({
+                "attributes": {"type": "Contact", "url": "/services/data/v62.0/sobjects/Contact/003Gb00000000GCIAY"},
+                "LastName": "Copy"
+            }))),
+            ..Default::default()
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        anatomy(&err),
+        (
+            Code::InvalidArgument,
+            "INVALID_FIELDS".to_owned(),
+            vec!["fields.attributes".to_owned()]
+        )
+    );
+    let err = client
+        .update_object(authed(UpdateObjectRequest {
+            id: "003Gb00000000GCIAY".into(),
+            fields: Some(fields(json!({"attributes": null}))),
+            ..Default::default()
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(anatomy(&err).2, vec!["fields.attributes".to_owned()]);
+    assert_eq!(gw.sandbox.requests().total, before);
+}

@@ -37,6 +37,7 @@ pub mod deadline;
 mod describe;
 pub mod error;
 pub mod id;
+mod key_prefixes;
 pub mod limits;
 mod query;
 mod records;

@@ -10,7 +10,8 @@
 //! - [`store`] (with `dml`): the records behind one `RwLock`; it implements the
 //!   SOQL engine's [`soql::DataSource`].
 //! - `routes`: the HTTP side — version check, sessions ([`oauth`]), the daily
-//!   budget, [`faults`], and the Salesforce-shaped errors of [`errors`].
+//!   budget, [`faults`] (with what the user may see: [`visibility`]), and the
+//!   Salesforce-shaped errors of [`errors`].
 //! - [`counters`]: requests by route, in-flight peak, API usage.
 //!
 //! # Routes
@@ -69,6 +70,7 @@ pub mod soql;
 pub mod store;
 pub mod validation;
 pub mod values;
+pub mod visibility;
 
 use std::path::PathBuf;
 use std::sync::Arc;

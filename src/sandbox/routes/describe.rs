@@ -14,6 +14,7 @@ use crate::sandbox::Shared;
 use crate::sandbox::errors::SfError;
 use crate::sandbox::objects::ObjectMeta;
 use crate::sandbox::schema::{FieldDef, FieldType};
+use crate::sandbox::visibility;
 
 fn summary(m: &ObjectMeta, version: &str) -> Value {
     let d = &m.def;
@@ -54,7 +55,13 @@ pub async fn global(
     Extension(v): Extension<ApiVersion>,
 ) -> Response {
     let st = sh.store.read();
-    let list: Vec<Value> = st.objects().iter().map(|m| summary(m, &v.0)).collect();
+    let faults = sh.faults.get();
+    let list: Vec<Value> = st
+        .objects()
+        .iter()
+        .filter(|m| !visibility::hidden(&faults, &m.def.name))
+        .map(|m| summary(m, &v.0))
+        .collect();
     json(
         StatusCode::OK,
         &json!({"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": list}),
