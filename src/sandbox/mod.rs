@@ -5,8 +5,9 @@
 //!
 //! # Layout
 //! - [`ids`]: 18-character Ids with Salesforce's checksum, minted in order.
-//! - [`objects`], [`seed`]: the standard types, custom ones from a seed file
-//!   (format in [`seed`]), and the sample data.
+//! - [`objects`], [`seed`]: the standard types with a real org's field
+//!   metadata ([`schema`]), custom ones from a seed file (format in [`seed`]),
+//!   and the sample data; [`numbers`]: number fields' exact decimals.
 //! - [`store`] (with `dml`): the records behind one `RwLock`; it implements the
 //!   SOQL engine's [`soql::DataSource`].
 //! - `routes`: the HTTP side — version check, sessions ([`oauth`]), the daily
@@ -42,6 +43,12 @@
 //!   `IDEMPOTENCY_KEY_REUSED`.
 //! - The daily budget counts every authenticated API request (not the
 //!   versions list, not refused ones) and resets only on request.
+//! - A number with more decimal places than its field's scale is rounded half
+//!   away from zero (Java's `HALF_UP`); Salesforce rounds to the scale, but its
+//!   tie rule for API writes is not documented in what we read.
+//! - An `attributes` object in a record body (as a query returns records) is
+//!   ignored, as it is in the bodies of Salesforce's sObject Collections; what a
+//!   single-record create does with one is not documented in what we read.
 //!
 //! # Use
 //! ```no_run
