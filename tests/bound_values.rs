@@ -169,6 +169,16 @@ async fn dates_and_datetimes_salesforce_would_not_read_as_sent_are_refused_namin
             json!({"datetime": "+2024-05-01T10:00:00Z"}),
             "params.v.datetime",
         ),
+        // Outside the dates Salesforce holds.
+        (json!({"date": "1699-12-31"}), "params.v.date"),
+        (json!({"date": "4001-01-01"}), "params.v.date"),
+        (
+            json!({"datetime": "0001-01-01T00:00:00Z"}),
+            "params.v.datetime",
+        ),
+        // Strings with a control character SOQL has no escape for.
+        (json!("nul\u{0}"), "params.v"),
+        (json!("esc\u{1b}[0m"), "params.v"),
     ] {
         let err = client
             .execute_soql_query(authed(query(

@@ -113,7 +113,7 @@ fn render(v: &PbValue, path: &str) -> Result<String, Violation> {
         None | Some(Kind::NullValue(_)) => Ok("null".to_owned()),
         Some(Kind::BoolValue(b)) => Ok(b.to_string()),
         Some(Kind::NumberValue(n)) => number_literal(*n, path),
-        Some(Kind::StringValue(s)) => Ok(quote(s)),
+        Some(Kind::StringValue(s)) => string_literal(s, path),
         Some(Kind::StructValue(s)) => temporal(s, path),
     }
 }
@@ -159,14 +159,19 @@ fn temporal(s: &prost_types::Struct, path: &str) -> Result<String, Violation> {
         return Err(Violation::new(path, HINT));
     };
     match key.as_str() {
-        "date" => datetime::parse_date(text)
-            .map(|_| text.clone())
-            .ok_or_else(|| {
+        "date" => {
+            let field = format!("{path}.date");
+            let d = datetime::parse_date(text).ok_or_else(|| {
                 Violation::new(
-                    format!("{path}.date"),
+                    &field,
                     "must be a calendar date YYYY-MM-DD (four-digit year, no sign)",
                 )
-            }),
+            })?;
+            if !datetime::date_in_range(d) {
+                return Err(Violation::new(field, OUT_OF_RANGE));
+            }
+            Ok(text.clone())
+        }
         "datetime" => {
             let field = format!("{path}.datetime");
             let t = datetime::parse_datetime(text).ok_or_else(|| {
@@ -175,6 +180,9 @@ fn temporal(s: &prost_types::Struct, path: &str) -> Result<String, Violation> {
                     "must be a datetime such as 2024-05-01T10:00:00Z, 2024-05-01T10:00:00.000+0000 or 2024-05-01T12:00:00+02:00",
                 )
             })?;
+            if !datetime::datetime_in_range(t) {
+                return Err(Violation::new(field, OUT_OF_RANGE));
+            }
             if !datetime::whole_milliseconds(t) {
                 return Err(Violation::new(
                     field,
@@ -185,6 +193,31 @@ fn temporal(s: &prost_types::Struct, path: &str) -> Result<String, Violation> {
         }
         _ => Err(Violation::new(path, HINT)),
     }
+}
+
+/// Why a date or datetime Salesforce cannot hold is refused.
+const OUT_OF_RANGE: &str =
+    "is outside the dates Salesforce holds (1700-01-01 to 4000-12-31T00:00:00Z)";
+
+/// A string as a SOQL literal, unless it holds a control character SOQL has no escape for
+/// (SOQL escapes `\n \r \t \b \f`:
+/// <https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_select_quotedstringescapes.htm>).
+fn string_literal(s: &str, path: &str) -> Result<String, Violation> {
+    let escapable = |c: char| matches!(c, '\n' | '\r' | '\t' | '\u{8}' | '\u{c}');
+    if let Some((i, c)) = s
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_ascii_control() && !escapable(*c))
+    {
+        return Err(Violation::new(
+            path,
+            format!(
+                "has a control character (U+{:04X}) at position {i}, which a SOQL string cannot carry",
+                u32::from(c)
+            ),
+        ));
+    }
+    Ok(quote(s))
 }
 
 /// A quoted SOQL string literal with Salesforce's backslash escapes.
@@ -293,6 +326,10 @@ mod tests {
             json!({"datetime": "2024-05-01T00:00:00.0001Z"}),
             json!({"datetime": "2024-05-01T00:00:00.123456789Z"}),
             json!({"datetime": "2024-05-01"}),
+            json!({"date": "1699-12-31"}),
+            json!({"date": "4001-01-01"}),
+            json!({"datetime": "1699-12-31T23:59:59Z"}),
+            json!({"datetime": "4000-12-31T00:00:01Z"}),
         ] {
             let err = bind(
                 "WHERE A = :a",
@@ -336,6 +373,21 @@ mod tests {
             assert_eq!(err.len(), 1);
             assert_eq!(err[0].field, "params.n", "{bad}");
         }
+        // Strings with a control character SOQL cannot escape.
+        for bad in ["nul\u{0}", "bell\u{7}", "esc\u{1b}", "del\u{7f}"] {
+            let err = bind(
+                "WHERE A = :s",
+                &params(json!({ "s": bad })),
+                "query",
+                "params",
+            )
+            .expect_err("refused");
+            assert_eq!(err[0].field, "params.s", "{bad:?}");
+        }
+        assert_eq!(
+            bind_ok("WHERE A = :s", json!({"s": "a\tb\nc"})),
+            r"WHERE A = 'a\tb\nc'"
+        );
         // In a list too, naming the element.
         let err = bind(
             "WHERE A IN :n",

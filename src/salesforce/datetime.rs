@@ -69,6 +69,22 @@ pub fn soql_datetime(t: OffsetDateTime) -> String {
     }
 }
 
+/// The earliest and latest dates Salesforce holds: "The earliest valid date is
+/// 1700-01-01T00:00:00Z GMT … The latest valid date is 4000-12-31T00:00:00Z GMT"
+/// (<https://developer.salesforce.com/docs/atlas.en-us.dataLoader.meta/dataLoader/data_loader_dates.htm>).
+const EARLIEST: OffsetDateTime = time::macros::datetime!(1700-01-01 00:00 UTC);
+const LATEST: OffsetDateTime = time::macros::datetime!(4000-12-31 00:00 UTC);
+
+/// Whether Salesforce holds this date (1700-01-01 to 4000-12-31).
+pub fn date_in_range(d: Date) -> bool {
+    (EARLIEST.date()..=LATEST.date()).contains(&d)
+}
+
+/// Whether Salesforce holds this instant (1700-01-01T00:00:00Z to 4000-12-31T00:00:00Z).
+pub fn datetime_in_range(t: OffsetDateTime) -> bool {
+    (EARLIEST..=LATEST).contains(&t)
+}
+
 /// Whether `t` is a time Salesforce can hold exactly: whole milliseconds.
 pub fn whole_milliseconds(t: OffsetDateTime) -> bool {
     t.nanosecond().is_multiple_of(1_000_000)
@@ -172,6 +188,11 @@ mod tests {
             "2024-05-01T10:00:01.500Z"
         );
         assert!(whole_milliseconds(datetime!(2024-05-01 10:00:01.5 UTC)));
+        assert!(date_in_range(date!(1700 - 01 - 01)) && date_in_range(date!(4000 - 12 - 31)));
+        assert!(!date_in_range(date!(1699 - 12 - 31)) && !date_in_range(date!(4001 - 01 - 01)));
+        assert!(datetime_in_range(datetime!(1700-01-01 00:00 UTC)));
+        assert!(!datetime_in_range(datetime!(1700-01-01 00:00 +1)));
+        assert!(!datetime_in_range(datetime!(4000-12-31 00:00:01 UTC)));
         assert!(!whole_milliseconds(
             datetime!(2024-05-01 10:00:01.000_5 UTC)
         ));

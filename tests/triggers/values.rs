@@ -123,20 +123,33 @@ async fn since_datetime_and_where_params_take_every_salesforce_datetime_form() {
         let event = next_event(&mut stream, std::time::Duration::from_secs(20)).await;
         assert_eq!(event.record_id, id, "where param {form}");
     }
-    let err = client
-        .subscribe(authed(request(
-            tagged(&tag),
-            Some(subscribe_request::Start::SinceDatetime(
-                "2024-05-01 10:00:00".into(),
-            )),
-        )))
-        .await
-        .expect_err("refused");
-    assert_eq!(err.code(), Code::InvalidArgument);
-    assert_eq!(
-        err.get_details_bad_request().unwrap().field_violations[0].field,
-        "since_datetime"
-    );
+    for (start, field) in [
+        (
+            subscribe_request::Start::SinceDatetime("2024-05-01 10:00:00".into()),
+            "since_datetime",
+        ),
+        (
+            subscribe_request::Start::SinceDatetime("1699-12-31T23:59:59Z".into()),
+            "since_datetime",
+        ),
+        (
+            subscribe_request::Start::Since(prost_types::Timestamp {
+                seconds: -10_000_000_000,
+                nanos: 0,
+            }),
+            "since",
+        ),
+    ] {
+        let err = client
+            .subscribe(authed(request(tagged(&tag), Some(start))))
+            .await
+            .expect_err("refused");
+        assert_eq!(err.code(), Code::InvalidArgument);
+        assert_eq!(
+            err.get_details_bad_request().unwrap().field_violations[0].field,
+            field
+        );
+    }
 }
 
 #[tokio::test]
