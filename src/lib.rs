@@ -21,7 +21,8 @@
 //! - [`api`]: the gRPC handlers: validation, conversion, error mapping (the only
 //!   module that knows both gRPC and Salesforce errors is `api::status`; the
 //!   services' protobuf codec, with a small first encode buffer, is `api::codec`;
-//!   `api::health` reports each connection's health from its grant's state).
+//!   `api::health` reports each connection's health from its grant's state;
+//!   `api::decimal` decides which of Salesforce's decimals a double carries).
 //! - [`salesforce`]: the Salesforce REST client: OAuth flows and token cache,
 //!   queries, records, topics, limits. Knows nothing of gRPC.
 //! - [`sandbox`]: the embedded Salesforce-compatible org. Imports nothing from

@@ -1005,6 +1005,78 @@ async fn add_topic_reports_other_failures_as_they_are() {
     assert_eq!(fake.seen().len(), 2);
 }
 
+#[tokio::test]
+async fn add_topic_takes_the_existing_records_salesforce_names_in_a_duplicate() {
+    let fake = Fake::start().await;
+    let client = fake.cc_client();
+    // "Callback  requested" is "Callback requested" to Salesforce, not to SOQL's `=`.
+    fake.respond(200, page(json!([]), None));
+    fake.respond(400, json!([{"message": "duplicate value found: Name duplicates value on record with id: 0TOD000000009XY", "errorCode": "DUPLICATE_VALUE", "fields": []}]));
+    fake.respond(400, json!([{"message": "duplicate value found: TopicId duplicates value on record with id: 0FTD00000000002", "errorCode": "DUPLICATE_VALUE", "fields": []}]));
+    let record = RecordId::parse("003RO0000035WQgYAM").unwrap();
+
+    let a = client
+        .add_topic(&record, "Callback  requested")
+        .await
+        .unwrap();
+
+    let topic = RecordId::parse("0TOD000000009XY").unwrap();
+    let assignment = RecordId::parse("0FTD00000000002").unwrap();
+    assert_eq!(a.topic_id, topic.as_str18());
+    assert_eq!(a.assignment_id, assignment.as_str18());
+    assert!(!a.created);
+    let seen = fake.seen();
+    assert_eq!(seen.len(), 3, "no query after Salesforce named the records");
+    assert_eq!(
+        seen[2].body,
+        Some(json!({"TopicId": topic.as_str18(), "EntityId": "003RO0000035WQgYAM"}))
+    );
+}
+
+#[tokio::test]
+async fn sfgates_own_lookups_fail_as_lookups_naming_the_sobject() {
+    let fake = Fake::start().await;
+    let client = fake.cc_client();
+    fake.respond(
+        400,
+        json!([{"message": "sObject type 'Topic' is not supported.", "errorCode": "INVALID_TYPE"}]),
+    );
+    let record = RecordId::parse("003RO0000035WQgYAM").unwrap();
+    let err = client.add_topic(&record, "Hot").await.unwrap_err();
+    let Error::Lookup { sobject, source } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*sobject, "Topic");
+    assert!(source.has_error_code("INVALID_TYPE"), "{err:?}");
+
+    fake.respond(
+        403,
+        json!([{"message": "no access", "errorCode": "INSUFFICIENT_ACCESS"}]),
+    );
+    let err = client.sobject_for_key_prefix("a0X").await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Lookup {
+                sobject: "sobjects",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // A standard object's prefix needs no describe at all.
+    let before = fake.seen().len();
+    assert_eq!(
+        client
+            .sobject_for_key_prefix("00Q")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("Lead")
+    );
+    assert_eq!(fake.seen().len(), before);
+}
+
 // === secrets and transport ===
 
 #[tokio::test]

@@ -4,10 +4,17 @@
 //! whole number is sent as a JSON integer. A whole number beyond 2^53 may already
 //! have been rounded by the caller's JSON-to-double step, so it is refused rather
 //! than sent as a value nobody typed.
+//!
+//! Numbers from Salesforce keep their exact text (serde_json's
+//! `arbitrary_precision`): one a double carries exactly ([`decimal::carried`])
+//! becomes a `number_value`; one it cannot (more significant digits than a double
+//! keeps — currency and number fields go to 18) becomes a `string_value` holding
+//! Salesforce's exact decimal text, so no value is ever altered on the way back.
 
 use prost_types::{ListValue, Struct, Value as PbValue, value::Kind};
 use serde_json::{Map, Number, Value};
 
+use super::decimal;
 use super::status::Violation;
 
 /// The largest magnitude below which every whole double is an exact integer.
@@ -72,8 +79,11 @@ pub(crate) fn json_to_value(v: Value) -> PbValue {
     let kind = match v {
         Value::Null => Kind::NullValue(0),
         Value::Bool(b) => Kind::BoolValue(b),
-        // Struct has only doubles; Salesforce numbers are doubles on its side too.
-        Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap_or(f64::NAN)),
+        // A double when it carries the decimal exactly, else the decimal's own text.
+        Value::Number(n) => match decimal::carried(n.as_str()) {
+            Some(double) => Kind::NumberValue(double),
+            None => Kind::StringValue(n.as_str().to_owned()),
+        },
         Value::String(s) => Kind::StringValue(s),
         Value::Array(a) => Kind::ListValue(ListValue {
             values: a.into_iter().map(json_to_value).collect(),
@@ -116,6 +126,41 @@ mod tests {
         assert!(err.description.contains("2^53"));
         assert!(value_to_json(&num(f64::NAN), "f").is_err());
         assert!(value_to_json(&num(f64::INFINITY), "f").is_err());
+    }
+
+    #[test]
+    fn salesforce_decimals_reach_the_caller_unaltered() {
+        let record: Value = serde_json::from_str(
+            r#"{"Amount": 123456789012345.67, "Big": 1234567890123456.78,
+                "Whole": 123456789012345678, "Rev": 1.39E9, "Nested": {"N": 0.1, "X": 12345678901234567.8}}"#,
+        )
+        .unwrap();
+        let Value::Object(map) = record else {
+            unreachable!()
+        };
+        let s = json_to_struct(map);
+        let kind = |v: &PbValue| v.kind.clone().unwrap();
+        assert_eq!(
+            kind(&s.fields["Amount"]),
+            Kind::NumberValue(123_456_789_012_345.67)
+        );
+        assert_eq!(kind(&s.fields["Rev"]), Kind::NumberValue(1.39e9));
+        assert_eq!(
+            kind(&s.fields["Big"]),
+            Kind::StringValue("1234567890123456.78".into())
+        );
+        assert_eq!(
+            kind(&s.fields["Whole"]),
+            Kind::StringValue("123456789012345678".into())
+        );
+        let Kind::StructValue(nested) = kind(&s.fields["Nested"]) else {
+            panic!("nested object")
+        };
+        assert_eq!(kind(&nested.fields["N"]), Kind::NumberValue(0.1));
+        assert_eq!(
+            kind(&nested.fields["X"]),
+            Kind::StringValue("12345678901234567.8".into())
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 mod caller;
 pub mod codec;
 mod convert;
+mod decimal;
 pub mod health;
 mod idempotency;
 mod page_token;

@@ -7,12 +7,10 @@
 use std::collections::{BTreeSet, HashMap};
 
 use prost_types::{Value as PbValue, value::Kind};
-use time::format_description::well_known::Rfc3339;
-use time::macros::format_description;
-use time::{Date, OffsetDateTime, UtcOffset};
 
-use super::convert;
 use super::status::Violation;
+use super::{convert, decimal};
+use crate::salesforce::datetime;
 
 /// Replaces every `:name` placeholder outside string literals in `soql` with the
 /// rendered value of `params[name]`. `query_field` and `params_field` name the
@@ -58,33 +56,31 @@ pub(crate) fn bind(
                     chars.next();
                 }
                 let name = &soql[start..end];
+                // A value refused for what it is still has its placeholder: one fault
+                // is one violation, never also "no placeholder" (nor twice for a
+                // placeholder used twice).
+                let first_use = used.insert(name);
                 match params.get(name) {
                     Some(v) => match render(v, &format!("{params_field}.{name}")) {
-                        Ok(lit) => {
-                            used.insert(name);
-                            out.push_str(&lit);
-                        }
-                        Err(v) => violations.push(v),
+                        Ok(lit) => out.push_str(&lit),
+                        Err(v) if first_use => violations.push(v),
+                        Err(_) => {}
                     },
-                    None => violations.push(Violation::new(
+                    None if first_use => violations.push(Violation::new(
                         query_field,
                         format!("placeholder :{name} has no value in {params_field}"),
                     )),
+                    None => {}
                 }
             }
             _ => out.push(c),
         }
     }
     for name in params.keys().filter(|k| !used.contains(k.as_str())) {
-        if !violations
-            .iter()
-            .any(|v| v.field == format!("{params_field}.{name}"))
-        {
-            violations.push(Violation::new(
-                format!("{params_field}.{name}"),
-                format!("no placeholder :{name} in {query_field}"),
-            ));
-        }
+        violations.push(Violation::new(
+            format!("{params_field}.{name}"),
+            format!("no placeholder :{name} in {query_field}"),
+        ));
     }
     if violations.is_empty() {
         Ok(out)
@@ -116,16 +112,45 @@ fn render(v: &PbValue, path: &str) -> Result<String, Violation> {
         }
         None | Some(Kind::NullValue(_)) => Ok("null".to_owned()),
         Some(Kind::BoolValue(b)) => Ok(b.to_string()),
-        Some(Kind::NumberValue(n)) => Ok(convert::number(*n, path)?.to_string()),
-        Some(Kind::StringValue(s)) => Ok(quote(s)),
+        Some(Kind::NumberValue(n)) => number_literal(*n, path),
+        Some(Kind::StringValue(s)) => string_literal(s, path),
         Some(Kind::StructValue(s)) => temporal(s, path),
     }
 }
 
-/// A `{"date": "YYYY-MM-DD"}` or `{"datetime": "<RFC 3339>"}` value as an unquoted literal.
+/// The most decimal places a bound number may need: Salesforce's numbers hold at
+/// most 18 digits (field reference: precision ≤ 18), so a literal needing more
+/// could only match after a rounding nobody asked for.
+const MAX_DECIMAL_PLACES: usize = 18;
+
+/// A number as a plain SOQL literal: `42`, `-0.5`, `0.000001` — never exponent
+/// notation, which SOQL does not read (`1.5e-308` is `MALFORMED_QUERY`). Whole
+/// numbers beyond 2^53 ([`convert::number`]) and numbers needing more than
+/// [`MAX_DECIMAL_PLACES`] decimal places are refused naming the param.
+fn number_literal(n: f64, path: &str) -> Result<String, Violation> {
+    let whole = convert::number(n, path)?;
+    if n.fract() == 0.0 {
+        return Ok(whole.to_string());
+    }
+    let places = decimal::decimal_places(n);
+    if places > MAX_DECIMAL_PLACES {
+        return Err(Violation::new(
+            path,
+            format!(
+                "{n:e} needs {places} decimal places; a Salesforce number holds at most {MAX_DECIMAL_PLACES} digits"
+            ),
+        ));
+    }
+    // `Display` writes the shortest text that reads back as `n`, positionally.
+    Ok(n.to_string())
+}
+
+/// A `{"date": "YYYY-MM-DD"}` or `{"datetime": "…"}` value as an unquoted literal.
+/// A datetime may take any form Salesforce emits or accepts (`Z`, `±hh:mm`,
+/// `±hhmm`, with or without fractional seconds: [`datetime::parse_datetime`]);
+/// it is sent in UTC. A date must be a real calendar day with a four-digit year.
 fn temporal(s: &prost_types::Struct, path: &str) -> Result<String, Violation> {
-    const HINT: &str =
-        r#"a struct value must be {"date": "YYYY-MM-DD"} or {"datetime": "YYYY-MM-DDThh:mm:ssZ"}"#;
+    const HINT: &str = r#"a struct value must be {"date": "YYYY-MM-DD"} or {"datetime": "YYYY-MM-DDThh:mm:ss[.SSS](Z|±hh:mm|±hhmm)"}"#;
     let mut fields = s.fields.iter();
     let (Some((key, value)), None) = (fields.next(), fields.next()) else {
         return Err(Violation::new(path, HINT));
@@ -134,35 +159,65 @@ fn temporal(s: &prost_types::Struct, path: &str) -> Result<String, Violation> {
         return Err(Violation::new(path, HINT));
     };
     match key.as_str() {
-        "date" => Date::parse(text, format_description!("[year]-[month]-[day]"))
-            .map(|_| text.clone())
-            .map_err(|_| Violation::new(format!("{path}.date"), "must be a date YYYY-MM-DD")),
+        "date" => {
+            let field = format!("{path}.date");
+            let d = datetime::parse_date(text).ok_or_else(|| {
+                Violation::new(
+                    &field,
+                    "must be a calendar date YYYY-MM-DD (four-digit year, no sign)",
+                )
+            })?;
+            if !datetime::date_in_range(d) {
+                return Err(Violation::new(field, OUT_OF_RANGE));
+            }
+            Ok(text.clone())
+        }
         "datetime" => {
-            let t = OffsetDateTime::parse(text, &Rfc3339)
-                .map_err(|_| {
-                    Violation::new(
-                        format!("{path}.datetime"),
-                        "must be an RFC 3339 datetime such as 2024-05-01T10:00:00Z",
-                    )
-                })?
-                .to_offset(UtcOffset::UTC);
-            Ok(soql_datetime(t))
+            let field = format!("{path}.datetime");
+            let t = datetime::parse_datetime(text).ok_or_else(|| {
+                Violation::new(
+                    &field,
+                    "must be a datetime such as 2024-05-01T10:00:00Z, 2024-05-01T10:00:00.000+0000 or 2024-05-01T12:00:00+02:00",
+                )
+            })?;
+            if !datetime::datetime_in_range(t) {
+                return Err(Violation::new(field, OUT_OF_RANGE));
+            }
+            if !datetime::whole_milliseconds(t) {
+                return Err(Violation::new(
+                    field,
+                    "has more precision than Salesforce holds: datetimes hold whole milliseconds",
+                ));
+            }
+            Ok(datetime::soql_datetime(t))
         }
         _ => Err(Violation::new(path, HINT)),
     }
 }
 
-/// A UTC datetime literal; milliseconds only when there are any, as SOQL's
-/// documented grammar has none.
-pub(crate) fn soql_datetime(t: OffsetDateTime) -> String {
-    let t = t.to_offset(UtcOffset::UTC);
-    let (y, m, d) = (t.year(), u8::from(t.month()), t.day());
-    let (hh, mm, ss, ms) = (t.hour(), t.minute(), t.second(), t.millisecond());
-    if ms == 0 {
-        format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
-    } else {
-        format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}.{ms:03}Z")
+/// Why a date or datetime Salesforce cannot hold is refused.
+const OUT_OF_RANGE: &str =
+    "is outside the dates Salesforce holds (1700-01-01 to 4000-12-31T00:00:00Z)";
+
+/// A string as a SOQL literal, unless it holds a control character SOQL has no escape for
+/// (SOQL escapes `\n \r \t \b \f`:
+/// <https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_select_quotedstringescapes.htm>).
+fn string_literal(s: &str, path: &str) -> Result<String, Violation> {
+    let escapable = |c: char| matches!(c, '\n' | '\r' | '\t' | '\u{8}' | '\u{c}');
+    if let Some((i, c)) = s
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_ascii_control() && !escapable(*c))
+    {
+        return Err(Violation::new(
+            path,
+            format!(
+                "has a control character (U+{:04X}) at position {i}, which a SOQL string cannot carry",
+                u32::from(c)
+            ),
+        ));
     }
+    Ok(quote(s))
 }
 
 /// A quoted SOQL string literal with Salesforce's backslash escapes.
@@ -230,6 +285,121 @@ mod tests {
     }
 
     #[test]
+    fn every_datetime_form_salesforce_emits_or_accepts_binds_as_one_utc_literal() {
+        for text in [
+            "2020-03-17T21:04:32Z",
+            "2020-03-17T21:04:32.000Z",
+            "2020-03-17T21:04:32.000+0000",
+            "2020-03-17T21:04:32+0000",
+            "2020-03-17T21:04:32+00:00",
+            "2020-03-17T23:04:32.000+0200",
+            "2020-03-17T23:04:32+02:00",
+            "2020-03-17T15:34:32-0530",
+            "2020-03-17T21:04:32.000000+00:00",
+        ] {
+            assert_eq!(
+                bind_ok("WHERE CreatedDate = :t", json!({"t": {"datetime": text}})),
+                "WHERE CreatedDate = 2020-03-17T21:04:32Z",
+                "{text}"
+            );
+        }
+        assert_eq!(
+            bind_ok(
+                "WHERE CreatedDate = :t",
+                json!({"t": {"datetime": "2020-03-17T21:04:32.250+0000"}})
+            ),
+            "WHERE CreatedDate = 2020-03-17T21:04:32.250Z"
+        );
+    }
+
+    #[test]
+    fn dates_and_datetimes_salesforce_would_not_read_as_sent_are_refused() {
+        for bad in [
+            json!({"date": "+2024-05-01"}),
+            json!({"date": "-2024-05-01"}),
+            json!({"date": "2024-02-30"}),
+            json!({"date": "2023-02-29"}),
+            json!({"date": "20240-05-01"}),
+            json!({"date": "2024-05-01T00:00:00Z"}),
+            json!({"datetime": "+2024-05-01T00:00:00Z"}),
+            json!({"datetime": "2024-05-01T00:00:00"}),
+            json!({"datetime": "2024-05-01T00:00:00.0001Z"}),
+            json!({"datetime": "2024-05-01T00:00:00.123456789Z"}),
+            json!({"datetime": "2024-05-01"}),
+            json!({"date": "1699-12-31"}),
+            json!({"date": "4001-01-01"}),
+            json!({"datetime": "1699-12-31T23:59:59Z"}),
+            json!({"datetime": "4000-12-31T00:00:01Z"}),
+        ] {
+            let err = bind(
+                "WHERE A = :a",
+                &params(json!({ "a": bad })),
+                "query",
+                "params",
+            )
+            .expect_err("refused");
+            assert_eq!(err.len(), 1, "{bad}");
+            assert!(err[0].field.starts_with("params.a."), "{bad}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_render_as_plain_decimals_salesforce_reads() {
+        for (n, want) in [
+            (json!(3), "3"),
+            (json!(-7), "-7"),
+            (json!(2.5), "2.5"),
+            (json!(0.1), "0.1"),
+            (json!(1e-7), "0.0000001"),
+            (json!(1.5e-17), "0.000000000000000015"),
+            (json!(123456789012345.67), "123456789012345.67"),
+            (json!(1e15), "1000000000000000"),
+            (json!(9007199254740992.0), "9007199254740992"),
+        ] {
+            assert_eq!(
+                bind_ok("WHERE A = :n", json!({ "n": n })),
+                format!("WHERE A = {want}"),
+                "{n}"
+            );
+        }
+        for bad in [json!(1.5e-308), json!(1e-19), json!(1e300), json!(-1e17)] {
+            let err = bind(
+                "WHERE A = :n",
+                &params(json!({ "n": bad })),
+                "query",
+                "params",
+            )
+            .expect_err("refused");
+            assert_eq!(err.len(), 1);
+            assert_eq!(err[0].field, "params.n", "{bad}");
+        }
+        // Strings with a control character SOQL cannot escape.
+        for bad in ["nul\u{0}", "bell\u{7}", "esc\u{1b}", "del\u{7f}"] {
+            let err = bind(
+                "WHERE A = :s",
+                &params(json!({ "s": bad })),
+                "query",
+                "params",
+            )
+            .expect_err("refused");
+            assert_eq!(err[0].field, "params.s", "{bad:?}");
+        }
+        assert_eq!(
+            bind_ok("WHERE A = :s", json!({"s": "a\tb\nc"})),
+            r"WHERE A = 'a\tb\nc'"
+        );
+        // In a list too, naming the element.
+        let err = bind(
+            "WHERE A IN :n",
+            &params(json!({"n": [1, 1e-30]})),
+            "query",
+            "params",
+        )
+        .unwrap_err();
+        assert_eq!(err[0].field, "params.n[1]");
+    }
+
+    #[test]
     fn injection_attempts_stay_one_literal() {
         let q = bind_ok(
             "SELECT Id FROM Contact WHERE Name = :name",
@@ -269,6 +439,33 @@ mod tests {
         let fields: Vec<_> = err.iter().map(|v| v.field.as_str()).collect();
         assert_eq!(fields, ["query", "params.c"]);
         assert!(err[0].description.contains(":b"));
+    }
+
+    #[test]
+    fn a_value_refused_for_what_it_is_is_one_violation() {
+        for (query, p, field) in [
+            (
+                "WHERE CloseDate = :d",
+                json!({"d": {"date": "2024-02-30"}}),
+                "params.d.date",
+            ),
+            (
+                "WHERE A = :d OR B = :d",
+                json!({"d": {"date": "2024-02-30"}}),
+                "params.d.date",
+            ),
+            ("WHERE A = :l", json!({"l": []}), "params.l"),
+            ("WHERE A IN :l", json!({"l": [1, [2]]}), "params.l[1]"),
+            ("WHERE A = :s", json!({"s": {"when": "x"}}), "params.s"),
+            ("WHERE A = :n", json!({"n": 1e300}), "params.n"),
+        ] {
+            let err = bind(query, &params(p.clone()), "query", "params").unwrap_err();
+            let fields: Vec<_> = err.iter().map(|v| v.field.as_str()).collect();
+            assert_eq!(fields, [field], "{query} with {p}");
+        }
+        // A placeholder missing its value is named once however often it is used.
+        let err = bind("WHERE A = :b OR B = :b", &HashMap::new(), "query", "params").unwrap_err();
+        assert_eq!(err.len(), 1);
     }
 
     #[test]

@@ -55,6 +55,9 @@ impl SalesforceApi {
     }
 }
 
+/// On an update or delete, Salesforce's `Id` field is the record in the URL: the request's `id`.
+const RECORD_ID: &[(&str, &str)] = &[("Id", "id")];
+
 /// The record Id in `field`, or `INVALID_ARGUMENT` naming it.
 fn record_id(id: &str, field: &str) -> Result<RecordId, Status> {
     RecordId::parse(id).map_err(|e| {
@@ -65,10 +68,20 @@ fn record_id(id: &str, field: &str) -> Result<RecordId, Status> {
     })
 }
 
-/// The sObject named in the request, or the one the Id's key prefix belongs to.
+/// The sObject named in the request, or the one the Id's key prefix belongs to. An Id whose
+/// key prefix is known to be another sObject's is refused on `id` before any call.
 async fn sobject_of(client: &Client, sobject: &str, id: &RecordId) -> Result<String, Status> {
     if !sobject.is_empty() {
         validate::api_name(sobject, "sobject").map_err(status::invalid_one)?;
+        if let Some(why) = client.key_prefix_mismatch(id.key_prefix(), sobject) {
+            return Err(status::invalid_argument(
+                "INVALID_RECORD_ID",
+                vec![Violation::new(
+                    "id",
+                    format!("is not a {sobject} record Id: {why}"),
+                )],
+            ));
+        }
         return Ok(sobject.to_owned());
     }
     let ctx = Context::new(client.name());
@@ -132,7 +145,8 @@ async fn update_object(
     let sobject = sobject_of(client, &req.sobject, &id).await?;
     let ctx = Context::new(client.name())
         .sobject(&sobject)
-        .record(id.as_str18());
+        .record(id.as_str18())
+        .renamed(RECORD_ID);
     client
         .update(&sobject, &id, &fields)
         .await
@@ -152,7 +166,8 @@ async fn delete_object(
     let sobject = sobject_of(client, &req.sobject, &id).await?;
     let ctx = Context::new(client.name())
         .sobject(&sobject)
-        .record(id.as_str18());
+        .record(id.as_str18())
+        .renamed(RECORD_ID);
     client
         .delete(&sobject, &id)
         .await
@@ -170,15 +185,17 @@ async fn add_topic_to_object(
 ) -> Result<AddTopicToObjectResponse, Status> {
     let id = record_id(&req.object_id, "object_id")?;
     let topic = req.topic_name.trim();
-    if topic.is_empty() {
-        return Err(status::invalid_one(Violation::new(
-            "topic_name",
-            "is required",
-        )));
-    }
+    validate::topic_name(topic, "topic_name").map_err(status::invalid_one)?;
+    // What Salesforce says of the Topic's Name or the assignment's record is about the
+    // request's `topic_name` and `object_id`.
     let ctx = Context::new(client.name())
         .sobject("TopicAssignment")
-        .record(id.as_str18());
+        .record(id.as_str18())
+        .renamed(&[
+            ("Name", "topic_name"),
+            ("TopicId", "topic_name"),
+            ("EntityId", "object_id"),
+        ]);
     let assignment = client
         .add_topic(&id, topic)
         .await

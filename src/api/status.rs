@@ -94,6 +94,10 @@ pub(crate) struct Context {
     query: bool,
     /// The call was a create: if Salesforce could not be reached, it may have happened.
     create: bool,
+    /// Salesforce field names that stand for a request field other than `fields.<Name>`
+    /// (the record `Id` in an update's URL is the caller's `id`), so a violation names only
+    /// a field the caller sent.
+    renamed: &'static [(&'static str, &'static str)],
 }
 
 impl Context {
@@ -118,6 +122,22 @@ impl Context {
     pub(crate) fn create(mut self) -> Self {
         self.create = true;
         self
+    }
+    /// Violations on these Salesforce fields name these request fields instead.
+    pub(crate) fn renamed(mut self, renamed: &'static [(&'static str, &'static str)]) -> Self {
+        self.renamed = renamed;
+        self
+    }
+
+    /// The request field a Salesforce field stands for.
+    fn request_field(&self, salesforce_field: &str) -> String {
+        self.renamed
+            .iter()
+            .find(|(sf, _)| sf.eq_ignore_ascii_case(salesforce_field))
+            .map_or_else(
+                || format!("fields.{salesforce_field}"),
+                |(_, f)| (*f).to_owned(),
+            )
     }
 
     fn metadata(&self, http_status: Option<u16>) -> HashMap<String, String> {
@@ -181,6 +201,7 @@ pub(crate) fn from_salesforce(error: sf::Error, ctx: &Context) -> Status {
             Status::with_error_details(Code::Unavailable, message, d)
         }
         sf::Error::Auth(e) => auth_error(&e, ctx),
+        sf::Error::Lookup { sobject, source } => lookup_error(sobject, *source, ctx),
         sf::Error::DeadlineExceeded => gateway(
             Code::DeadlineExceeded,
             "DEADLINE_EXCEEDED",
@@ -252,6 +273,54 @@ pub(crate) fn from_salesforce(error: sf::Error, ctx: &Context) -> Status {
             )
         }
     }
+}
+
+/// A failure of a call sfgate made on its own (finding a Topic, the global describe): not the
+/// caller's bad argument. Salesforce refusing sfgate's read (the connection's user cannot see
+/// the sObject: `INVALID_TYPE`, `INVALID_FIELD`, `NOT_FOUND`) is `FAILED_PRECONDITION` with a
+/// `PreconditionFailure` naming the sObject; an access refusal (403, `INSUFFICIENT_ACCESS…`)
+/// is `PERMISSION_DENIED`. Both keep Salesforce's `errorCode` as the reason and name the sObject
+/// in `lookupSobject`. Transient failures map as for any call.
+fn lookup_error(sobject: &'static str, source: sf::Error, ctx: &Context) -> Status {
+    let sf::Error::Api { status, errors } = &source else {
+        return from_salesforce(source, ctx);
+    };
+    let code_name = errors
+        .first()
+        .map_or("UNKNOWN_EXCEPTION", |e| e.error_code.as_str());
+    let transient = matches!(
+        code_name,
+        "REQUEST_LIMIT_EXCEEDED" | "UNABLE_TO_LOCK_ROW" | "SERVER_UNAVAILABLE"
+    );
+    if transient || status.is_server_error() {
+        return from_salesforce(source, ctx);
+    }
+    let denied = status.as_u16() == 403 || code_name.starts_with("INSUFFICIENT_ACCESS");
+    let what = if sobject == "sobjects" {
+        "the org's list of sObjects (global describe)"
+    } else {
+        sobject
+    };
+    let said = errors
+        .iter()
+        .map(|e| e.message.trim())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let message = format!(
+        "sfgate could not read {what}, which it needs to carry out this call, on connection {:?}: {said}; the connection's Salesforce user needs read access to {sobject}",
+        ctx.connection
+    );
+    let mut meta = ctx.metadata(Some(status.as_u16()));
+    meta.insert("lookupSobject".to_owned(), sobject.to_owned());
+    let mut d = ErrorDetails::new();
+    d.set_error_info(code_name, DOMAIN_SALESFORCE, meta);
+    let code = if denied {
+        Code::PermissionDenied
+    } else {
+        d.add_precondition_failure_violation("SALESFORCE_ACCESS", sobject, said);
+        Code::FailedPrecondition
+    };
+    Status::with_error_details(code, message, d)
 }
 
 /// The reason of a connection whose grant Salesforce revoked or expired.
@@ -344,8 +413,8 @@ fn api_error(http: u16, errors: &[sf::ApiError], ctx: &Context) -> Status {
         "NOT_FOUND" | "ENTITY_IS_DELETED" => not_found(&mut d, ctx, &message),
         "INVALID_CROSS_REFERENCE_KEY" if fields.is_empty() => not_found(&mut d, ctx, &message),
         "DUPLICATE_VALUE" | "DUPLICATES_DETECTED" => {
-            if let Some(id) = duplicate_id(&message) {
-                meta.insert("duplicateId".to_owned(), id);
+            if let Some(id) = errors.iter().find_map(sf::ApiError::duplicate_id) {
+                meta.insert("duplicateId".to_owned(), id.to_owned());
             }
             Code::AlreadyExists
         }
@@ -383,7 +452,7 @@ fn api_error(http: u16, errors: &[sf::ApiError], ctx: &Context) -> Status {
         }
         _ => match http {
             400 => {
-                field_violations(&mut d, errors, &message);
+                field_violations(&mut d, errors, &message, ctx);
                 Code::InvalidArgument
             }
             404 => not_found(&mut d, ctx, &message),
@@ -399,12 +468,13 @@ fn api_error(http: u16, errors: &[sf::ApiError], ctx: &Context) -> Status {
     Status::with_error_details(code, message, d)
 }
 
-/// One `fields.<Name>` violation per field Salesforce named, or one on `fields`.
-fn field_violations(d: &mut ErrorDetails, errors: &[sf::ApiError], message: &str) {
+/// One `fields.<Name>` violation per field Salesforce named (or the request field it stands
+/// for, see [`Context::renamed`]), or one on `fields`.
+fn field_violations(d: &mut ErrorDetails, errors: &[sf::ApiError], message: &str, ctx: &Context) {
     let mut any = false;
     for e in errors {
         for f in &e.fields {
-            d.add_bad_request_violation(format!("fields.{f}"), e.message.clone());
+            d.add_bad_request_violation(ctx.request_field(f), e.message.clone());
             any = true;
         }
     }
@@ -421,16 +491,6 @@ fn not_found(d: &mut ErrorDetails, ctx: &Context, message: &str) -> Code {
         message.to_owned(),
     );
     Code::NotFound
-}
-
-/// The record Id in Salesforce's "duplicate value found: … on record with id: 00Q…" text.
-fn duplicate_id(message: &str) -> Option<String> {
-    let rest = &message[message.find("with id: ")? + "with id: ".len()..];
-    let id: String = rest
-        .chars()
-        .take_while(char::is_ascii_alphanumeric)
-        .collect();
-    matches!(id.len(), 15 | 18).then_some(id)
 }
 
 /// `base` plus up to 50% random jitter, so callers told to retry do not retry in step.
@@ -566,6 +626,81 @@ mod tests {
         let info = s.get_error_details().error_info().cloned().unwrap();
         assert_eq!(info.metadata["duplicateId"], "00Q58000003tW4u");
         assert_eq!(info.metadata["connection"], "acme");
+    }
+
+    #[test]
+    fn a_failed_lookup_of_sfgates_own_is_not_the_callers_bad_argument() {
+        let ctx = Context::new("acme")
+            .sobject("Contact")
+            .record("003000000000001AAA");
+        let lookup = |sobject, e| sf::Error::Lookup {
+            sobject,
+            source: Box::new(e),
+        };
+        let s = from_salesforce(
+            lookup(
+                "Topic",
+                api(
+                    400,
+                    "INVALID_TYPE",
+                    "sObject type 'Topic' is not supported",
+                    &[],
+                ),
+            ),
+            &ctx,
+        );
+        assert_eq!(s.code(), Code::FailedPrecondition);
+        let d = s.get_error_details();
+        assert!(d.bad_request().is_none());
+        assert_eq!(
+            d.precondition_failure().unwrap().violations[0].subject,
+            "Topic"
+        );
+        assert_eq!(d.error_info().unwrap().metadata["lookupSobject"], "Topic");
+        let s = from_salesforce(
+            lookup(
+                "sobjects",
+                api(403, "INSUFFICIENT_ACCESS", "no access", &[]),
+            ),
+            &ctx,
+        );
+        assert_eq!(s.code(), Code::PermissionDenied);
+        assert!(s.message().contains("global describe"), "{s:?}");
+        // Transient failures map as for any call.
+        let s = from_salesforce(
+            lookup("Topic", api(503, "SERVER_UNAVAILABLE", "down", &[])),
+            &ctx,
+        );
+        assert_eq!(s.code(), Code::Unavailable);
+        let s = from_salesforce(lookup("Topic", sf::Error::DeadlineExceeded), &ctx);
+        assert_eq!(s.code(), Code::DeadlineExceeded);
+    }
+
+    #[test]
+    fn salesforce_fields_that_stand_for_a_request_field_are_named_as_it() {
+        let ctx = Context::new("acme").renamed(&[("Id", "id"), ("Name", "topic_name")]);
+        let s = from_salesforce(api(400, "MALFORMED_ID", "bad id", &["Id"]), &ctx);
+        assert_eq!(
+            s.get_error_details()
+                .bad_request()
+                .unwrap()
+                .field_violations[0]
+                .field,
+            "id"
+        );
+        let s = from_salesforce(
+            api(400, "STRING_TOO_LONG", "too long", &["Name", "Other"]),
+            &ctx,
+        );
+        let fields: Vec<_> = s
+            .get_error_details()
+            .bad_request()
+            .unwrap()
+            .field_violations
+            .iter()
+            .map(|v| v.field.clone())
+            .collect();
+        assert_eq!(fields, ["topic_name", "fields.Other"]);
     }
 
     #[test]

@@ -28,6 +28,10 @@ const CONTACT_FIELDS: [&str; 7] = [
     "CreatedDate",
 ];
 
+/// Why a start time Salesforce cannot hold is refused.
+const SINCE_OUT_OF_RANGE: &str =
+    "is outside the dates Salesforce holds (1700-01-01 to 4000-12-31T00:00:00Z)";
+
 /// The `TriggerService` implementation over the trigger engine.
 #[derive(Debug, Clone)]
 pub struct TriggerApi {
@@ -229,9 +233,29 @@ fn parse(connection: String, req: &SubscribeRequest) -> Result<Parsed, Status> {
                 .then(|| OffsetDateTime::from_unix_timestamp_nanos(nanos).ok())
                 .flatten()
             {
-                Some(t) => Start::Since(t),
+                Some(t) if sf::datetime::datetime_in_range(t) => Start::Since(t),
+                Some(_) => {
+                    violations.push(Violation::new("since", SINCE_OUT_OF_RANGE));
+                    Start::Now
+                }
                 None => {
                     violations.push(Violation::new("since", "is not a valid timestamp"));
+                    Start::Now
+                }
+            }
+        }
+        Some(subscribe_request::Start::SinceDatetime(text)) => {
+            match sf::datetime::parse_datetime(text) {
+                Some(t) if sf::datetime::datetime_in_range(t) => Start::Since(t),
+                Some(_) => {
+                    violations.push(Violation::new("since_datetime", SINCE_OUT_OF_RANGE));
+                    Start::Now
+                }
+                None => {
+                    violations.push(Violation::new(
+                        "since_datetime",
+                        "must be a datetime such as 2024-05-01T10:00:00Z, 2024-05-01T10:00:00.000+0000 or 2024-05-01T12:00:00+02:00",
+                    ));
                     Start::Now
                 }
             }

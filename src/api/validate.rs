@@ -60,6 +60,37 @@ pub(crate) fn field_path(path: &str, field: &str) -> Result<(), Violation> {
     Ok(())
 }
 
+/// The most characters of a topic name: `Topic.Name` is text of 99 (Field Reference,
+/// <https://developer.salesforce.com/docs/platform/field-reference/references/field-reference/salesforce-field-reference-topic.html>).
+pub(crate) const TOPIC_NAME_MAX_CHARS: usize = 99;
+
+/// Checks a topic name (already trimmed): present, at most [`TOPIC_NAME_MAX_CHARS`]
+/// characters, no control characters (a line break or NUL in a tag is never meant).
+pub(crate) fn topic_name(name: &str, field: &str) -> Result<(), Violation> {
+    if name.is_empty() {
+        return Err(Violation::new(field, "is required"));
+    }
+    let chars = name.chars().count();
+    if chars > TOPIC_NAME_MAX_CHARS {
+        return Err(Violation::new(
+            field,
+            format!(
+                "has {chars} characters; a Salesforce topic name has at most {TOPIC_NAME_MAX_CHARS}"
+            ),
+        ));
+    }
+    if let Some((i, c)) = name.chars().enumerate().find(|(_, c)| c.is_control()) {
+        return Err(Violation::new(
+            field,
+            format!(
+                "has a control character (U+{:04X}) at position {i}",
+                u32::from(c)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks the keys of a `fields` Struct: at least one, each an API name.
 pub(crate) fn field_names(fields: Option<&Struct>, field: &str) -> Result<(), Vec<Violation>> {
     let Some(fields) = fields.filter(|f| !f.fields.is_empty()) else {
@@ -68,7 +99,18 @@ pub(crate) fn field_names(fields: Option<&Struct>, field: &str) -> Result<(), Ve
     let bad: Vec<_> = fields
         .fields
         .keys()
-        .filter_map(|k| api_name(k, &format!("{field}.{k}")).err())
+        .filter_map(|k| {
+            let path = format!("{field}.{k}");
+            if k == "attributes" {
+                // Salesforce's record metadata in query results, not a field to write;
+                // the sObject is the request's `sobject`.
+                return Some(Violation::new(
+                    path,
+                    "is the attributes of a record as Salesforce returns it, not a field; name the sObject in `sobject`",
+                ));
+            }
+            api_name(k, &path).err()
+        })
         .collect();
     if bad.is_empty() { Ok(()) } else { Err(bad) }
 }
@@ -106,6 +148,34 @@ mod tests {
                 .description
                 .contains("follows 6 relationships; Salesforce allows at most 5")
         );
+    }
+
+    #[test]
+    fn topic_names_are_checked() {
+        assert!(topic_name("Callback requested", "topic_name").is_ok());
+        assert!(topic_name(&"é".repeat(99), "topic_name").is_ok());
+        for bad in [
+            String::new(),
+            "x".repeat(100),
+            "a\nb".into(),
+            "tab\there".into(),
+            "nul\0".into(),
+            "bell\u{7}".into(),
+            "del\u{7f}".into(),
+            "c1\u{85}".into(),
+        ] {
+            let err = topic_name(&bad, "topic_name").unwrap_err();
+            assert_eq!(err.field, "topic_name", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn attributes_is_not_a_field() {
+        let fields = Struct {
+            fields: [("attributes".to_owned(), prost_types::Value::default())].into(),
+        };
+        let err = field_names(Some(&fields), "fields").unwrap_err();
+        assert_eq!(err[0].field, "fields.attributes");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use http::Method;
 use serde::Deserialize;
 
 use super::client::{ApiPath, ApiRequest};
-use super::{Client, Error};
+use super::{Client, Error, key_prefixes};
 
 /// The parts of `GET /sobjects/{SObject}/describe` the gateway uses.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -76,6 +76,10 @@ impl Client {
     /// prefixes of existing objects never change; an object created later is only seen after
     /// a restart. Concurrent first callers share the one request; if it fails, the next call
     /// tries again.
+    ///
+    /// A standard object's prefix (`003` Contact) is the same in every org and needs no call.
+    /// If the describe fails, the error is an [`Error::Lookup`] of `sobjects`: sfgate's own
+    /// call, not the caller's request.
     pub async fn sobject_for_key_prefix(&self, prefix: &str) -> Result<Option<String>, Error> {
         if prefix.len() != 3 || !prefix.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(Error::InvalidArgument {
@@ -83,11 +87,32 @@ impl Client {
                 reason: "must be 3 ascii letters or digits",
             });
         }
+        if let Some(name) = key_prefixes::standard_sobject(prefix) {
+            return Ok(Some(name.to_owned()));
+        }
         let prefixes = self
             .key_prefix_cache()
             .get_or_try_init(|| self.global_describe())
-            .await?;
+            .await
+            .map_err(|e| e.in_lookup("sobjects"))?;
         Ok(prefixes.get(prefix).cloned())
+    }
+
+    /// Why a record Id with key prefix `prefix` cannot belong to `sobject`, when sfgate knows
+    /// without a call: the prefix is another standard object's or, after a global describe,
+    /// another object's (`"key prefix 00Q is Lead's"`), or `sobject` is a standard object with
+    /// a prefix of its own (`"Contact Ids start with 003"`). `None` when it matches or sfgate
+    /// cannot tell; Salesforce then decides.
+    pub fn key_prefix_mismatch(&self, prefix: &str, sobject: &str) -> Option<String> {
+        let owner = key_prefixes::standard_sobject(prefix)
+            .map(str::to_owned)
+            .or_else(|| self.key_prefix_cache().get()?.get(prefix).cloned());
+        match owner {
+            Some(owner) if owner.eq_ignore_ascii_case(sobject) => None,
+            Some(owner) => Some(format!("key prefix {prefix} is {owner}'s")),
+            None => key_prefixes::standard_prefix(sobject)
+                .map(|own| format!("{sobject} Ids start with {own}, not {prefix}")),
+        }
     }
 
     /// Describes one sObject (`GET /sobjects/{SObject}/describe`). Not cached: it reflects

@@ -90,6 +90,17 @@ pub enum Error {
         /// How long the call waited.
         waited: std::time::Duration,
     },
+    /// A call sfgate made on its own behalf — finding a Topic by name, the global describe
+    /// behind key-prefix inference — failed: not the caller's request, but what sfgate needed
+    /// to carry it out. `source` is the failure, `sobject` what sfgate was reading.
+    #[error("sfgate's own lookup of {sobject} failed: {source}")]
+    Lookup {
+        /// The sObject (or `sobjects`, the global describe) sfgate was reading.
+        sobject: &'static str,
+        /// Why it failed.
+        #[source]
+        source: Box<Error>,
+    },
     /// An argument the client refuses before calling Salesforce.
     #[error("invalid {name}: {reason}")]
     InvalidArgument {
@@ -98,6 +109,22 @@ pub enum Error {
         /// Why.
         reason: &'static str,
     },
+}
+
+// === impl ApiError ===
+
+impl ApiError {
+    /// The record Id in Salesforce's "… duplicates value on record with id: 00Q58000003tW4u"
+    /// (15 characters there; 18 accepted too), if the message has one.
+    pub fn duplicate_id(&self) -> Option<&str> {
+        const MARK: &str = "with id: ";
+        let rest = &self.message[self.message.find(MARK)? + MARK.len()..];
+        let end = rest
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(rest.len());
+        let id = &rest[..end];
+        matches!(id.len(), 15 | 18).then_some(id)
+    }
 }
 
 /// Why the token endpoint did not give a usable token. Never holds a credential.
@@ -143,10 +170,39 @@ impl Error {
         matches!(self, Error::Api { errors, .. } if errors.iter().any(|e| e.error_code == code))
     }
 
+    /// The existing record a `DUPLICATE_VALUE` names, as Salesforce writes it in the message
+    /// ("duplicate value found: Name duplicates value on record with id: 0TO5e000000abcd"): the
+    /// 15- or 18-character Id, when there is one.
+    pub fn duplicate_of(&self) -> Option<&str> {
+        match self {
+            Error::Api { errors, .. } => errors
+                .iter()
+                .filter(|e| e.error_code == "DUPLICATE_VALUE")
+                .find_map(ApiError::duplicate_id),
+            _ => None,
+        }
+    }
+
+    /// This error as the failure of sfgate's own lookup of `sobject` (see [`Error::Lookup`]).
+    pub(crate) fn in_lookup(self, sobject: &'static str) -> Error {
+        match self {
+            // Already attributed to the lookup that failed first.
+            e @ Error::Lookup { .. } => e,
+            source => Error::Lookup {
+                sobject,
+                source: Box::new(source),
+            },
+        }
+    }
+
     /// A copy of this error for the other callers that waited on the same token request, when
     /// it can be copied. Transport errors can't (and are worth each caller retrying).
     pub(crate) fn replay(&self) -> Option<Error> {
         match self {
+            Error::Lookup { sobject, source } => source.replay().map(|source| Error::Lookup {
+                sobject,
+                source: Box::new(source),
+            }),
             Error::Auth(e) => Some(Error::Auth(e.clone())),
             Error::InstanceNotAllowed { host } => {
                 Some(Error::InstanceNotAllowed { host: host.clone() })

@@ -13,8 +13,10 @@
 //!   timeout) and the shared state behind them; `retry`: what is retried and the backoff.
 //! - [`auth`]: the grant types ([`AuthFlow`]), [`Token`], the single-flight token cache and the
 //!   instance-host allowlist.
-//! - `records`, `query`, `describe`, `topics`: the calls, as `impl Client` blocks.
+//! - `records`, `query`, `describe`, `topics`: the calls, as `impl Client` blocks;
+//!   `key_prefixes`: the standard objects' key prefixes, the same in every org.
 //! - [`error`]: [`Error`], with Salesforce's envelope kept whole as [`ApiError`]s.
+//! - [`datetime`]: Salesforce's date and datetime text forms, parsed and written once.
 //! - [`id`]: [`RecordId`]; [`limits`]: [`ApiUsage`]; [`secret`]: [`Secret`].
 //!
 //! # Secrets
@@ -31,10 +33,12 @@
 
 pub mod auth;
 pub mod client;
+pub mod datetime;
 pub mod deadline;
 mod describe;
 pub mod error;
 pub mod id;
+mod key_prefixes;
 pub mod limits;
 mod query;
 mod records;

@@ -16,6 +16,9 @@ pub struct TopicAssignment {
 }
 
 const DUPLICATE_VALUE: &str = "DUPLICATE_VALUE";
+/// Key prefixes of `Topic` and `TopicAssignment` (salesforce-api.md §4.1: `0TO`, `0FT`).
+const TOPIC_PREFIX: &str = "0TO";
+const ASSIGNMENT_PREFIX: &str = "0FT";
 
 // === impl Client ===
 
@@ -24,8 +27,14 @@ impl Client {
     /// none by that name. Idempotent: adding a topic twice returns the existing assignment with
     /// `created: false`.
     ///
-    /// Races with another writer are settled by Salesforce's uniqueness checks: a
-    /// `DUPLICATE_VALUE` on either create means the row now exists, so it is looked up again.
+    /// What counts as the same topic is Salesforce's to say: topic names are unique ignoring
+    /// case and spacing ("Callback  requested" is "Callback requested"; the Topic object
+    /// reference lets an update "change only the spacing and capitalization of a topic name",
+    /// <https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_topic.htm>),
+    /// which a SOQL `=` does not match. So a create refused with `DUPLICATE_VALUE` is answered
+    /// with the record Salesforce's message names ("duplicates value on record with id: …"),
+    /// not with a guess at its normalisation; without one, the name is looked up again (a
+    /// concurrent create). Queries sfgate makes on its own fail as [`Error::Lookup`].
     pub async fn add_topic(
         &self,
         record_id: &RecordId,
@@ -38,31 +47,37 @@ impl Client {
             "EntityId".into(),
             Value::String(record_id.as_str18().to_owned()),
         );
-        match self.create("TopicAssignment", &fields).await {
-            Ok(assignment_id) => Ok(TopicAssignment {
-                topic_id,
-                assignment_id,
-                created: true,
-            }),
-            Err(e) if e.has_error_code(DUPLICATE_VALUE) => {
-                let soql = format!(
-                    "SELECT Id FROM TopicAssignment WHERE TopicId = '{}' AND EntityId = '{}'",
-                    escape_soql_string(&topic_id),
-                    record_id.as_str18()
-                );
-                match self.first_id(&soql).await? {
-                    Some(assignment_id) => Ok(TopicAssignment {
-                        topic_id,
-                        assignment_id,
-                        created: false,
-                    }),
+        let assignment_id = match self.create("TopicAssignment", &fields).await {
+            Ok(assignment_id) => {
+                return Ok(TopicAssignment {
+                    topic_id,
+                    assignment_id,
+                    created: true,
+                });
+            }
+            Err(e) if e.has_error_code(DUPLICATE_VALUE) => match named(&e, ASSIGNMENT_PREFIX) {
+                Some(id) => id,
+                None => {
+                    let soql = format!(
+                        "SELECT Id FROM TopicAssignment WHERE TopicId = '{}' AND EntityId = '{}'",
+                        escape_soql_string(&topic_id),
+                        record_id.as_str18()
+                    );
+                    let found = self.first_id(&soql).await;
                     // Deleted between the two calls, or not visible to us: report what
                     // Salesforce said rather than invent an Id.
-                    None => Err(e),
+                    found
+                        .map_err(|l| l.in_lookup("TopicAssignment"))?
+                        .ok_or(e)?
                 }
-            }
-            Err(e) => Err(e),
-        }
+            },
+            Err(e) => return Err(e),
+        };
+        Ok(TopicAssignment {
+            topic_id,
+            assignment_id,
+            created: false,
+        })
     }
 
     async fn find_or_create_topic(&self, name: &str) -> Result<String, Error> {
@@ -70,16 +85,19 @@ impl Client {
             "SELECT Id, Name FROM Topic WHERE Name = '{}'",
             escape_soql_string(name)
         );
-        if let Some(id) = self.first_id(&soql).await? {
+        let lookup = |e: Error| e.in_lookup("Topic");
+        if let Some(id) = self.first_id(&soql).await.map_err(lookup)? {
             return Ok(id);
         }
         let mut fields = Map::new();
         fields.insert("Name".into(), Value::String(name.to_owned()));
         match self.create("Topic", &fields).await {
             Ok(id) => Ok(id),
-            // Created concurrently, or an existing name differing only in spacing (Salesforce
-            // treats those as duplicates, SOQL `=` does not match them): look again.
-            Err(e) if e.has_error_code(DUPLICATE_VALUE) => self.first_id(&soql).await?.ok_or(e),
+            Err(e) if e.has_error_code(DUPLICATE_VALUE) => match named(&e, TOPIC_PREFIX) {
+                Some(id) => Ok(id),
+                // Created concurrently: look again.
+                None => self.first_id(&soql).await.map_err(lookup)?.ok_or(e),
+            },
             Err(e) => Err(e),
         }
     }
@@ -94,4 +112,11 @@ impl Client {
             .and_then(Value::as_str)
             .map(str::to_owned))
     }
+}
+
+/// The 18-character Id of the record a `DUPLICATE_VALUE` names, if it is of the type
+/// with this key prefix.
+fn named(e: &Error, prefix: &str) -> Option<String> {
+    let id = RecordId::parse(e.duplicate_of()?).ok()?;
+    (id.key_prefix() == prefix).then(|| id.as_str18().to_owned())
 }

@@ -1,6 +1,7 @@
 //! Fault injection, changeable while the sandbox runs: latency, 503s,
-//! `UNABLE_TO_LOCK_ROW`, dropped connections, late commits and a ceiling on
-//! concurrent requests. Everything is off by default.
+//! `UNABLE_TO_LOCK_ROW`, dropped connections, late commits, a ceiling on
+//! concurrent requests and sObjects the session's user cannot see. Everything is
+//! off by default.
 
 use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
@@ -38,6 +39,11 @@ pub struct FaultConfig {
     /// Most API requests in flight at once; over it → 403
     /// `REQUEST_LIMIT_EXCEEDED` (ConcurrentRequests). 0 means no ceiling.
     pub max_concurrent: u64,
+    /// `Topic` and `TopicAssignment` are invisible to the session's user, as to an
+    /// integration user without access to topics: queries naming them get 400
+    /// `INVALID_TYPE`, their sObject and describe routes 404 `NOT_FOUND`, and the
+    /// global describe leaves them out (see `visibility`).
+    pub hide_topics: bool,
 }
 
 impl Default for FaultConfig {
@@ -53,6 +59,7 @@ impl Default for FaultConfig {
             late_commit_secs: 0,
             late_commit_rate: 1.0,
             max_concurrent: 0,
+            hide_topics: false,
         }
     }
 }

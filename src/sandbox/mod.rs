@@ -5,13 +5,15 @@
 //!
 //! # Layout
 //! - [`ids`]: 18-character Ids with Salesforce's checksum, minted in order.
-//! - [`objects`], [`seed`]: the standard types, custom ones from a seed file
-//!   (format in [`seed`]), and the sample data; [`relationships`]: the child
-//!   relationship names subqueries and describe use.
+//! - [`objects`], [`seed`]: the standard types with a real org's field
+//!   metadata ([`schema`]), custom ones from a seed file (format in [`seed`]),
+//!   and the sample data; [`numbers`]: number fields' exact decimals;
+//!   [`relationships`]: the child relationship names subqueries and describe use.
 //! - [`store`] (with `dml`): the records behind one `RwLock`; it implements the
 //!   SOQL engine's [`soql::DataSource`].
 //! - `routes`: the HTTP side — version check, sessions ([`oauth`]), the daily
-//!   budget, [`faults`], and the Salesforce-shaped errors of [`errors`].
+//!   budget, [`faults`] (with what the user may see: [`visibility`]), and the
+//!   Salesforce-shaped errors of [`errors`].
 //! - [`counters`]: requests by route, in-flight peak, API usage.
 //!
 //! # Routes
@@ -42,6 +44,12 @@
 //!   `IDEMPOTENCY_KEY_REUSED`.
 //! - The daily budget counts every authenticated API request (not the
 //!   versions list, not refused ones) and resets only on request.
+//! - A number with more decimal places than its field's scale is rounded half
+//!   away from zero (Java's `HALF_UP`); Salesforce rounds to the scale, but its
+//!   tie rule for API writes is not documented in what we read.
+//! - An `attributes` object in a record body (as a query returns records) is
+//!   ignored, as it is in the bodies of Salesforce's sObject Collections; what a
+//!   single-record create does with one is not documented in what we read.
 //!
 //! # Use
 //! ```no_run
@@ -58,6 +66,7 @@ mod dml;
 pub mod errors;
 pub mod faults;
 pub mod ids;
+pub mod numbers;
 pub mod oauth;
 pub mod objects;
 pub mod relationships;
@@ -70,6 +79,7 @@ pub mod soql;
 pub mod store;
 pub mod validation;
 pub mod values;
+pub mod visibility;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -96,7 +106,8 @@ pub struct SandboxConfig {
     pub seed_path: Option<PathBuf>,
     /// A seed given directly; loaded after `seed_path`'s records.
     pub seed: Option<Seed>,
-    /// Whether to load the sample Accounts, Contacts and Leads.
+    /// Whether to load the sample Accounts, Contacts and Leads, and the two
+    /// custom Contact fields they use (see `sample`).
     pub sample_data: bool,
     /// API versions served, as majors (`50..=66` is v50.0 to v66.0).
     pub api_versions: std::ops::RangeInclusive<u32>,
@@ -195,8 +206,13 @@ impl Sandbox {
         }
         seeds.extend(config.seed.clone());
         let mut objs = objects::standard(&user);
+        let sample = config.sample_data.then(sample::sample);
         let all = Seed {
-            objects: seeds.iter().flat_map(|s| s.objects.clone()).collect(),
+            objects: sample
+                .iter()
+                .chain(&seeds)
+                .flat_map(|s| s.objects.clone())
+                .collect(),
             records: Vec::new(),
         };
         seed::apply_objects(&mut objs, &all, &user)?;
@@ -206,8 +222,8 @@ impl Sandbox {
         }
         seed::check_rules(&state)?;
         let now = time::OffsetDateTime::now_utc();
-        if config.sample_data {
-            seed::load_records(&mut state, &sample::sample().records, now)?;
+        if let Some(sample) = &sample {
+            seed::load_records(&mut state, &sample.records, now)?;
         }
         for s in &seeds {
             seed::load_records(&mut state, &s.records, now)?;

@@ -2,10 +2,59 @@
 
 use serde_json::{Map, Value};
 
-use super::seed::{Seed, SeedRecord};
+use super::seed::{Seed, SeedField, SeedObject, SeedRecord};
+
+/// Two custom fields on Contact, as many orgs have: `Preferred_Channel__c`, a
+/// restricted picklist (`Phone`, `Email`, `SMS`), and `Languages__c`, a
+/// multi-select picklist (`English`, `Spanish`, `French`, `German`,
+/// `Japanese`, `Mandarin`).
+fn contact_fields() -> SeedObject {
+    let pick =
+        |name: &str, label: &str, ftype: &str, values: &[&str], restricted: bool| SeedField {
+            name: name.to_owned(),
+            ftype: ftype.to_owned(),
+            label: Some(label.to_owned()),
+            required: false,
+            external_id: false,
+            reference_to: Vec::new(),
+            relationship_name: None,
+            length: None,
+            digits: None,
+            precision: None,
+            scale: None,
+            values: values.iter().map(|v| (*v).to_owned()).collect(),
+            default: None,
+            restricted,
+        };
+    SeedObject {
+        name: "Contact".to_owned(),
+        label: None,
+        label_plural: None,
+        fields: vec![
+            pick(
+                "Preferred_Channel__c",
+                "Preferred Channel",
+                "picklist",
+                &["Phone", "Email", "SMS"],
+                true,
+            ),
+            pick(
+                "Languages__c",
+                "Languages",
+                "multipicklist",
+                &[
+                    "English", "Spanish", "French", "German", "Japanese", "Mandarin",
+                ],
+                false,
+            ),
+        ],
+        validation_rules: Vec::new(),
+    }
+}
 
 /// The sample data: a few Accounts, Contacts with phone numbers, and Leads,
-/// so the first query a new user types returns rows.
+/// so the first query a new user types returns rows; and the custom fields of
+/// [`contact_fields`], which some of them use.
 pub fn sample() -> Seed {
     let rec = |ty: &str, reference: Option<&str>, fields: Value| SeedRecord {
         sobject: ty.to_owned(),
@@ -35,17 +84,17 @@ pub fn sample() -> Seed {
         rec(
             "Contact",
             None,
-            json!({"FirstName": "Ada", "LastName": "Lovelace", "Email": "ada@acme.example", "Phone": "+14155550100", "Title": "CTO", "AccountId": "@acme"}),
+            json!({"FirstName": "Ada", "LastName": "Lovelace", "Email": "ada@acme.example", "Phone": "+14155550100", "Title": "CTO", "AccountId": "@acme", "Preferred_Channel__c": "Email", "Languages__c": "English;French"}),
         ),
         rec(
             "Contact",
             None,
-            json!({"FirstName": "Grace", "LastName": "Hopper", "Email": "grace@acme.example", "Phone": "+14155550101", "Title": "VP Engineering", "AccountId": "@acme"}),
+            json!({"FirstName": "Grace", "LastName": "Hopper", "Email": "grace@acme.example", "Phone": "+14155550101", "Title": "VP Engineering", "AccountId": "@acme", "Preferred_Channel__c": "Phone", "Languages__c": "English"}),
         ),
         rec(
             "Contact",
             None,
-            json!({"FirstName": "Hank", "LastName": "Scorpio", "Email": "hank@globex.example", "Phone": "+13125550102", "Title": "CEO", "AccountId": "@globex"}),
+            json!({"FirstName": "Hank", "LastName": "Scorpio", "Email": "hank@globex.example", "Phone": "+13125550102", "Title": "CEO", "AccountId": "@globex", "Languages__c": "Spanish;English;German"}),
         ),
         rec(
             "Contact",
@@ -69,7 +118,7 @@ pub fn sample() -> Seed {
         ),
     ];
     Seed {
-        objects: Vec::new(),
+        objects: vec![contact_fields()],
         records,
     }
 }

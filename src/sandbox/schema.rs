@@ -21,8 +21,7 @@ pub enum FieldType {
     Url,
     /// One value from a list (`picklist`).
     Picklist,
-    /// Several values from a list, stored as one `;`-separated text
-    /// (`multipicklist`).
+    /// Several values from a list, stored `;`-separated (`multipicklist`).
     MultiPicklist,
     /// `true` / `false` (`boolean`).
     Boolean,
@@ -32,6 +31,8 @@ pub enum FieldType {
     Double,
     /// An amount of money (`currency`).
     Currency,
+    /// A percentage, stored as the number shown (`percent`).
+    Percent,
     /// A calendar date, `YYYY-MM-DD` (`date`).
     Date,
     /// A point in time, `YYYY-MM-DDThh:mm:ss.000+0000` (`datetime`).
@@ -55,6 +56,7 @@ impl FieldType {
             FieldType::Int => "int",
             FieldType::Double => "double",
             FieldType::Currency => "currency",
+            FieldType::Percent => "percent",
             FieldType::Date => "date",
             FieldType::DateTime => "datetime",
         }
@@ -82,6 +84,72 @@ pub struct FieldDef {
     /// For `Reference` fields, the name used in SOQL to reach the parent
     /// (`Account` for `AccountId`, `Parent__r` for `Parent__c`).
     pub relationship_name: Option<String>,
+    /// Sizes and allowed values, as describe reports them and writes are checked.
+    pub attrs: FieldAttrs,
+}
+
+/// A field's sizes and allowed values: what describe reports as `length`,
+/// `digits`, `precision`, `scale`, `picklistValues` and `restrictedPicklist`, and
+/// what every write is checked against. Zero means "not applicable", as in
+/// describe.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldAttrs {
+    /// Text types: the most characters a value may hold (Unicode characters).
+    pub length: u32,
+    /// `int`: the most digits.
+    pub digits: u32,
+    /// `double`, `currency`, `percent`: digits in all.
+    pub precision: u32,
+    /// `double`, `currency`, `percent`: digits after the point.
+    pub scale: u32,
+    /// Picklist values, in order.
+    pub picklist: Vec<PicklistValue>,
+    /// Whether values outside `picklist` are refused.
+    pub restricted: bool,
+}
+
+/// One value of a picklist, as describe lists it in `picklistValues`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PicklistValue {
+    /// The API value.
+    pub value: String,
+    /// Whether a create without the field gets it.
+    pub default: bool,
+}
+
+impl FieldAttrs {
+    /// Text of at most `length` characters.
+    pub fn text(length: u32) -> FieldAttrs {
+        FieldAttrs {
+            length,
+            ..FieldAttrs::default()
+        }
+    }
+
+    /// A decimal of `precision` digits, `scale` of them after the point.
+    pub fn decimal(precision: u32, scale: u32) -> FieldAttrs {
+        FieldAttrs {
+            precision,
+            scale,
+            ..FieldAttrs::default()
+        }
+    }
+
+    /// A whole number of at most `digits` digits.
+    pub fn int(digits: u32) -> FieldAttrs {
+        FieldAttrs {
+            digits,
+            ..FieldAttrs::default()
+        }
+    }
+
+    /// The picklist value listed as the default, if any.
+    pub fn default_value(&self) -> Option<&str> {
+        self.picklist
+            .iter()
+            .find(|p| p.default)
+            .map(|p| p.value.as_str())
+    }
 }
 
 /// One sObject type.

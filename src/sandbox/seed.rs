@@ -27,11 +27,19 @@
 //!   the next free key prefix: `a00`, `a01`, … in file order.
 //! - An object naming a standard type (`Account`) adds custom fields to it.
 //! - Field `type` is a describe type name: `string`, `textarea`, `email`,
-//!   `phone`, `url`, `picklist`, `multipicklist`, `boolean`, `int`, `double`, `currency`,
-//!   `date`, `datetime` or `reference`. `label` defaults to the name, `required`
-//!   to false, `externalId` to false; `referenceTo` lists the types a
-//!   `reference` may point to, `relationshipName` defaults to the name with
-//!   `__c` replaced by `__r`.
+//!   `phone`, `url`, `picklist`, `multipicklist`, `boolean`, `int`, `double`,
+//!   `currency`, `percent`, `date`, `datetime` or `reference`. `label` defaults
+//!   to the name, `required` to false, `externalId` to false; `referenceTo`
+//!   lists the types a `reference` may point to, `relationshipName` defaults to
+//!   the name with `__c` replaced by `__r`.
+//! - Sizes, as a custom field declares them in Setup, checked on every write and
+//!   reported by describe: `length` for text (default 255; `textarea` 255,
+//!   `email` 80, `phone` 40, `multipicklist` 4099; a long text area is a
+//!   `textarea` with a `length` up to 131072), `digits` for `int` (default 9),
+//!   `precision` and `scale` for `double` (default 18, 0), `currency` and
+//!   `percent` (default 18, 2). A picklist lists its `values` (the first marked
+//!   by `default` is the default) and may be `restricted`: then any other value
+//!   is `INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST`.
 //! - `validationRules` on an object activate [validation rules](super::validation):
 //!   `{"name", "errorCondition" (a SOQL WHERE condition), "errorMessage",
 //!   "errorDisplayField" (optional)}`. A condition the query engine refuses
@@ -46,7 +54,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::objects::{self, ObjectMeta, TOPIC_TARGETS};
-use super::schema::{FieldType, ObjectDef};
+use super::schema::{FieldAttrs, FieldType, ObjectDef, PicklistValue};
 use super::store::State;
 use super::validation::ValidationRule;
 
@@ -102,6 +110,22 @@ pub struct SeedField {
     pub reference_to: Vec<String>,
     /// For references, the SOQL relationship name.
     pub relationship_name: Option<String>,
+    /// Text: the most characters a value may hold.
+    pub length: Option<u32>,
+    /// `int`: the most digits.
+    pub digits: Option<u32>,
+    /// Numbers: digits in all.
+    pub precision: Option<u32>,
+    /// Numbers: digits after the point.
+    pub scale: Option<u32>,
+    /// Picklists: the values, in order.
+    #[serde(default)]
+    pub values: Vec<String>,
+    /// Picklists: the value a create without the field gets.
+    pub default: Option<String>,
+    /// Picklists: whether other values are refused.
+    #[serde(default)]
+    pub restricted: bool,
 }
 
 /// One record in a seed file.
@@ -163,6 +187,7 @@ fn field_type(name: &str) -> Option<FieldType> {
         "url" => T::Url,
         "picklist" => T::Picklist,
         "multipicklist" => T::MultiPicklist,
+        "percent" => T::Percent,
         "boolean" => T::Boolean,
         "int" => T::Int,
         "double" => T::Double,
@@ -225,6 +250,12 @@ pub fn apply_objects(
             })?;
             let mut f = objects::field(&sf.name, sf.label.as_deref().unwrap_or(&sf.name), ftype);
             f.nillable = !sf.required;
+            f.attrs = attrs(sf, ftype).map_err(|problem| bad(&so.name, problem))?;
+            if let Some(default) = &sf.default {
+                objs[ti]
+                    .defaults
+                    .push((sf.name.clone(), Value::String(default.clone())));
+            }
             if ftype == FieldType::Reference {
                 if sf.reference_to.is_empty() {
                     return Err(bad(
@@ -278,6 +309,76 @@ pub fn apply_objects(
     Ok(())
 }
 
+/// A seed field's sizes and values, with Setup's defaults for what it leaves out.
+fn attrs(sf: &SeedField, ftype: FieldType) -> Result<FieldAttrs, String> {
+    use FieldType as T;
+    let name = &sf.name;
+    let text_default = match ftype {
+        T::String | T::TextArea | T::Url | T::Picklist => Some(255),
+        T::Email => Some(80),
+        T::Phone => Some(40),
+        T::MultiPicklist => Some(4099),
+        _ => None,
+    };
+    let decimal_default = match ftype {
+        T::Double => Some((18, 0)),
+        T::Currency | T::Percent => Some((18, 2)),
+        _ => None,
+    };
+    let mut attrs = FieldAttrs::default();
+    match (text_default, sf.length) {
+        (Some(d), None) => attrs.length = d,
+        (Some(_), Some(n)) if (1..=131_072).contains(&n) => attrs.length = n,
+        (_, Some(n)) => {
+            return Err(format!(
+                "field {name}: length {n} does not apply or is out of range"
+            ));
+        }
+        (None, None) => {}
+    }
+    match (ftype, sf.digits) {
+        (T::Int, d) => attrs.digits = d.unwrap_or(9).min(9),
+        (_, Some(_)) => return Err(format!("field {name}: digits apply to int fields only")),
+        _ => {}
+    }
+    match (decimal_default, sf.precision, sf.scale) {
+        (Some((p, s)), precision, scale) => {
+            let (p, s) = (precision.unwrap_or(p), scale.unwrap_or(s));
+            if !(1..=18).contains(&p) || s > p {
+                return Err(format!(
+                    "field {name}: precision must be 1 to 18 and scale at most the precision"
+                ));
+            }
+            (attrs.precision, attrs.scale) = (p, s);
+        }
+        (None, None, None) => {}
+        _ => {
+            return Err(format!(
+                "field {name}: precision and scale apply to numbers only"
+            ));
+        }
+    }
+    let pick = matches!(ftype, T::Picklist | T::MultiPicklist);
+    if !pick && (!sf.values.is_empty() || sf.restricted || sf.default.is_some()) {
+        return Err(format!("field {name}: values apply to picklists only"));
+    }
+    if let Some(d) = sf.default.as_ref().filter(|d| !sf.values.contains(d)) {
+        return Err(format!(
+            "field {name}: default {d:?} is not one of its values"
+        ));
+    }
+    attrs.restricted = sf.restricted;
+    attrs.picklist = sf
+        .values
+        .iter()
+        .map(|v| PicklistValue {
+            value: v.clone(),
+            default: sf.default.as_ref() == Some(v),
+        })
+        .collect();
+    Ok(attrs)
+}
+
 fn custom_object(so: &SeedObject, prefix: String, user_id: &str) -> ObjectMeta {
     let mut base = objects::standard(user_id)
         .into_iter()
@@ -286,10 +387,14 @@ fn custom_object(so: &SeedObject, prefix: String, user_id: &str) -> ObjectMeta {
         .unwrap_or_default();
     // Keep the system fields and OwnerId, then a nillable Name.
     base.retain(|f| !f.createable || f.name == "OwnerId");
-    base.push(objects::field(
-        "Name",
-        &format!("{} Name", so.label.as_deref().unwrap_or("Record")),
-        FieldType::String,
+    // A custom object's Name is text of 80 characters.
+    base.push(objects::sized(
+        objects::field(
+            "Name",
+            &format!("{} Name", so.label.as_deref().unwrap_or("Record")),
+            FieldType::String,
+        ),
+        FieldAttrs::text(80),
     ));
     let label = so
         .label

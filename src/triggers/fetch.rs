@@ -4,13 +4,12 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use time::format_description::well_known::Rfc3339;
-use time::macros::format_description;
-use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
+use time::OffsetDateTime;
 
 use super::cursor::{self, Position};
 use super::source::SourceKind;
 use super::{Event, Trigger};
+use crate::salesforce::datetime::{parse_datetime, soql_datetime};
 use crate::salesforce::{Client, Error};
 
 /// The records with `after < (CreatedDate, Id) <= upto`, in that order, every page read.
@@ -149,63 +148,9 @@ fn strip_attributes(record: &mut serde_json::Map<String, Value>) {
     }
 }
 
-/// Salesforce's `2024-05-01T10:00:00.000+0000` (RFC 3339 accepted too).
-pub(crate) fn parse_datetime(s: &str) -> Option<OffsetDateTime> {
-    if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
-        return Some(t);
-    }
-    let (head, offset) = s.split_at(s.len().checked_sub(5)?);
-    let naive = PrimitiveDateTime::parse(
-        head,
-        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond]"),
-    )
-    .ok()?;
-    let sign = match offset.as_bytes().first()? {
-        b'+' => 1,
-        b'-' => -1,
-        _ => return None,
-    };
-    let hh: i8 = offset.get(1..3)?.parse().ok()?;
-    let mm: i8 = offset.get(3..5)?.parse().ok()?;
-    let off = UtcOffset::from_hms(sign * hh, sign * mm, 0).ok()?;
-    Some(naive.assume_offset(off))
-}
-
-/// A UTC SOQL datetime literal, with milliseconds only when there are any.
-/// (The same rendering as `api::params`; repeated here because this module does
-/// not depend on the gRPC edge.)
-pub(crate) fn soql_datetime(t: OffsetDateTime) -> String {
-    let t = t.to_offset(UtcOffset::UTC);
-    let (y, m, d) = (t.year(), u8::from(t.month()), t.day());
-    let (hh, mi, ss, ms) = (t.hour(), t.minute(), t.second(), t.millisecond());
-    if ms == 0 {
-        format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mi:02}:{ss:02}Z")
-    } else {
-        format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mi:02}:{ss:02}.{ms:03}Z")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::datetime;
-
-    #[test]
-    fn salesforce_datetimes_parse() {
-        assert_eq!(
-            parse_datetime("2024-05-01T10:00:01.000+0000"),
-            Some(datetime!(2024-05-01 10:00:01 UTC))
-        );
-        assert_eq!(
-            parse_datetime("2024-05-01T12:00:01.250+0200"),
-            Some(datetime!(2024-05-01 10:00:01.25 UTC))
-        );
-        assert_eq!(
-            parse_datetime("2024-05-01T10:00:01Z"),
-            Some(datetime!(2024-05-01 10:00:01 UTC))
-        );
-        assert_eq!(parse_datetime("yesterday"), None);
-    }
 
     #[test]
     fn nested_parents_lose_their_attributes_too() {
@@ -233,9 +178,5 @@ mod tests {
         );
         assert_eq!(condition(""), "");
         assert_eq!(condition("A = 1 OR B = 2"), "(A = 1 OR B = 2) AND ");
-        assert_eq!(
-            soql_datetime(datetime!(2024-05-01 10:00:01.5 UTC)),
-            "2024-05-01T10:00:01.500Z"
-        );
     }
 }

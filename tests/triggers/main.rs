@@ -10,3 +10,4 @@ mod chaos;
 mod contract;
 mod fan_out;
 mod flow;
+mod values;

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::schema::{FieldDef, FieldType, ObjectDef};
+use super::schema::{FieldAttrs, FieldDef, FieldType, ObjectDef, PicklistValue};
 use super::validation::ValidationRule;
 
 mod standard;
@@ -40,8 +40,14 @@ impl ObjectMeta {
     }
 }
 
-/// A field with the usual flags: nillable, createable, updateable.
+/// A field with the usual flags (nillable, createable, updateable) and no sizes;
+/// give it its sizes with [`sized`] or [`picklist`].
 pub fn field(name: &str, label: &str, ftype: FieldType) -> FieldDef {
+    let attrs = match ftype {
+        // Ids have 18 characters in every describe.
+        FieldType::Id | FieldType::Reference => FieldAttrs::text(18),
+        _ => FieldAttrs::default(),
+    };
     FieldDef {
         name: name.to_owned(),
         label: label.to_owned(),
@@ -51,7 +57,38 @@ pub fn field(name: &str, label: &str, ftype: FieldType) -> FieldDef {
         updateable: true,
         reference_to: Vec::new(),
         relationship_name: None,
+        attrs,
     }
+}
+
+/// `f` with these sizes.
+pub fn sized(mut f: FieldDef, attrs: FieldAttrs) -> FieldDef {
+    f.attrs = attrs;
+    f
+}
+
+/// `f` as a picklist of `values` (`default` marked as the default), of at most
+/// `length` characters, restricted or not.
+pub fn picklist(
+    mut f: FieldDef,
+    length: u32,
+    values: &[&str],
+    default: Option<&str>,
+    restricted: bool,
+) -> FieldDef {
+    f.attrs = FieldAttrs {
+        length,
+        picklist: values
+            .iter()
+            .map(|v| PicklistValue {
+                value: (*v).to_owned(),
+                default: Some(*v) == default,
+            })
+            .collect(),
+        restricted,
+        ..FieldAttrs::default()
+    };
+    f
 }
 
 fn required(mut f: FieldDef) -> FieldDef {

@@ -14,6 +14,8 @@ use crate::sandbox::Shared;
 use crate::sandbox::errors::SfError;
 use crate::sandbox::objects::ObjectMeta;
 use crate::sandbox::relationships::children_of;
+use crate::sandbox::schema::{FieldDef, FieldType};
+use crate::sandbox::visibility;
 
 fn summary(m: &ObjectMeta, version: &str) -> Value {
     let d = &m.def;
@@ -54,7 +56,13 @@ pub async fn global(
     Extension(v): Extension<ApiVersion>,
 ) -> Response {
     let st = sh.store.read();
-    let list: Vec<Value> = st.objects().iter().map(|m| summary(m, &v.0)).collect();
+    let faults = sh.faults.get();
+    let list: Vec<Value> = st
+        .objects()
+        .iter()
+        .filter(|m| !visibility::hidden(&faults, &m.def.name))
+        .map(|m| summary(m, &v.0))
+        .collect();
     json(
         StatusCode::OK,
         &json!({"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": list}),
@@ -75,6 +83,82 @@ fn find(
         .ok_or_else(SfError::not_found)
 }
 
+/// The SOAP type describe names for a field type.
+fn soap_type(t: FieldType) -> &'static str {
+    use FieldType as T;
+    match t {
+        T::Id | T::Reference => "tns:ID",
+        T::Boolean => "xsd:boolean",
+        T::Int => "xsd:int",
+        T::Double | T::Currency | T::Percent => "xsd:double",
+        T::Date => "xsd:date",
+        T::DateTime => "xsd:dateTime",
+        T::String | T::TextArea | T::Email | T::Phone | T::Url | T::Picklist | T::MultiPicklist => {
+            "xsd:string"
+        }
+    }
+}
+
+/// One entry of describe's `fields`, with the sizes and values every write is
+/// checked against (`length`, `digits`, `precision`, `scale`,
+/// `picklistValues`, `restrictedPicklist`), shaped as the Field Result of
+/// `describeSObjects()`
+/// (<https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_calls_describesobjects_describesobjectresult.htm>).
+fn field(m: &ObjectMeta, f: &FieldDef) -> Value {
+    let a = &f.attrs;
+    let default = m
+        .defaults
+        .iter()
+        .find(|(d, _)| *d == f.name)
+        .map(|(_, v)| v);
+    let picklist: Vec<Value> = a
+        .picklist
+        .iter()
+        .map(|p| {
+            json!({
+                "active": true,
+                "defaultValue": p.default,
+                "label": p.value,
+                "validFor": null,
+                "value": p.value,
+            })
+        })
+        .collect();
+    let filterable = !matches!(f.ftype, FieldType::TextArea) || a.length <= 255;
+    json!({
+        "name": f.name,
+        "label": f.label,
+        "type": f.ftype.describe_name(),
+        "soapType": soap_type(f.ftype),
+        "length": a.length,
+        // Salesforce reports three bytes per character.
+        "byteLength": a.length * 3,
+        "digits": a.digits,
+        "precision": a.precision,
+        "scale": a.scale,
+        "picklistValues": picklist,
+        "restrictedPicklist": a.restricted,
+        "nillable": f.nillable,
+        "createable": f.createable,
+        "updateable": f.updateable,
+        "custom": f.name.ends_with("__c"),
+        "defaultedOnCreate": default.is_some() || !f.createable || f.ftype == FieldType::Boolean,
+        "defaultValue": default,
+        "externalId": m.external_ids.contains(&f.name),
+        "idLookup": f.name == "Id" || m.external_ids.contains(&f.name),
+        "unique": false,
+        "nameField": f.name == "Name",
+        "calculated": false,
+        "autoNumber": f.name == "CaseNumber",
+        "caseSensitive": false,
+        "filterable": filterable,
+        "sortable": filterable && f.ftype != FieldType::MultiPicklist,
+        "groupable": filterable && !matches!(f.ftype, FieldType::Double | FieldType::Currency | FieldType::Percent | FieldType::DateTime | FieldType::MultiPicklist),
+        "referenceTo": f.reference_to,
+        "relationshipName": f.relationship_name,
+    })
+}
+
 /// `GET …/sobjects/{Type}/describe`.
 pub async fn object(
     State(sh): State<Arc<Shared>>,
@@ -86,27 +170,7 @@ pub async fn object(
         Ok(m) => m,
         Err(e) => return e.into_response(),
     };
-    let fields: Vec<Value> = m
-        .def
-        .fields
-        .iter()
-        .map(|f| {
-            json!({
-                "name": f.name,
-                "label": f.label,
-                "type": f.ftype.describe_name(),
-                "nillable": f.nillable,
-                "createable": f.createable,
-                "updateable": f.updateable,
-                "custom": f.name.ends_with("__c"),
-                "defaultedOnCreate": m.defaults.iter().any(|(d, _)| *d == f.name) || !f.createable,
-                "externalId": m.external_ids.contains(&f.name),
-                "idLookup": f.name == "Id" || m.external_ids.contains(&f.name),
-                "referenceTo": f.reference_to,
-                "relationshipName": f.relationship_name,
-            })
-        })
-        .collect();
+    let fields: Vec<Value> = m.def.fields.iter().map(|f| field(m, f)).collect();
     let mut body = summary(m, &v.0);
     if let Value::Object(o) = &mut body {
         o.insert("fields".into(), Value::Array(fields));

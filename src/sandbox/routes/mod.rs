@@ -25,6 +25,7 @@ use super::counters::RouteKind;
 use super::errors::{SfError, json};
 use super::faults::{FaultConfig, chance};
 use super::oauth::AuthFailure;
+use super::visibility;
 
 pub use query::Cursors;
 pub use uiapi::IdempotencyKeys;
@@ -151,6 +152,15 @@ async fn guard(State(sh): State<Arc<Shared>>, mut req: Request, next: Next) -> R
     }
     if let Some(e) = injected_error(&faults, write, path) {
         return with_limit_info(&sh, e.into_response());
+    }
+    // `…/sobjects/{Type}…` of an sObject the user cannot see does not exist for them.
+    let mut segments = path.split('/').skip(4);
+    if segments.next() == Some("sobjects")
+        && segments
+            .next()
+            .is_some_and(|ty| visibility::hidden(&faults, ty))
+    {
+        return with_limit_info(&sh, SfError::not_found().into_response());
     }
     req.extensions_mut().insert(ApiVersion(version));
     req.extensions_mut().insert(faults);

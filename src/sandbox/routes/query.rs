@@ -18,6 +18,7 @@ use crate::sandbox::Shared;
 use crate::sandbox::errors::SfError;
 use crate::sandbox::ids;
 use crate::sandbox::soql;
+use crate::sandbox::visibility::Visible;
 
 /// Default and bounds of `Sforce-Query-Options: batchSize=N`.
 const DEFAULT_BATCH: usize = 2000;
@@ -141,7 +142,17 @@ fn run(
     }
     let out = {
         let st = sh.store.read();
-        soql::execute(&soql, &*st, all_rows, OffsetDateTime::now_utc(), version)
+        let visible = Visible {
+            org: &*st,
+            faults: sh.faults.get(),
+        };
+        soql::execute(
+            &soql,
+            &visible,
+            all_rows,
+            OffsetDateTime::now_utc(),
+            version,
+        )
     }
     .map_err(|e| SfError::new(StatusCode::BAD_REQUEST, e.error_code, e.message))?;
     // An aggregate query has no locator: all its rows (at most 2,000) at once.

@@ -260,13 +260,13 @@ fn result_type(a: &Agg) -> FieldType {
 fn supports(func: AggFunc, t: FieldType) -> bool {
     match t {
         FieldType::Boolean | FieldType::TextArea | FieldType::MultiPicklist => false,
-        FieldType::Int | FieldType::Double | FieldType::Currency => true,
+        FieldType::Int | FieldType::Double | FieldType::Currency | FieldType::Percent => true,
         _ => !matches!(func, AggFunc::Sum | AggFunc::Avg),
     }
 }
 
 /// Whether GROUP BY takes a field of this type (describe's `groupable`):
-/// not doubles, currency, datetimes, long text or multi-select picklists.
+/// not doubles, currency, percent, datetimes, long text or multi-select picklists.
 /// (A real org's short `textarea` fields are groupable; the sandbox does not
 /// tell short from long.)
 fn groupable(t: FieldType) -> bool {
@@ -274,6 +274,7 @@ fn groupable(t: FieldType) -> bool {
         t,
         FieldType::Double
             | FieldType::Currency
+            | FieldType::Percent
             | FieldType::DateTime
             | FieldType::TextArea
             | FieldType::MultiPicklist

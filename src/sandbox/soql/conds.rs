@@ -182,9 +182,10 @@ impl Conds<'_> {
             (LitValue::Str(chars), t) if is_text(t) => {
                 Operand::Text(chars.iter().map(|c| fold(plain_char(c))).collect())
             }
-            (LitValue::Num(n), FieldType::Int | FieldType::Double | FieldType::Currency) => {
-                Operand::Num(*n)
-            }
+            (
+                LitValue::Num(n),
+                FieldType::Int | FieldType::Double | FieldType::Currency | FieldType::Percent,
+            ) => Operand::Num(*n),
             (LitValue::Bool(b), FieldType::Boolean) => Operand::Bool(*b),
             (LitValue::Date(d), FieldType::Date) => Operand::Stamp(d.clone()),
             (LitValue::DateTime(d), FieldType::DateTime) => Operand::Stamp(d.clone()),
@@ -243,7 +244,7 @@ fn soap_type(t: FieldType) -> (&'static str, bool) {
         FieldType::Id | FieldType::Reference => ("id", true),
         FieldType::Boolean => ("boolean", false),
         FieldType::Int => ("int", false),
-        FieldType::Double | FieldType::Currency => ("double", false),
+        FieldType::Double | FieldType::Currency | FieldType::Percent => ("double", false),
         FieldType::Date => ("date", false),
         FieldType::DateTime => ("dateTime", false),
         _ => ("string", true),

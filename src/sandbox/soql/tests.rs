@@ -19,6 +19,7 @@ pub(super) fn field(name: &str, ftype: FieldType) -> FieldDef {
         updateable: true,
         reference_to: Vec::new(),
         relationship_name: None,
+        attrs: Default::default(),
     }
 }
 

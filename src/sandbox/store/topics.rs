@@ -8,6 +8,14 @@ use crate::sandbox::errors::SfError;
 use crate::sandbox::ids;
 use crate::sandbox::soql::Record;
 
+/// A topic name as Salesforce compares names for uniqueness: without regard to case or
+/// spacing. The Topic object reference lets an update "change only the spacing and
+/// capitalization of a topic name"
+/// (<https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_topic.htm>),
+/// and inserting a name that differs from an existing one only by a removed space is
+/// refused with `DUPLICATE_VALUE` (reported in jongpie/NebulaLogger#154). A duplicate's
+/// error names the existing topic: "duplicate value found: Name duplicates value on record
+/// with id: 0TO…" (the shape of salesforce-api.md §3.6).
 pub(super) fn normalise_topic(name: &str) -> String {
     name.chars()
         .filter(|c| !c.is_whitespace())

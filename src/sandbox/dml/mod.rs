@@ -8,7 +8,10 @@ use super::errors::SfError;
 use super::ids;
 use super::objects::ObjectMeta;
 use super::schema::{FieldDef, FieldType};
-use super::values;
+
+mod coerce;
+
+pub use coerce::coerce;
 
 /// Whether a body creates or updates a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,119 +35,6 @@ pub enum Target<'a> {
 
 /// A body as parsed and coerced: canonical field names to stored values.
 pub type Changes = Vec<(String, Value)>;
-
-/// The Jackson token name Salesforce quotes for a JSON value.
-fn token(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "VALUE_NULL",
-        Value::Bool(true) => "VALUE_TRUE",
-        Value::Bool(false) => "VALUE_FALSE",
-        Value::Number(n) if n.is_f64() => "VALUE_NUMBER_FLOAT",
-        Value::Number(_) => "VALUE_NUMBER_INT",
-        Value::String(_) => "VALUE_STRING",
-        Value::Array(_) => "START_ARRAY",
-        Value::Object(_) => "START_OBJECT",
-    }
-}
-
-fn type_error(java_type: &str, v: &Value) -> SfError {
-    let shown = match v {
-        Value::String(s) => s.clone(),
-        Value::Array(_) => "[".to_owned(),
-        Value::Object(_) => "{".to_owned(),
-        other => other.to_string(),
-    };
-    SfError::json_parser(format!(
-        "Cannot deserialize instance of {java_type} from {} value {shown} or request may be missing a required field",
-        token(v)
-    ))
-}
-
-/// Coerces one JSON value to what a field of type `f` stores, as Salesforce's
-/// JSON reader does (scalars become text; numeric text becomes a number).
-pub fn coerce(f: &FieldDef, v: &Value) -> Result<Value, SfError> {
-    use FieldType as T;
-    if v.is_null() {
-        return Ok(Value::Null);
-    }
-    match f.ftype {
-        T::String
-        | T::TextArea
-        | T::Phone
-        | T::Url
-        | T::Picklist
-        | T::MultiPicklist
-        | T::Email
-        | T::Id
-        | T::Reference => {
-            let s = match v {
-                Value::String(s) => s.clone(),
-                Value::Bool(_) | Value::Number(_) => v.to_string(),
-                _ => return Err(type_error("string", v)),
-            };
-            if f.ftype == T::Email && !s.is_empty() && !looks_like_email(&s) {
-                return Err(SfError::dml(
-                    "INVALID_EMAIL_ADDRESS",
-                    format!("{}: invalid email address: {s}", f.label),
-                    vec![f.name.clone()],
-                ));
-            }
-            Ok(Value::String(s))
-        }
-        T::Boolean => match v {
-            Value::Bool(b) => Ok(Value::Bool(*b)),
-            Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(Value::Bool(true)),
-            Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(Value::Bool(false)),
-            _ => Err(type_error("boolean", v)),
-        },
-        T::Int => match v {
-            Value::Number(n) if n.is_i64() || n.is_u64() => Ok(v.clone()),
-            Value::String(s) => s
-                .trim()
-                .parse::<i64>()
-                .map(Value::from)
-                .map_err(|_| type_error("int", v)),
-            _ => Err(type_error("int", v)),
-        },
-        T::Double | T::Currency => match v {
-            Value::Number(_) => Ok(v.clone()),
-            Value::String(s) => s
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|x| x.is_finite())
-                .and_then(serde_json::Number::from_f64)
-                .map(Value::Number)
-                .ok_or_else(|| type_error("double", v)),
-            _ => Err(type_error("double", v)),
-        },
-        T::Date => match v {
-            Value::String(s) => values::parse_date(s.get(..10).unwrap_or(s))
-                .filter(|_| s.len() == 10 || values::parse_datetime(s).is_some())
-                .map(|d| Value::String(values::format_date(d)))
-                .ok_or_else(|| type_error("date", v)),
-            _ => Err(type_error("date", v)),
-        },
-        T::DateTime => match v {
-            Value::String(s) => values::parse_datetime(s)
-                .map(|t| Value::String(values::format_datetime(t)))
-                .ok_or_else(|| type_error("datetime", v)),
-            _ => Err(type_error("datetime", v)),
-        },
-    }
-}
-
-fn looks_like_email(s: &str) -> bool {
-    match s.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        }
-        None => false,
-    }
-}
 
 /// Checks and coerces `body` for `op` on `meta`. `resolve` says what an Id
 /// in a lookup field points at. `current` is the record being updated.
