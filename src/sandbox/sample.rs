@@ -69,7 +69,7 @@ pub fn sample() -> Seed {
         ),
     ];
     Seed {
-        objects: Vec::new(),
         records,
+        ..Seed::default()
     }
 }
