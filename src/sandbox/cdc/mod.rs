@@ -215,9 +215,11 @@ pub fn now_ms() -> i64 {
     i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// A random GUID in the 8-4-4-4-12 hex form.
+/// A random (version 4) UUID in the 8-4-4-4-12 hex form.
 pub fn guid() -> String {
-    let b: [u8; 16] = rand::random();
+    let mut b: [u8; 16] = rand::random();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
     format!(
         "{}-{}-{}-{}-{}",
