@@ -202,6 +202,27 @@ async fn only_objects_selected_for_change_data_capture_have_channels_and_events(
         bus.org.sandbox.event_bus().selected(),
         ["Lead", "Invoice__c"]
     );
+    let (status, body) = bus
+        .admin(
+            Method::PUT,
+            "/__sandbox/event-bus",
+            Some(json!({"entities": ["Contact"], "keepaliveMs": 0})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body[0]["message"].as_str().unwrap().contains("keepaliveMs"));
+    let (status, body) = bus
+        .admin(
+            Method::PUT,
+            "/__sandbox/event-bus",
+            Some(json!({"entitys": []})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(
+        bus.org.sandbox.event_bus().selected(),
+        ["Lead", "Invoice__c"]
+    );
     bus.set_bus(json!({"entities": ["contact"]})).await;
     let (_, settings) = bus.admin(Method::GET, "/__sandbox/event-bus", None).await;
     assert_eq!(settings["entities"], json!(["Contact"]));

@@ -294,8 +294,12 @@ impl EventBus {
         }
     }
 
-    /// Applies the settings given (the rest stay as they are).
+    /// Applies the settings given (the rest stay as they are); a wrong one (an unknown
+    /// object, a zero keepalive) changes nothing and is an error naming it.
     pub fn apply(&self, s: &EventBusSettings) -> Result<(), String> {
+        if s.keepalive_ms == Some(0) {
+            return Err("keepaliveMs must be greater than 0".into());
+        }
         if let Some(entities) = &s.entities {
             self.select(entities)?;
         }
@@ -304,9 +308,6 @@ impl EventBus {
             c.retention = Duration::from_millis(ms);
         }
         if let Some(ms) = s.keepalive_ms {
-            if ms == 0 {
-                return Err("keepaliveMs must be positive".into());
-            }
             c.keepalive = Duration::from_millis(ms);
         }
         if let Some(n) = s.max_events {
