@@ -1,7 +1,7 @@
 //! An event's Avro payload: the `ChangeEventHeader`, then the record's fields.
 //!
 //! The body follows Salesforce's rules for Pub/Sub API change events
-//! (<https://developer.salesforce.com/docs/platform/change-data-capture/guide/cdc-event-fields-body.html>):
+//! (<https://developer.salesforce.com/docs/atlas.en-us.change_data_capture.meta/change_data_capture/cdc_event_fields_body.htm>):
 //! CREATE and UNDELETE carry every field (null where empty); UPDATE carries the changed
 //! fields and null for the rest, with `changedFields` (always including `LastModifiedDate`)
 //! and `nulledFields` as bitmaps ([`super::bitmap`]); DELETE and the GAP_ types carry only

@@ -29,8 +29,8 @@ pub struct Event {
     pub sequence_number: i32,
     /// The transaction's system change number (diagnostic).
     pub commit_number: i64,
-    /// A GUID for the event (`ProducerEvent.id`).
-    pub uuid: String,
+    /// A GUID for the event (`ProducerEvent.id`), made on first delivery.
+    pub uuid: OnceLock<String>,
     /// The record's change.
     pub change: Change,
     /// The Avro payload, written once on first delivery.
@@ -109,7 +109,7 @@ mod tests {
             transaction_key: Arc::from("tx"),
             sequence_number: 1,
             commit_number: 1,
-            uuid: String::new(),
+            uuid: OnceLock::new(),
             change: Change {
                 ti: 0,
                 op: Op::Create,

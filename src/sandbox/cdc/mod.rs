@@ -3,7 +3,7 @@
 //! ([`super::pubsub`]) streams to subscribers.
 //!
 //! As Salesforce describes it
-//! (<https://developer.salesforce.com/docs/platform/change-data-capture/guide/cdc-intro.html>):
+//! (<https://developer.salesforce.com/docs/platform/change-data-capture/guide/cdc-subscribe.html>):
 //! - Channels: `/data/ChangeEvents` carries every selected object's events;
 //!   `/data/<Object>ChangeEvent` (`/data/<Name>__ChangeEvent` for `Name__c`) one object's.
 //!   Names are case-sensitive. An object that is not selected has no channel
@@ -217,18 +217,19 @@ pub fn now_ms() -> i64 {
 
 /// A random (version 4) UUID in the 8-4-4-4-12 hex form.
 pub fn guid() -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut b: [u8; 16] = rand::random();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
+    let mut out = String::with_capacity(36);
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(char::from(HEX[usize::from(byte >> 4)]));
+        out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
+    out
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -456,7 +457,7 @@ impl EventBus {
                 transaction_key: transaction_key.clone(),
                 sequence_number: i32::try_from(i + 1).unwrap_or(i32::MAX),
                 commit_number,
-                uuid: guid(),
+                uuid: OnceLock::new(),
                 change,
                 payload: OnceLock::new(),
             });
@@ -525,7 +526,12 @@ impl EventBus {
                     .payload
                     .get_or_init(|| encode::payload(schema, e, &self.user_id))
                     .clone();
-                (e.replay, schema.id.clone(), e.uuid.clone(), payload)
+                (
+                    e.replay,
+                    schema.id.clone(),
+                    e.uuid.get_or_init(guid).clone(),
+                    payload,
+                )
             })
             .collect();
         batch

@@ -1,7 +1,7 @@
 //! The Avro schema of an object's change events, built from the object's fields.
 //!
 //! Shape, as Salesforce describes it for Pub/Sub API subscribers
-//! (<https://developer.salesforce.com/docs/platform/change-data-capture/guide/cdc-message-structure.html>,
+//! (<https://developer.salesforce.com/docs/atlas.en-us.change_data_capture.meta/change_data_capture/cdc_message_structure.htm>,
 //! <https://developer.salesforce.com/docs/platform/change-data-capture/guide/cdc-subscribe-compound-fields.html>):
 //! a record `<Object>ChangeEvent` (`<Name>__ChangeEvent` for a custom object `Name__c`) in
 //! namespace `com.sforce.eventbus` whose first field is the `ChangeEventHeader` record, then
