@@ -1,5 +1,7 @@
-//! Compiles `proto/` with protox (pure Rust, so no system `protoc` is needed) and
-//! writes the descriptor set that server reflection serves.
+//! Compiles `proto/` with protox (pure Rust, so no system `protoc` is needed): sfgate's own
+//! contract (`sfgate.v1`, with the descriptor set that server reflection serves) and
+//! Salesforce's Pub/Sub API (`eventbus.v1`, client and server, with tonic's default codec so
+//! the generated module depends on nothing else in the crate).
 
 use std::{env, fs, path::PathBuf};
 
@@ -22,6 +24,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // A small first encode buffer: an open trigger stream holds it for its life.
         .codec_path("crate::api::codec::SmallBufferCodec")
         .compile_fds(compiler.file_descriptor_set())?;
+
+    let mut eventbus = protox::Compiler::new(["proto"])?;
+    eventbus.include_source_info(true);
+    eventbus.open_files(["eventbus/v1/pubsub_api.proto"])?;
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .compile_fds(eventbus.file_descriptor_set())?;
     println!("cargo:rerun-if-changed=proto");
     Ok(())
 }

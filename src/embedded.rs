@@ -1,6 +1,7 @@
 //! The zero-configuration default: a sandbox org in-process on a loopback port, a
 //! connection named `sandbox` pointed at it over HTTP, and the documented API key
-//! `sandbox`.
+//! `sandbox`. The org's Pub/Sub API (its Change Data Capture events) listens on another
+//! ephemeral loopback port; the gateway does not use it yet.
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
@@ -28,6 +29,8 @@ pub struct Embedded {
     pub sandbox: Sandbox,
     /// Where the sandbox org listens.
     pub sandbox_addr: SocketAddr,
+    /// Where the sandbox org's Pub/Sub API (`eventbus.v1.PubSub`, plaintext) listens.
+    pub pubsub_addr: SocketAddr,
     /// The gateway's connections and keys.
     pub gateway: Gateway,
 }
@@ -40,11 +43,13 @@ pub async fn start(config: SandboxConfig) -> std::io::Result<Embedded> {
         config.oauth.client_secret.clone(),
     );
     let (sandbox_addr, sandbox) = sandbox::spawn(config).await?;
+    let pubsub_addr = sandbox.spawn_pubsub().await?;
     let connection = connection_config(sandbox_addr, &client_id, &client_secret);
     let client = Client::new(connection, http_client());
     Ok(Embedded {
         sandbox,
         sandbox_addr,
+        pubsub_addr,
         gateway: Gateway {
             connections: HashMap::from([(CONNECTION.to_owned(), client)]),
             api_keys: vec![api_key()],

@@ -8,10 +8,14 @@
 //! handler in [`api`], which validates and converts it and calls
 //! [`salesforce`], the REST client (or [`triggers`], which calls [`salesforce`]),
 //! which talks HTTP to a Salesforce org. [`sandbox`] is such an org, in memory,
-//! reached only over HTTP exactly like the real one; [`embedded`] wires the two
-//! together for the zero-configuration default.
+//! reached only over the network exactly like the real one (HTTP, and gRPC for its
+//! Pub/Sub API); [`embedded`] wires the two together for the zero-configuration default.
 //!
 //! - [`pb`]: the generated contract (`proto/sfgate/v1`).
+//! - [`eventbus`]: the generated Salesforce Pub/Sub API (`proto/eventbus/v1`, client and
+//!   server, tonic's default codec): generated code only, so the sandbox's Pub/Sub server
+//!   and (next) the gateway's Change Data Capture source share it without depending on
+//!   each other.
 //! - [`config`]: the TOML configuration (with environment overrides), checked
 //!   as a whole, and its wiring into a [`server::Gateway`].
 //! - [`server`]: services, health, reflection, layers, graceful shutdown.
@@ -25,15 +29,20 @@
 //!   `api::decimal` decides which of Salesforce's decimals a double carries).
 //! - [`salesforce`]: the Salesforce REST client: OAuth flows and token cache,
 //!   queries, records, topics, limits. Knows nothing of gRPC.
-//! - [`sandbox`]: the embedded Salesforce-compatible org. Imports nothing from
-//!   the rest of the crate.
-//! - [`embedded`]: the default: a sandbox org and a gateway pointed at it.
+//! - [`sandbox`]: the embedded Salesforce-compatible org: the REST API over HTTP, and
+//!   its Change Data Capture events over its own Pub/Sub API server (`sandbox::pubsub`,
+//!   gRPC on a port of its own). Imports nothing from the rest of the crate but
+//!   [`eventbus`]; only `sandbox::pubsub` uses tonic (a Pub/Sub API server is gRPC by
+//!   definition; the check in `.ci/run` allows exactly that).
+//! - [`embedded`]: the default: a sandbox org (with its Pub/Sub API on an ephemeral
+//!   loopback port) and a gateway pointed at it.
 //! - [`triggers`]: the polling engine behind `TriggerService`: one shared poller
 //!   per trigger, ordered resumable feeds of new records. Knows nothing of gRPC.
 
 pub mod api;
 pub mod config;
 pub mod embedded;
+pub mod eventbus;
 pub mod middleware;
 pub mod pb;
 pub mod salesforce;

@@ -73,6 +73,9 @@ struct SandboxArgs {
     /// A JSON seed file: custom objects and records to load.
     #[arg(long)]
     seed: Option<PathBuf>,
+    /// Also serve the org's Pub/Sub API (Change Data Capture events, plaintext gRPC) here.
+    #[arg(long, env = "SFGATE_SANDBOX_PUBSUB_LISTEN")]
+    pubsub_listen: Option<SocketAddr>,
 }
 
 fn main() -> ExitCode {
@@ -116,7 +119,11 @@ async fn serve(args: ServeArgs) -> Result<(), server::ServeError> {
     let listener = TcpListener::bind(listen).await?;
     if let Some(sandbox_config) = config.sandbox_config() {
         let org = embedded::start(sandbox_config).await?;
-        tracing::info!(sandbox = %format!("http://{}", org.sandbox_addr), "embedded sandbox org started");
+        tracing::info!(
+            sandbox = %format!("http://{}", org.sandbox_addr),
+            pubsub = %org.pubsub_addr,
+            "embedded sandbox org started"
+        );
         gateway.connections.extend(org.gateway.connections);
         // The documented sandbox key is for a gateway only this machine can reach.
         if listen.ip().is_loopback() {
@@ -150,6 +157,7 @@ async fn serve_embedded(listen: SocketAddr) -> Result<(), server::ServeError> {
     let embedded = embedded::start(config).await?;
     tracing::info!(
         sandbox = %format!("http://{}", embedded.sandbox_addr),
+        pubsub = %embedded.pubsub_addr,
         "embedded sandbox org started ({defaults})"
     );
     tracing::info!(
@@ -197,8 +205,33 @@ async fn run_sandbox(args: SandboxArgs) -> Result<(), server::ServeError> {
     let defaults = sandbox_defaults(&config);
     let org = sandbox::Sandbox::new(config)?;
     let listener = TcpListener::bind(args.listen).await?;
+    let pubsub = match args.pubsub_listen {
+        Some(addr) => Some(TcpListener::bind(addr).await?),
+        None => None,
+    };
     tracing::info!(url = %format!("http://{}", listener.local_addr()?), "sandbox org serving ({defaults})");
-    org.serve(listener, shutdown_signal()).await?;
+    // One signal stops both servers.
+    let (stop, stopped) = tokio::sync::watch::channel(());
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(());
+    });
+    let until_stopped = |mut rx: tokio::sync::watch::Receiver<()>| async move {
+        let _ = rx.changed().await;
+    };
+    let pubsub = match pubsub {
+        Some(listener) => {
+            tracing::info!(addr = %listener.local_addr()?, "sandbox org serving the Pub/Sub API (plaintext gRPC)");
+            let org = org.clone();
+            let stop = until_stopped(stopped.clone());
+            Some(tokio::spawn(org.serve_pubsub(listener, stop)))
+        }
+        None => None,
+    };
+    org.serve(listener, until_stopped(stopped)).await?;
+    if let Some(task) = pubsub {
+        task.await.map_err(std::io::Error::other)??;
+    }
     Ok(())
 }
 

@@ -32,8 +32,8 @@ fn contacts(n: usize) -> Seed {
         })
         .collect();
     Seed {
-        objects: Vec::new(),
         records,
+        ..Seed::default()
     }
 }
 

@@ -1,7 +1,8 @@
 //! Fault injection, changeable while the sandbox runs: latency, 503s,
 //! `UNABLE_TO_LOCK_ROW`, dropped connections, late commits, a ceiling on
-//! concurrent requests and sObjects the session's user cannot see. Everything is
-//! off by default.
+//! concurrent requests and sObjects the session's user cannot see; on the event bus,
+//! delayed delivery, gap events and dropped Subscribe streams. Everything is off by
+//! default.
 
 use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
@@ -44,6 +45,16 @@ pub struct FaultConfig {
     /// `INVALID_TYPE`, their sObject and describe routes 404 `NOT_FOUND`, and the
     /// global describe leaves them out (see `visibility`).
     pub hide_topics: bool,
+    /// Change events reach subscribers no sooner than this many milliseconds after their
+    /// commit (Salesforce promises no delivery time).
+    pub event_delay_ms: u64,
+    /// Share of change events logged as gap events (`GAP_CREATE`, `GAP_UPDATE`, …): the
+    /// header and record Id only, as Salesforce sends when it cannot capture a change.
+    pub event_gap_rate: f64,
+    /// Share of event batches that are not sent: the Subscribe stream ends with
+    /// `UNAVAILABLE` instead (no error code, as a connection reset), and the events stay
+    /// in the log for the subscriber's next Subscribe.
+    pub event_stream_drop_rate: f64,
 }
 
 impl Default for FaultConfig {
@@ -60,6 +71,9 @@ impl Default for FaultConfig {
             late_commit_rate: 1.0,
             max_concurrent: 0,
             hide_topics: false,
+            event_delay_ms: 0,
+            event_gap_rate: 0.0,
+            event_stream_drop_rate: 0.0,
         }
     }
 }

@@ -1,7 +1,11 @@
-//! The sandbox org: an in-memory server that behaves like a Salesforce org's REST API.
+//! The sandbox org: an in-memory server that behaves like a Salesforce org's REST API,
+//! and publishes Change Data Capture events over Salesforce's Pub/Sub API.
 //!
-//! It is reached only over HTTP and imports nothing from the rest of the crate,
-//! so sfgate's real client and any third-party Salesforce library can use it.
+//! It is reached only over the network (HTTP; gRPC for the Pub/Sub API) and imports
+//! nothing from the rest of the crate but the generated [`crate::eventbus`] contract, so
+//! sfgate's real clients and any third-party Salesforce library can use it. Only
+//! [`pubsub`], the Pub/Sub API server, uses tonic: the API is gRPC, and its server belongs
+//! with the org whose events it serves (`.ci/run` checks both rules).
 //!
 //! # Layout
 //! - [`ids`]: 18-character Ids with Salesforce's checksum, minted in order.
@@ -11,6 +15,9 @@
 //!   [`relationships`]: the child relationship names subqueries and describe use.
 //! - [`store`] (with `dml`): the records behind one `RwLock`; it implements the
 //!   SOQL engine's [`soql::DataSource`].
+//! - [`cdc`]: Change Data Capture: the store's changes as change events in a log
+//!   with replay ids, Avro payloads per object schema; [`pubsub`]: the
+//!   `eventbus.v1.PubSub` server over it ([`Sandbox::serve_pubsub`]).
 //! - `routes`: the HTTP side — version check, sessions ([`oauth`]), the daily
 //!   budget, [`faults`] (with what the user may see: [`visibility`]), and the
 //!   Salesforce-shaped errors of [`errors`].
@@ -29,7 +36,10 @@
 //! - Admin, no session: `GET|PUT|DELETE /__sandbox/faults` ([`FaultConfig`]
 //!   as camelCase JSON), `GET /__sandbox/requests` ([`RequestCounts`]),
 //!   `POST /__sandbox/reset-counts`, `GET /__sandbox/usage`,
-//!   `POST /__sandbox/reset-usage`.
+//!   `POST /__sandbox/reset-usage`; `GET|PUT /__sandbox/event-bus`
+//!   ([`cdc::EventBusSettings`]: selected objects, retention, keepalive, size;
+//!   GET adds `latestReplayId`, `retainedEvents`, `openStreams`),
+//!   `POST /__sandbox/event-bus/drop-streams`, `POST /__sandbox/undelete/{Id}`.
 //!
 //! # Choices where Salesforce's behaviour is not documented
 //! - A path Id that is malformed or of another type: GET → 404 `NOT_FOUND`
@@ -58,9 +68,13 @@
 //! let (addr, sandbox) = spawn(SandboxConfig::default()).await?;
 //! let token = sandbox.auth().issue_session();
 //! sandbox.faults().update(|f| f.unavailable_rate = 0.1);
-//! # let _ = (addr, token); Ok(()) }
+//! // Its Pub/Sub API, for Change Data Capture events (plaintext gRPC):
+//! let pubsub = sandbox.spawn_pubsub().await?;
+//! sandbox.event_bus().select(&["Contact", "Lead"]).expect("standard objects");
+//! # let _ = (addr, token, pubsub); Ok(()) }
 //! ```
 
+pub mod cdc;
 pub mod counters;
 mod dml;
 pub mod errors;
@@ -69,6 +83,7 @@ pub mod ids;
 pub mod numbers;
 pub mod oauth;
 pub mod objects;
+pub mod pubsub;
 pub mod relationships;
 mod routes;
 mod sample;
@@ -82,8 +97,9 @@ pub mod values;
 pub mod visibility;
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
+pub use cdc::{EventBus, EventBusConfig};
 pub use counters::RequestCounts;
 pub use faults::{FaultConfig, Faults};
 pub use seed::{Seed, SeedError};
@@ -117,13 +133,15 @@ pub struct SandboxConfig {
     pub max_open_cursors: usize,
     /// Faults switched on from the start.
     pub faults: FaultConfig,
+    /// The event bus's retention, keepalive and size (see [`cdc`]).
+    pub event_bus: EventBusConfig,
 }
 
 impl Default for SandboxConfig {
     /// Client id `sandbox`, secret `sandbox`, user `dev@sandbox.local` with
     /// password `sandbox` (no security token), 2 h idle timeout, 100,000 API
     /// requests a day, sample data on, v50.0–v66.0, 16 MiB bodies, 10,000
-    /// open locators, no faults.
+    /// open locators, no faults, the event bus's defaults.
     fn default() -> Self {
         SandboxConfig {
             oauth: OAuthConfig::default(),
@@ -135,6 +153,7 @@ impl Default for SandboxConfig {
             max_body_bytes: 16 * 1024 * 1024,
             max_open_cursors: 10_000,
             faults: FaultConfig::default(),
+            event_bus: EventBusConfig::default(),
         }
     }
 }
@@ -155,7 +174,12 @@ pub enum SandboxError {
 struct Shared {
     store: Store,
     auth: AuthServer,
-    faults: Faults,
+    faults: Arc<Faults>,
+    bus: Arc<EventBus>,
+    /// The base URL the REST API was last served at (`instanceurl` of Pub/Sub API calls).
+    instance_url: RwLock<Option<Arc<str>>>,
+    /// The org Id (`tenantid` of Pub/Sub API calls).
+    org_id: String,
     counters: Counters,
     usage: ApiUsage,
     cursors: Cursors,
@@ -213,7 +237,7 @@ impl Sandbox {
                 .chain(&seeds)
                 .flat_map(|s| s.objects.clone())
                 .collect(),
-            records: Vec::new(),
+            ..Seed::default()
         };
         seed::apply_objects(&mut objs, &all, &user)?;
         let mut state = State::new(objs, user.clone());
@@ -228,6 +252,29 @@ impl Sandbox {
         for s in &seeds {
             seed::load_records(&mut state, &s.records, now)?;
         }
+        let faults = Arc::new(Faults::new(config.faults));
+        let selection: Option<Vec<String>> = seeds
+            .iter()
+            .filter_map(|s| s.change_data_capture.clone())
+            .reduce(|mut a, b| {
+                a.extend(b);
+                a
+            });
+        let bus = EventBus::new(
+            state.objects(),
+            selection.as_deref(),
+            config.event_bus,
+            user.clone(),
+            faults.clone(),
+        )
+        .map_err(|problem| {
+            SandboxError::Seed(SeedError::Object {
+                object: "changeDataCapture".into(),
+                problem,
+            })
+        })?;
+        let bus = Arc::new(bus);
+        state.capture_changes(bus.clone());
         let versions: Vec<(u32, Arc<str>)> = config
             .api_versions
             .clone()
@@ -236,11 +283,15 @@ impl Sandbox {
         if versions.is_empty() {
             return Err(SandboxError::Config("no API versions".into()));
         }
+        let org_id = config.oauth.org_id.clone();
         Ok(Sandbox {
             shared: Arc::new(Shared {
                 store: Store::new(state),
                 auth: AuthServer::new(config.oauth),
-                faults: Faults::new(config.faults),
+                faults,
+                bus,
+                instance_url: RwLock::new(None),
+                org_id,
                 counters: Counters::default(),
                 usage: ApiUsage::new(config.daily_api_limit),
                 cursors: Cursors::new(config.max_open_cursors),
@@ -256,7 +307,30 @@ impl Sandbox {
     /// Dropped-connection faults need [`Sandbox::serve`]; served another way
     /// they become a bare 500.
     pub fn router(&self, instance_url: String) -> axum::Router {
+        *self
+            .shared
+            .instance_url
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) =
+            Some(Arc::from(instance_url.trim_end_matches('/')));
         routes::router(self.shared.clone(), instance_url)
+    }
+
+    /// The event bus: Change Data Capture selection, retention, open streams.
+    pub fn event_bus(&self) -> &Arc<EventBus> {
+        &self.shared.bus
+    }
+
+    /// Restores a record from the recycle bin, as a user in the Recycle Bin would (an
+    /// `UNDELETE` change event with an empty `changeOrigin`). `id` may be 15 or 18
+    /// characters. Errors: `NOT_FOUND` (no such record), `UNDELETE_FAILED` (not deleted),
+    /// `DUPLICATE_VALUE` (see [`store::State::undelete`]).
+    pub fn undelete(&self, id: &str) -> Result<(), errors::SfError> {
+        let id18 = ids::parse(id).map_err(|_| errors::SfError::not_found())?;
+        self.shared
+            .store
+            .write()
+            .undelete(&id18, time::OffsetDateTime::now_utc())
     }
 
     /// The OAuth server: issue or revoke sessions directly.

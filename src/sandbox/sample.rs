@@ -120,5 +120,6 @@ pub fn sample() -> Seed {
     Seed {
         objects: vec![contact_fields()],
         records,
+        ..Seed::default()
     }
 }

@@ -47,6 +47,9 @@
 //! - Records are created in order through the same checks as the REST API. A
 //!   string value `"@ref"` is replaced by the Id of the earlier record whose
 //!   `ref` is `ref`.
+//! - `"changeDataCapture": ["Contact", "Invoice__c"]` selects exactly these objects for
+//!   Change Data Capture (see [`super::cdc`]); left out, every standard object is selected
+//!   and no custom one. Several seeds' lists add up.
 
 use std::collections::HashMap;
 
@@ -68,6 +71,10 @@ pub struct Seed {
     /// Records to create, in order.
     #[serde(default)]
     pub records: Vec<SeedRecord>,
+    /// The objects selected for Change Data Capture (`changeDataCapture`); when no seed
+    /// names any, every standard object is.
+    #[serde(default, rename = "changeDataCapture")]
+    pub change_data_capture: Option<Vec<String>>,
 }
 
 /// One object in a seed file.

@@ -16,6 +16,8 @@ pub struct Gateway {
     pub addr: SocketAddr,
     pub sandbox: Sandbox,
     pub sandbox_addr: SocketAddr,
+    /// The sandbox org's Pub/Sub API (plaintext gRPC).
+    pub pubsub_addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
 }
@@ -80,6 +82,7 @@ pub async fn start_custom(
         addr,
         sandbox: embedded.sandbox,
         sandbox_addr: embedded.sandbox_addr,
+        pubsub_addr: embedded.pubsub_addr,
         stop: Some(stop),
         server: Some(server),
     }

@@ -162,13 +162,33 @@ async fn guard(State(sh): State<Arc<Shared>>, mut req: Request, next: Next) -> R
     {
         return with_limit_info(&sh, SfError::not_found().into_response());
     }
+    let origin = change_origin(&version, &req);
     req.extensions_mut().insert(ApiVersion(version));
     req.extensions_mut().insert(faults);
-    let resp = next.run(req).await;
+    let resp = crate::sandbox::cdc::with_origin(origin, next.run(req)).await;
     if write && resp.status().is_success() && chance(faults.drop_after_commit_rate) {
         return dropped();
     }
     with_limit_info(&sh, resp)
+}
+
+/// The `changeOrigin` of the changes a request makes: `com/salesforce/api/rest/58.0`,
+/// with `;client=<name>` when `Sforce-Call-Options` names a client.
+fn change_origin(version: &str, req: &Request) -> String {
+    let client = req
+        .headers()
+        .get("sforce-call-options")
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| {
+            h.split(',')
+                .find_map(|o| o.trim().strip_prefix("client="))
+                .map(str::trim)
+        })
+        .filter(|c| !c.is_empty());
+    match client {
+        Some(c) => format!("com/salesforce/api/rest/{version};client={c}"),
+        None => format!("com/salesforce/api/rest/{version}"),
+    }
 }
 
 /// The concurrency ceiling, the session and the daily budget.

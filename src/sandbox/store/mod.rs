@@ -3,13 +3,19 @@
 //! One `RwLock` guards everything: reads (queries, GETs) share it, and a write
 //! holds it only for the validate-and-insert step, which is short and never
 //! awaits. Minting the Id under the same lock keeps Ids in insertion order.
+//! Every create, update, delete and undelete is noted for Change Data Capture
+//! ([`super::cdc::capture`]); releasing the write lock commits the noted changes
+//! as one transaction.
 
 use std::collections::HashMap;
-use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+use super::cdc::EventBus;
+use super::cdc::capture::Capture;
 use super::dml::{self, Op, Target};
 use super::errors::SfError;
 use super::ids;
@@ -21,6 +27,7 @@ use super::values::system_stamp;
 
 mod lookup;
 mod topics;
+mod undelete;
 
 use topics::{derive_name, normalise_topic};
 
@@ -42,6 +49,8 @@ pub struct State {
     /// Case numbers are an auto-number of their own.
     case_counter: u64,
     user_id: String,
+    /// Changes made under the current write lock, for the event bus.
+    cdc: Capture,
 }
 
 /// Where a record Id from a URL leads, for a given type.
@@ -70,7 +79,13 @@ impl State {
             counter: 1_000,
             case_counter: 1_000,
             user_id,
+            cdc: Capture::default(),
         }
+    }
+
+    /// From now on, changes become events on `bus` (records loaded before make none).
+    pub fn capture_changes(&mut self, bus: Arc<EventBus>) {
+        self.cdc.start(bus);
     }
 
     /// All types, in describe order.
@@ -194,6 +209,7 @@ impl State {
         }
         derive_name(&type_name, &mut rec);
         self.index_topic(&type_name, &rec);
+        self.cdc.created(ti, &rec);
         self.insert_raw(ti, rec);
         Ok(id)
     }
@@ -241,7 +257,8 @@ impl State {
         }
         self.index_topic(&type_name, &rec);
         if let Some(slot) = self.tables.get_mut(ti).and_then(|t| t.get_mut(pos)) {
-            *slot = rec;
+            let old = std::mem::replace(slot, rec);
+            self.cdc.updated(ti, &old, &self.tables[ti][pos]);
         }
         Ok(())
     }
@@ -257,6 +274,7 @@ impl State {
         let text = |k: &str| rec.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
         let (id, name, topic, entity) =
             (text("Id"), text("Name"), text("TopicId"), text("EntityId"));
+        self.cdc.deleted(ti, &id);
         match self.objects[ti].def.name.as_str() {
             "Topic" => {
                 self.topic_names.remove(&normalise_topic(&name));
@@ -322,8 +340,33 @@ impl Store {
         self.state.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Exclusive access; see [`Store::read`] on poisoning.
-    pub fn write(&self) -> RwLockWriteGuard<'_, State> {
-        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    /// Exclusive access; see [`Store::read`] on poisoning. The changes made through
+    /// the guard are one transaction, committed to the event bus when it drops.
+    pub fn write(&self) -> StoreWrite<'_> {
+        StoreWrite(self.state.write().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+/// The store's write lock: releasing it hands the changes made under it to the event bus,
+/// before another writer can make more.
+#[derive(Debug)]
+pub struct StoreWrite<'a>(RwLockWriteGuard<'a, State>);
+
+impl Drop for StoreWrite<'_> {
+    fn drop(&mut self) {
+        self.0.cdc.flush();
+    }
+}
+
+impl Deref for StoreWrite<'_> {
+    type Target = State;
+    fn deref(&self) -> &State {
+        &self.0
+    }
+}
+
+impl DerefMut for StoreWrite<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        &mut self.0
     }
 }
