@@ -66,6 +66,7 @@ mod dml;
 pub mod errors;
 pub mod faults;
 pub mod ids;
+pub mod metadata_clock;
 pub mod numbers;
 pub mod oauth;
 pub mod objects;
@@ -90,6 +91,7 @@ pub use seed::{Seed, SeedError};
 pub use serve::spawn;
 
 use counters::{ApiUsage, Counters};
+use metadata_clock::MetadataClock;
 use oauth::{AuthServer, OAuthConfig};
 use routes::{Cursors, IdempotencyKeys};
 use store::{State, Store};
@@ -160,6 +162,12 @@ struct Shared {
     usage: ApiUsage,
     cursors: Cursors,
     idempotency: IdempotencyKeys,
+    /// When the metadata last changed (describe's `If-Modified-Since`).
+    metadata: MetadataClock,
+    /// The transaction gate: every API request holds it shared while its
+    /// handler runs; an all-or-none Composite request holds it alone, so its
+    /// subrequests form one transaction nothing else writes into.
+    txn: tokio::sync::RwLock<()>,
     /// Served majors with their `"58.0"` text, made once (it goes in every request).
     versions: Vec<(u32, Arc<str>)>,
     max_body_bytes: usize,
@@ -245,6 +253,8 @@ impl Sandbox {
                 usage: ApiUsage::new(config.daily_api_limit),
                 cursors: Cursors::new(config.max_open_cursors),
                 idempotency: IdempotencyKeys::default(),
+                metadata: MetadataClock::new(now, config.faults.hide_topics),
+                txn: tokio::sync::RwLock::new(()),
                 versions,
                 max_body_bytes: config.max_body_bytes,
             }),
@@ -292,6 +302,16 @@ impl Sandbox {
     /// Forgets the API requests used, as a new day would.
     pub fn reset_api_usage(&self) {
         self.shared.usage.reset();
+    }
+
+    /// Marks the metadata of `sobject` (or, with `None`, of every sObject) as
+    /// changed now, as adding a field in Setup would: a describe sent with an
+    /// earlier `If-Modified-Since` gets the full answer again instead of 304.
+    /// Returns the time recorded (see [`metadata_clock`]).
+    pub fn touch_metadata(&self, sobject: Option<&str>) -> time::OffsetDateTime {
+        self.shared
+            .metadata
+            .touch(sobject, time::OffsetDateTime::now_utc())
     }
 
     /// How many records the org holds, deleted ones included.

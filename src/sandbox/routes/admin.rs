@@ -1,11 +1,13 @@
 //! The sandbox's own control routes, outside `/services/`: fault switches,
-//! request counts and the API budget. No session is needed: this is a test org.
+//! request counts, the API budget and metadata changes. No session is needed:
+//! this is a test org.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -27,6 +29,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/__sandbox/reset-counts", post(reset_counts))
         .route("/__sandbox/usage", get(usage))
         .route("/__sandbox/reset-usage", post(reset_usage))
+        .route("/__sandbox/touch-metadata", post(touch_metadata))
         .with_state(shared)
 }
 
@@ -67,4 +70,18 @@ async fn usage(State(sh): State<Arc<Shared>>) -> Response {
 async fn reset_usage(State(sh): State<Arc<Shared>>) -> Response {
     sh.usage.reset();
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /__sandbox/touch-metadata[?sobject=Contact]`: the sObject's (or
+/// every sObject's) metadata changed now; answers the time recorded.
+async fn touch_metadata(
+    State(sh): State<Arc<Shared>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let sobject = q.get("sobject").map(String::as_str);
+    let at = sh.metadata.touch(sobject, time::OffsetDateTime::now_utc());
+    json(
+        StatusCode::OK,
+        &json!({"sobject": sobject, "lastModified": crate::sandbox::values::format_datetime(at)}),
+    )
 }

@@ -3,6 +3,7 @@
 //! One `RwLock` guards everything: reads (queries, GETs) share it, and a write
 //! holds it only for the validate-and-insert step, which is short and never
 //! awaits. Minting the Id under the same lock keeps Ids in insertion order.
+//! Writes made under a [`Savepoint`] can be undone (`allOrNone`).
 
 use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -20,7 +21,10 @@ use super::validation;
 use super::values::system_stamp;
 
 mod lookup;
+mod savepoint;
 mod topics;
+
+pub use savepoint::Savepoint;
 
 use topics::{derive_name, normalise_topic};
 
@@ -42,6 +46,8 @@ pub struct State {
     /// Case numbers are an auto-number of their own.
     case_counter: u64,
     user_id: String,
+    /// Undo records while a savepoint is open (see [`Savepoint`]).
+    journal: savepoint::Journal,
 }
 
 /// Where a record Id from a URL leads, for a given type.
@@ -70,6 +76,7 @@ impl State {
             counter: 1_000,
             case_counter: 1_000,
             user_id,
+            journal: savepoint::Journal::default(),
         }
     }
 
@@ -141,6 +148,7 @@ impl State {
         if let Some(table) = self.tables.get_mut(ti) {
             self.index.insert(id, (ti, table.len()));
             table.push(record);
+            self.journal_insert(ti);
         }
     }
 
@@ -240,6 +248,7 @@ impl State {
             self.topic_names.remove(&normalise_topic(old));
         }
         self.index_topic(&type_name, &rec);
+        self.journal_replace(ti, pos);
         if let Some(slot) = self.tables.get_mut(ti).and_then(|t| t.get_mut(pos)) {
             *slot = rec;
         }
@@ -249,6 +258,7 @@ impl State {
     /// Moves a live record to the recycle bin. Deleting a Topic removes its assignments.
     pub fn delete(&mut self, ti: usize, pos: usize, now: OffsetDateTime) {
         let stamp = Value::String(system_stamp(now));
+        self.journal_replace(ti, pos);
         let Some(rec) = self.tables.get_mut(ti).and_then(|t| t.get_mut(pos)) else {
             return;
         };
