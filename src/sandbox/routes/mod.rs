@@ -60,6 +60,8 @@ pub fn router(shared: Arc<Shared>, instance_url: String) -> Router {
     // What a Composite subrequest reaches: the same handlers, behind the
     // per-subrequest checks instead of the per-request guard.
     let subrequests = api_routes()
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(from_fn_with_state(shared.clone(), composite::sub_guard))
         .with_state(shared.clone());

@@ -488,7 +488,7 @@ pub async fn run(
             plan.subs
                 .iter()
                 .enumerate()
-                .map(|(i, s)| match kept.take().filter(|_| i == f) {
+                .map(|(i, s)| match kept.take_if(|_| i == f) {
                     Some(item) => item,
                     None => Item::halted(&s.reference_id),
                 })
