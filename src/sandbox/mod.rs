@@ -10,11 +10,13 @@
 //!   and the sample data; [`numbers`]: number fields' exact decimals;
 //!   [`relationships`]: the child relationship names subqueries and describe use.
 //! - [`store`] (with `dml`): the records behind one `RwLock`; it implements the
-//!   SOQL engine's [`soql::DataSource`].
+//!   SOQL engine's [`soql::DataSource`]; savepoints undo writes for `allOrNone`.
 //! - `routes`: the HTTP side — version check, sessions ([`oauth`]), the daily
 //!   budget, [`faults`] (with what the user may see: [`visibility`]), and the
 //!   Salesforce-shaped errors of [`errors`].
 //! - [`counters`]: requests by route, in-flight peak, API usage.
+//! - [`metadata_clock`]: when the metadata last changed (describe's
+//!   `If-Modified-Since`).
 //!
 //! # Routes
 //! - `GET /services/data/` (no session), and under `/services/data/vXX.X/`
@@ -24,12 +26,18 @@
 //!   `sobjects/{Type}/{ExtIdField}/{value}` (GET, PATCH upsert), `query`,
 //!   `queryAll`, `query/{locator}-{offset}`, `limits`,
 //!   `connect/records/{Id}/topics` (GET, POST), `ui-api/records` (POST, with
-//!   `Idempotency-Key`).
+//!   `Idempotency-Key`); sObject Collections `composite/sobjects` (POST create,
+//!   PATCH update, DELETE `?ids=`), `composite/sobjects/{Type}` (GET
+//!   `?ids=&fields=`, POST read), `composite/sobjects/{Type}/{ExtIdField}`
+//!   (PATCH upsert); Composite `composite` (POST, GET). Describe honours
+//!   `If-Modified-Since`. A request line and headers over 16,384 bytes are
+//!   refused first (414 / 431).
 //! - `/services/oauth2/…` from [`oauth`].
 //! - Admin, no session: `GET|PUT|DELETE /__sandbox/faults` ([`FaultConfig`]
 //!   as camelCase JSON), `GET /__sandbox/requests` ([`RequestCounts`]),
 //!   `POST /__sandbox/reset-counts`, `GET /__sandbox/usage`,
-//!   `POST /__sandbox/reset-usage`.
+//!   `POST /__sandbox/reset-usage`, `POST /__sandbox/touch-metadata`
+//!   (`?sobject=`: its metadata changed now).
 //!
 //! # Choices where Salesforce's behaviour is not documented
 //! - A path Id that is malformed or of another type: GET → 404 `NOT_FOUND`

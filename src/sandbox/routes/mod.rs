@@ -165,7 +165,8 @@ fn api_routes() -> Router<Arc<Shared>> {
 pub const MAX_URI_AND_HEADERS: usize = 16_384;
 
 async fn edge_limits(req: Request, next: Next) -> Response {
-    let uri = req.uri().to_string().len();
+    let uri = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len())
+        + req.uri().authority().map_or(0, |a| a.as_str().len());
     let headers: usize = req
         .headers()
         .iter()
