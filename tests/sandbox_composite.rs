@@ -310,6 +310,37 @@ async fn an_all_or_none_composite_makes_its_collections_all_or_none() {
         1
     );
 
+    // Case 2: the collection alone rolls back; the rest of the request stands.
+    let mut inner_aon = collection("coll");
+    inner_aon["body"]["allOrNone"] = json!(true);
+    let items = composite(
+        &org,
+        false,
+        vec![
+            inner_aon,
+            sub(
+                "POST",
+                "/sobjects/Contact",
+                "c2",
+                Some(json!({"LastName": "Coll2"})),
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(
+        items[0]["body"][0]["errors"][0]["statusCode"],
+        "ALL_OR_NONE_OPERATION_ROLLED_BACK"
+    );
+    assert_eq!(items[1]["httpStatusCode"], 201);
+    assert_eq!(
+        count(&org, "SELECT COUNT() FROM Account WHERE Name = 'Coll A'").await,
+        1
+    );
+    assert_eq!(
+        count(&org, "SELECT COUNT() FROM Contact WHERE LastName = 'Coll2'").await,
+        1
+    );
+
     // Case 4: the outer flag overrides the inner one; everything rolls back.
     let items = composite(&org, true, vec![collection("coll"), contact]).await;
     assert_eq!(items[0]["httpStatusCode"], 200);
@@ -405,6 +436,15 @@ async fn limits_and_malformed_requests_are_refused_before_anything_runs() {
         let r = org.post("/composite", &body).await;
         assert_error(&r, 400, code, None);
     }
+    // What the version and /composite list.
+    let r = org.get("").await;
+    assert_eq!(r.body["composite"], format!("{V}/composite"));
+    let r = org.get("/composite").await;
+    assert_eq!(
+        r.body,
+        json!({"sobjects": format!("{V}/composite/sobjects")})
+    );
+
     // A subrequest the org does not serve there is answered inside.
     let items = composite(
         &org,
