@@ -14,9 +14,13 @@ use crate::sandbox::soql::Record;
 /// A record as the REST API shows it: `attributes`, then the fields (all of
 /// them, or `only` these, then `Id` if they leave it out).
 pub struct RecordJson<'a> {
+    /// The record's type.
     pub def: &'a ObjectDef,
+    /// The record as stored.
     pub rec: &'a Record,
+    /// The API version of the request (`"62.0"`), for `attributes.url`.
     pub version: &'a str,
+    /// The fields asked for (`fields=`), or all of them.
     pub only: Option<Vec<&'a FieldDef>>,
 }
 
