@@ -9,7 +9,7 @@ mod sandbox_support;
 
 use std::time::Duration;
 
-use pubsub_support::{Bus, Decoded, more, replay};
+use pubsub_support::{Bus, Decoded, V, more, replay};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sfgate::eventbus::v1::{ReplayPreset, TopicRequest};
@@ -459,4 +459,49 @@ async fn the_embedded_default_serves_the_event_bus_on_its_own_port() {
     }
     let topic = client.get_topic(req).await.unwrap().into_inner();
     assert!(topic.can_subscribe);
+}
+
+#[tokio::test]
+async fn rolled_back_writes_make_no_change_events_and_an_all_or_none_request_is_one_transaction() {
+    let bus = Bus::start().await;
+    let mut sub = bus
+        .subscribe("/data/ChangeEvents", ReplayPreset::Latest, &[], 20)
+        .await;
+    // allOrNone with a failing record: every record is rolled back, so nothing is captured.
+    let failing = json!({"allOrNone": true, "records": [
+        {"attributes": {"type": "Contact"}, "LastName": "Kept if alone"},
+        {"attributes": {"type": "Contact"}, "FirstName": "No last name"},
+    ]});
+    let r = bus.org.post("/composite/sobjects", &failing).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body[1]["success"], false, "{}", r.text);
+    // An all-or-none Composite request whose second subrequest fails: the first's create is
+    // rolled back with it.
+    let composite = json!({"allOrNone": true, "compositeRequest": [
+        {"method": "POST", "url": format!("{V}/sobjects/Contact"), "referenceId": "a",
+         "body": {"LastName": "Rolled back"}},
+        {"method": "POST", "url": format!("{V}/sobjects/Contact"), "referenceId": "b",
+         "body": {"FirstName": "No last name"}},
+    ]});
+    let r = bus.org.post("/composite", &composite).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    sub.quiet(Duration::from_millis(500)).await;
+    // A successful all-or-none Composite request of two creates is one transaction.
+    let composite = json!({"allOrNone": true, "compositeRequest": [
+        {"method": "POST", "url": format!("{V}/sobjects/Contact"), "referenceId": "a",
+         "body": {"LastName": "First"}},
+        {"method": "POST", "url": format!("{V}/sobjects/Contact"), "referenceId": "b",
+         "body": {"LastName": "Second"}},
+    ]});
+    let r = bus.org.post("/composite", &composite).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let events = sub.events(2).await;
+    let (a, b) = (bus.decode(&events[0]).await, bus.decode(&events[1]).await);
+    assert_eq!(a.header["changeType"], "CREATE");
+    assert_eq!(a.header["transactionKey"], b.header["transactionKey"]);
+    assert_eq!(
+        [&a.header["sequenceNumber"], &b.header["sequenceNumber"]],
+        [1, 2]
+    );
+    sub.quiet(Duration::from_millis(300)).await;
 }

@@ -35,13 +35,20 @@ pub enum RouteKind {
     Limits,
     /// Connect topics on a record.
     Topics,
+    /// An sObject Collections write: `composite/sobjects` POST, PATCH or
+    /// DELETE, or the upsert PATCH `composite/sobjects/{Type}/{ExtIdField}`
+    /// (its retrieves count as [`RouteKind::Read`]).
+    Collections,
+    /// A Composite request, `POST composite` (its subrequests are not
+    /// counted by kind; see [`RequestCounts::composite_subrequests`]).
+    Composite,
     /// `/__sandbox/…` (not counted in the total).
     Admin,
     /// Anything else (unknown routes included).
     Other,
 }
 
-const KINDS: usize = 15;
+const KINDS: usize = 17;
 
 impl RouteKind {
     /// Classifies a request from its method and path.
@@ -87,6 +94,11 @@ impl RouteKind {
             [_, "limits"] => K::Limits,
             [_, "connect", ..] => K::Topics,
             [_, "ui-api", "records"] if method == Method::POST => K::Create,
+            [_, "composite", "sobjects", _] if method == Method::GET || method == Method::POST => {
+                K::Read
+            }
+            [_, "composite", "sobjects", ..] if method != Method::GET => K::Collections,
+            [_, "composite"] if method == Method::POST => K::Composite,
             _ => K::Other,
         }
     }
@@ -100,7 +112,16 @@ impl RouteKind {
                 | RouteKind::Upsert
                 | RouteKind::Delete
                 | RouteKind::Topics
+                | RouteKind::Collections
+                | RouteKind::Composite
         )
+    }
+
+    /// Whether the request carries many operations, each of which can fail on
+    /// its own: an injected `UNABLE_TO_LOCK_ROW` then hits single records or
+    /// subrequests, not the whole request.
+    pub fn is_batch(self) -> bool {
+        matches!(self, RouteKind::Collections | RouteKind::Composite)
     }
 
     fn slot(self) -> usize {
@@ -140,8 +161,17 @@ pub struct RequestCounts {
     pub limits: u64,
     /// Connect topic requests.
     pub topics: u64,
+    /// sObject Collections writes (each one API call, whatever its size).
+    pub collections: u64,
+    /// Composite requests (each one API call, whatever its subrequests).
+    pub composite: u64,
     /// Anything else.
     pub other: u64,
+    /// Records in the sObject Collections requests counted above (writes
+    /// and retrieves), whether or not each succeeded; not part of `total`.
+    pub collection_records: u64,
+    /// Subrequests run by the Composite requests counted above; not part of `total`.
+    pub composite_subrequests: u64,
     /// The most API requests (under `/services/data/vXX.X/`) in flight at once.
     pub peak_in_flight: u64,
 }
@@ -150,6 +180,8 @@ pub struct RequestCounts {
 #[derive(Debug, Default)]
 pub struct Counters {
     by_kind: [AtomicU64; KINDS],
+    collection_records: AtomicU64,
+    composite_subrequests: AtomicU64,
     in_flight: AtomicU64,
     peak: AtomicU64,
 }
@@ -169,6 +201,17 @@ impl Counters {
     /// Counts one request.
     pub fn count(&self, kind: RouteKind) {
         self.by_kind[kind.slot()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts the records of one sObject Collections request.
+    pub fn count_collection_records(&self, n: usize) {
+        self.collection_records
+            .fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    /// Counts one Composite subrequest.
+    pub fn count_subrequest(&self) {
+        self.composite_subrequests.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Marks an API request in flight; returns the guard and how many are now in flight.
@@ -197,7 +240,11 @@ impl Counters {
             describe: g(K::Describe),
             limits: g(K::Limits),
             topics: g(K::Topics),
+            collections: g(K::Collections),
+            composite: g(K::Composite),
             other: g(K::Other),
+            collection_records: self.collection_records.load(Ordering::Relaxed),
+            composite_subrequests: self.composite_subrequests.load(Ordering::Relaxed),
             peak_in_flight: self.peak.load(Ordering::Acquire),
         };
         c.total = c.token
@@ -213,13 +260,19 @@ impl Counters {
             + c.describe
             + c.limits
             + c.topics
+            + c.collections
+            + c.composite
             + c.other;
         c
     }
 
     /// Zeroes the counts; the peak restarts from the requests in flight now.
     pub fn reset(&self) {
-        for c in &self.by_kind {
+        for c in self
+            .by_kind
+            .iter()
+            .chain([&self.collection_records, &self.composite_subrequests])
+        {
             c.store(0, Ordering::Relaxed);
         }
         self.peak
@@ -321,6 +374,38 @@ mod tests {
                 K::Topics,
             ),
             (Method::POST, format!("{v}/ui-api/records"), K::Create),
+            (
+                Method::POST,
+                format!("{v}/composite/sobjects"),
+                K::Collections,
+            ),
+            (
+                Method::PATCH,
+                format!("{v}/composite/sobjects/"),
+                K::Collections,
+            ),
+            (
+                Method::DELETE,
+                format!("{v}/composite/sobjects"),
+                K::Collections,
+            ),
+            (
+                Method::PATCH,
+                format!("{v}/composite/sobjects/Account/Ext__c"),
+                K::Collections,
+            ),
+            (
+                Method::GET,
+                format!("{v}/composite/sobjects/Account"),
+                K::Read,
+            ),
+            (
+                Method::POST,
+                format!("{v}/composite/sobjects/Account"),
+                K::Read,
+            ),
+            (Method::POST, format!("{v}/composite"), K::Composite),
+            (Method::POST, format!("{v}/composite/batch"), K::Other),
             (Method::GET, format!("{v}/a/b/c/d/e/f/g"), K::Other),
             (Method::GET, "/__sandbox/faults".to_owned(), K::Admin),
             (Method::GET, "/elsewhere".to_owned(), K::Other),

@@ -14,7 +14,7 @@
 //!   and the sample data; [`numbers`]: number fields' exact decimals;
 //!   [`relationships`]: the child relationship names subqueries and describe use.
 //! - [`store`] (with `dml`): the records behind one `RwLock`; it implements the
-//!   SOQL engine's [`soql::DataSource`].
+//!   SOQL engine's [`soql::DataSource`]; savepoints undo writes for `allOrNone`.
 //! - [`cdc`]: Change Data Capture: the store's changes as change events in a log
 //!   with replay ids, Avro payloads per object schema; [`pubsub`]: the
 //!   `eventbus.v1.PubSub` server over it ([`Sandbox::serve_pubsub`]).
@@ -22,6 +22,8 @@
 //!   budget, [`faults`] (with what the user may see: [`visibility`]), and the
 //!   Salesforce-shaped errors of [`errors`].
 //! - [`counters`]: requests by route, in-flight peak, API usage.
+//! - [`metadata_clock`]: when the metadata last changed (describe's
+//!   `If-Modified-Since`).
 //!
 //! # Routes
 //! - `GET /services/data/` (no session), and under `/services/data/vXX.X/`
@@ -31,7 +33,12 @@
 //!   `sobjects/{Type}/{ExtIdField}/{value}` (GET, PATCH upsert), `query`,
 //!   `queryAll`, `query/{locator}-{offset}`, `limits`,
 //!   `connect/records/{Id}/topics` (GET, POST), `ui-api/records` (POST, with
-//!   `Idempotency-Key`).
+//!   `Idempotency-Key`); sObject Collections `composite/sobjects` (POST create,
+//!   PATCH update, DELETE `?ids=`), `composite/sobjects/{Type}` (GET
+//!   `?ids=&fields=`, POST read), `composite/sobjects/{Type}/{ExtIdField}`
+//!   (PATCH upsert); Composite `composite` (POST, GET). Describe honours
+//!   `If-Modified-Since`. A request line and headers over 16,384 bytes are
+//!   refused first (414 / 431).
 //! - `/services/oauth2/…` from [`oauth`].
 //! - Admin, no session: `GET|PUT|DELETE /__sandbox/faults` ([`FaultConfig`]
 //!   as camelCase JSON), `GET /__sandbox/requests` ([`RequestCounts`]),
@@ -39,7 +46,8 @@
 //!   `POST /__sandbox/reset-usage`; `GET|PUT /__sandbox/event-bus`
 //!   ([`cdc::EventBusSettings`]: selected objects, retention, keepalive, size;
 //!   GET adds `latestReplayId`, `retainedEvents`, `openStreams`),
-//!   `POST /__sandbox/event-bus/drop-streams`, `POST /__sandbox/undelete/{Id}`.
+//!   `POST /__sandbox/event-bus/drop-streams`, `POST /__sandbox/undelete/{Id}`,
+//!   `POST /__sandbox/touch-metadata` (`?sobject=`: its metadata changed now).
 //!
 //! # Choices where Salesforce's behaviour is not documented
 //! - A path Id that is malformed or of another type: GET → 404 `NOT_FOUND`
@@ -80,6 +88,7 @@ mod dml;
 pub mod errors;
 pub mod faults;
 pub mod ids;
+pub mod metadata_clock;
 pub mod numbers;
 pub mod oauth;
 pub mod objects;
@@ -106,6 +115,7 @@ pub use seed::{Seed, SeedError};
 pub use serve::spawn;
 
 use counters::{ApiUsage, Counters};
+use metadata_clock::MetadataClock;
 use oauth::{AuthServer, OAuthConfig};
 use routes::{Cursors, IdempotencyKeys};
 use store::{State, Store};
@@ -184,6 +194,12 @@ struct Shared {
     usage: ApiUsage,
     cursors: Cursors,
     idempotency: IdempotencyKeys,
+    /// When the metadata last changed (describe's `If-Modified-Since`).
+    metadata: MetadataClock,
+    /// The transaction gate: every API request holds it shared while its
+    /// handler runs; an all-or-none Composite request holds it alone, so its
+    /// subrequests form one transaction nothing else writes into.
+    txn: tokio::sync::RwLock<()>,
     /// Served majors with their `"58.0"` text, made once (it goes in every request).
     versions: Vec<(u32, Arc<str>)>,
     max_body_bytes: usize,
@@ -296,6 +312,8 @@ impl Sandbox {
                 usage: ApiUsage::new(config.daily_api_limit),
                 cursors: Cursors::new(config.max_open_cursors),
                 idempotency: IdempotencyKeys::default(),
+                metadata: MetadataClock::new(now, config.faults.hide_topics),
+                txn: tokio::sync::RwLock::new(()),
                 versions,
                 max_body_bytes: config.max_body_bytes,
             }),
@@ -366,6 +384,16 @@ impl Sandbox {
     /// Forgets the API requests used, as a new day would.
     pub fn reset_api_usage(&self) {
         self.shared.usage.reset();
+    }
+
+    /// Marks the metadata of `sobject` (or, with `None`, of every sObject) as
+    /// changed now, as adding a field in Setup would: a describe sent with an
+    /// earlier `If-Modified-Since` gets the full answer again instead of 304.
+    /// Returns the time recorded (see [`metadata_clock`]).
+    pub fn touch_metadata(&self, sobject: Option<&str>) -> time::OffsetDateTime {
+        self.shared
+            .metadata
+            .touch(sobject, time::OffsetDateTime::now_utc())
     }
 
     /// How many records the org holds, deleted ones included.

@@ -80,6 +80,16 @@ impl Capture {
         self.bus = Some(bus);
     }
 
+    /// How many changes are noted and not yet flushed.
+    pub fn noted(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Forgets the changes noted after the first `n` (their writes were rolled back).
+    pub fn forget_after(&mut self, n: usize) {
+        self.pending.truncate(n);
+    }
+
     fn note(&mut self, ti: usize, id: &str, make: impl FnOnce() -> Change) {
         let Some(bus) = &self.bus else { return };
         if !bus.is_selected(ti) || id.is_empty() {

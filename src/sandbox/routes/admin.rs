@@ -1,12 +1,13 @@
 //! The sandbox's own control routes, outside `/services/`: fault switches,
-//! request counts, the API budget, the event bus and undelete. No session is
-//! needed: this is a test org.
+//! request counts, the API budget, the event bus, undelete and metadata changes.
+//! No session is needed: this is a test org.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -35,6 +36,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/__sandbox/event-bus/drop-streams", post(drop_streams))
         .route("/__sandbox/undelete/{id}", post(undelete))
+        .route("/__sandbox/touch-metadata", post(touch_metadata))
         .with_state(shared)
 }
 
@@ -126,4 +128,18 @@ async fn undelete(State(sh): State<Arc<Shared>>, Path(id): Path<String>) -> Resp
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => e.into_response(),
     }
+}
+
+/// `POST /__sandbox/touch-metadata[?sobject=Contact]`: the sObject's (or
+/// every sObject's) metadata changed now; answers the time recorded.
+async fn touch_metadata(
+    State(sh): State<Arc<Shared>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let sobject = q.get("sobject").map(String::as_str);
+    let at = sh.metadata.touch(sobject, time::OffsetDateTime::now_utc());
+    json(
+        StatusCode::OK,
+        &json!({"sobject": sobject, "lastModified": crate::sandbox::values::format_datetime(at)}),
+    )
 }

@@ -1,17 +1,22 @@
 //! Describe: the global list of types, one type's fields, and basic info.
+//! The global list and a type's describe honour `If-Modified-Since` (304 with
+//! no body while the metadata is unchanged; see `conditional` and
+//! `sandbox::metadata_clock`).
 
 use std::sync::Arc;
 
 use axum::Extension;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::conditional::not_modified;
 use super::{ApiVersion, json};
 use crate::sandbox::Shared;
 use crate::sandbox::errors::SfError;
+use crate::sandbox::faults::FaultConfig;
 use crate::sandbox::objects::ObjectMeta;
 use crate::sandbox::relationships::children_of;
 use crate::sandbox::schema::{FieldDef, FieldType};
@@ -50,13 +55,21 @@ fn summary(m: &ObjectMeta, version: &str) -> Value {
     })
 }
 
-/// `GET …/sobjects/`.
+/// `GET …/sobjects/`: 304 when `If-Modified-Since` is no earlier than the
+/// last change to any sObject's metadata
+/// (<https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/describe_global_with_ifmodified_header.htm>).
 pub async fn global(
     State(sh): State<Arc<Shared>>,
     Extension(v): Extension<ApiVersion>,
+    Extension(faults): Extension<FaultConfig>,
+    headers: HeaderMap,
 ) -> Response {
+    sh.metadata
+        .observe_visibility(faults.hide_topics, time::OffsetDateTime::now_utc());
+    if let Some(resp) = not_modified(&headers, sh.metadata.latest()) {
+        return resp;
+    }
     let st = sh.store.read();
-    let faults = sh.faults.get();
     let list: Vec<Value> = st
         .objects()
         .iter()
@@ -159,10 +172,14 @@ fn field(m: &ObjectMeta, f: &FieldDef) -> Value {
     })
 }
 
-/// `GET …/sobjects/{Type}/describe`.
+/// `GET …/sobjects/{Type}/describe`: 304 when `If-Modified-Since` is no
+/// earlier than the last change to the type's metadata
+/// (<https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/sobject_describe_with_ifmodified_header.htm>).
 pub async fn object(
     State(sh): State<Arc<Shared>>,
     Extension(v): Extension<ApiVersion>,
+    Extension(faults): Extension<FaultConfig>,
+    headers: HeaderMap,
     path: Result<Path<Vec<String>>, PathRejection>,
 ) -> Response {
     let st = sh.store.read();
@@ -170,6 +187,11 @@ pub async fn object(
         Ok(m) => m,
         Err(e) => return e.into_response(),
     };
+    sh.metadata
+        .observe_visibility(faults.hide_topics, time::OffsetDateTime::now_utc());
+    if let Some(resp) = not_modified(&headers, sh.metadata.of(&m.def.name)) {
+        return resp;
+    }
     let fields: Vec<Value> = m.def.fields.iter().map(|f| field(m, f)).collect();
     let mut body = summary(m, &v.0);
     if let Value::Object(o) = &mut body {

@@ -3,6 +3,9 @@
 
 mod admin;
 mod body;
+mod collections;
+mod composite;
+mod conditional;
 mod describe;
 mod query;
 mod record;
@@ -53,6 +56,44 @@ fn both(r: Router<Arc<Shared>>, path: &str, mr: MethodRouter<Arc<Shared>>) -> Ro
 /// Everything the org serves.
 pub fn router(shared: Arc<Shared>, instance_url: String) -> Router {
     const V: &str = "/services/data/{version}";
+    let max_body = shared.max_body_bytes;
+    // What a Composite subrequest reaches: the same handlers, behind the
+    // per-subrequest checks instead of the per-request guard.
+    let subrequests = api_routes()
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .layer(from_fn_with_state(shared.clone(), composite::sub_guard))
+        .with_state(shared.clone());
+    let api = both(
+        api_routes(),
+        &format!("{V}/composite"),
+        get(composite::resources)
+            .post(composite::run)
+            .layer(axum::Extension(composite::Subrouter(subrequests))),
+    );
+    let api = api
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .layer(from_fn_with_state(shared.clone(), guard))
+        .with_state(shared.clone());
+    Router::new()
+        .route("/services/data", get(versions))
+        .route("/services/data/", get(versions))
+        .with_state(shared.clone())
+        .merge(api)
+        .merge(shared.auth.router(instance_url))
+        .merge(admin::router(shared.clone()))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(from_fn_with_state(shared, count))
+        .layer(axum::middleware::from_fn(edge_limits))
+}
+
+/// The REST API's routes under `/services/data/vXX.X/`, without the checks
+/// around them; `/composite` itself is added by [`router`] (a subrequest
+/// cannot be a Composite request).
+fn api_routes() -> Router<Arc<Shared>> {
+    const V: &str = "/services/data/{version}";
     let mut api = Router::new();
     api = both(api, &format!("{V}/sobjects"), get(describe::global));
     api = both(
@@ -93,22 +134,55 @@ pub fn router(shared: Arc<Shared>, instance_url: String) -> Router {
         &format!("{V}/ui-api/records"),
         axum::routing::post(uiapi::create_record),
     );
-    api = both(api, V, get(resources));
-    let max_body = shared.max_body_bytes;
-    let api = api
-        .layer(axum::extract::DefaultBodyLimit::max(max_body))
-        .layer(from_fn_with_state(shared.clone(), guard))
-        .with_state(shared.clone());
-    Router::new()
-        .route("/services/data", get(versions))
-        .route("/services/data/", get(versions))
-        .with_state(shared.clone())
-        .merge(api)
-        .merge(shared.auth.router(instance_url))
-        .merge(admin::router(shared.clone()))
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(from_fn_with_state(shared, count))
+    api = both(
+        api,
+        &format!("{V}/composite/sobjects"),
+        axum::routing::post(collections::create)
+            .patch(collections::update)
+            .delete(collections::delete),
+    );
+    api = both(
+        api,
+        &format!("{V}/composite/sobjects/{{sobject}}"),
+        get(collections::retrieve).post(collections::retrieve_by_body),
+    );
+    api = both(
+        api,
+        &format!("{V}/composite/sobjects/{{sobject}}/{{field}}"),
+        axum::routing::patch(collections::upsert),
+    );
+    both(api, V, get(resources))
+}
+
+/// Salesforce's limit on a request line and headers: "URI + headers size max
+/// 16,384 bytes combined; over → 431 Request Header Fields Too Large; URI
+/// alone over → 414 URI Too Long", with `/composite` as the way to send a
+/// longer query (help article 000386264,
+/// <https://help.salesforce.com/s/articleView?id=000386264&type=1>). Refused
+/// before anything else, as by Salesforce's edge: not counted, no session
+/// checked. The body of these answers is not documented; the sandbox sends a
+/// short plain-text one.
+pub const MAX_URI_AND_HEADERS: usize = 16_384;
+
+async fn edge_limits(req: Request, next: Next) -> Response {
+    let uri = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len())
+        + req.uri().authority().map_or(0, |a| a.as_str().len());
+    let headers: usize = req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
+    if uri > MAX_URI_AND_HEADERS {
+        return (StatusCode::URI_TOO_LONG, "URI Too Long").into_response();
+    }
+    if uri + headers > MAX_URI_AND_HEADERS {
+        return (
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "Request Header Fields Too Large",
+        )
+            .into_response();
+    }
+    next.run(req).await
 }
 
 /// Counts every request by route kind and tags it with the kind.
@@ -136,6 +210,8 @@ async fn guard(State(sh): State<Arc<Shared>>, mut req: Request, next: Next) -> R
         .unwrap_or(RouteKind::Other);
     // Lock and after-commit faults hit writes only; a GET of connect topics is a read.
     let write = kind.is_write() && req.method() != Method::GET;
+    // A batch draws its lock faults per record or subrequest (collections, composite).
+    let lockable = write && !kind.is_batch();
     let faults = sh.faults.get();
     // Held until the response is built (or the connection dropped), so the
     // in-flight count and its peak cover the whole request.
@@ -150,22 +226,28 @@ async fn guard(State(sh): State<Arc<Shared>>, mut req: Request, next: Next) -> R
     if chance(faults.drop_before_rate) {
         return dropped();
     }
-    if let Some(e) = injected_error(&faults, write, path) {
-        return with_limit_info(&sh, e.into_response());
+    if chance(faults.unavailable_rate) {
+        return with_limit_info(&sh, unavailable().into_response());
     }
-    // `…/sobjects/{Type}…` of an sObject the user cannot see does not exist for them.
-    let mut segments = path.split('/').skip(4);
-    if segments.next() == Some("sobjects")
-        && segments
-            .next()
-            .is_some_and(|ty| visibility::hidden(&faults, ty))
-    {
+    if lockable && chance(faults.lock_row_rate) {
+        return with_limit_info(&sh, lock_row(&faults, path).into_response());
+    }
+    if hidden_sobject(&faults, path) {
         return with_limit_info(&sh, SfError::not_found().into_response());
     }
     let origin = change_origin(&version, &req);
     req.extensions_mut().insert(ApiVersion(version));
     req.extensions_mut().insert(faults);
+    // Every request but a Composite one shares the transaction gate; a
+    // Composite request takes it itself, alone when it is all-or-none, so
+    // that no other write lands between its subrequests (see `composite`).
+    let gate = if kind == RouteKind::Composite {
+        None
+    } else {
+        Some(sh.txn.read().await)
+    };
     let resp = crate::sandbox::cdc::with_origin(origin, next.run(req)).await;
+    drop(gate);
     if write && resp.status().is_success() && chance(faults.drop_after_commit_rate) {
         return dropped();
     }
@@ -220,29 +302,44 @@ fn admit(sh: &Shared, req: &Request, faults: &FaultConfig, in_flight: u64) -> Re
     Ok(())
 }
 
-/// A 503 or `UNABLE_TO_LOCK_ROW` drawn for this request, before any work.
-fn injected_error(faults: &FaultConfig, write: bool, path: &str) -> Option<SfError> {
-    if chance(faults.unavailable_rate) {
-        return Some(SfError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "SERVER_UNAVAILABLE",
-            "Server is temporarily unavailable, please try again later",
-        ));
-    }
-    if !(write && chance(faults.lock_row_rate)) {
-        return None;
-    }
+/// The injected 503.
+fn unavailable() -> SfError {
+    SfError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "SERVER_UNAVAILABLE",
+        "Server is temporarily unavailable, please try again later",
+    )
+}
+
+/// The injected `UNABLE_TO_LOCK_ROW` of a single-record request at `path`.
+fn lock_row(faults: &FaultConfig, path: &str) -> SfError {
     // Name the record when the path has one, as the real message does.
     let record = path
         .split('/')
         .nth(6)
         .filter(|id| crate::sandbox::ids::parse(id).is_ok());
+    lock_row_on(faults, record)
+}
+
+/// The injected `UNABLE_TO_LOCK_ROW` for `record` (when known), with the
+/// configured status.
+fn lock_row_on(faults: &FaultConfig, record: Option<&str>) -> SfError {
     let message = match record {
         Some(id) => format!("unable to obtain exclusive access to this record or 1 records: {id}"),
         None => "unable to obtain exclusive access to this record".to_owned(),
     };
     let status = StatusCode::from_u16(faults.lock_row_status).unwrap_or(StatusCode::BAD_REQUEST);
-    Some(SfError::dml("UNABLE_TO_LOCK_ROW", message, Vec::new()).with_status(status))
+    SfError::dml("UNABLE_TO_LOCK_ROW", message, Vec::new()).with_status(status)
+}
+
+/// Whether `path` is `…/sobjects/{Type}…` of an sObject the user cannot see:
+/// it does not exist for them.
+fn hidden_sobject(faults: &FaultConfig, path: &str) -> bool {
+    let mut segments = path.split('/').skip(4);
+    segments.next() == Some("sobjects")
+        && segments
+            .next()
+            .is_some_and(|ty| visibility::hidden(faults, ty))
 }
 
 fn with_limit_info(sh: &Shared, mut resp: Response) -> Response {
@@ -291,7 +388,14 @@ async fn versions(State(sh): State<Arc<Shared>>) -> Response {
 async fn resources(axum::Extension(v): axum::Extension<ApiVersion>) -> Response {
     let base = format!("/services/data/v{}", v.0);
     let mut m = serde_json::Map::new();
-    for name in ["sobjects", "query", "queryAll", "limits", "connect"] {
+    for name in [
+        "sobjects",
+        "query",
+        "queryAll",
+        "limits",
+        "connect",
+        "composite",
+    ] {
         m.insert(name.to_owned(), format!("{base}/{name}").into());
     }
     json(StatusCode::OK, &m)

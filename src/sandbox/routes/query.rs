@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use super::composite::RawQuery;
 use super::{ApiVersion, json};
 use crate::sandbox::Shared;
 use crate::sandbox::errors::SfError;
@@ -175,8 +176,14 @@ fn run(
 
 /// The `q` parameter. Read from the request itself rather than through the
 /// `HeaderMap`/`Query` extractors: the first clones every header, and this is
-/// the hottest route.
+/// the hottest route. A Composite subrequest whose query string is too long
+/// for a URI carries it on the side ([`RawQuery`]).
 fn q_param(req: &Request) -> Option<String> {
+    if let Some(RawQuery(raw)) = req.extensions().get::<RawQuery>() {
+        return url::form_urlencoded::parse(raw.as_bytes())
+            .find(|(k, _)| k == "q")
+            .map(|(_, v)| v.into_owned());
+    }
     Query::<HashMap<String, String>>::try_from_uri(req.uri())
         .ok()
         .and_then(|Query(mut m)| m.remove("q"))

@@ -11,12 +11,17 @@ use crate::sandbox::errors::SfError;
 use crate::sandbox::schema::{FieldDef, ObjectDef};
 use crate::sandbox::soql::Record;
 
-/// A record as the REST API shows it: `attributes`, then the fields.
-struct RecordJson<'a> {
-    def: &'a ObjectDef,
-    rec: &'a Record,
-    version: &'a str,
-    only: Option<Vec<&'a FieldDef>>,
+/// A record as the REST API shows it: `attributes`, then the fields (all of
+/// them, or `only` these, then `Id` if they leave it out).
+pub struct RecordJson<'a> {
+    /// The record's type.
+    pub def: &'a ObjectDef,
+    /// The record as stored.
+    pub rec: &'a Record,
+    /// The API version of the request (`"62.0"`), for `attributes.url`.
+    pub version: &'a str,
+    /// The fields asked for (`fields=`), or all of them.
+    pub only: Option<Vec<&'a FieldDef>>,
 }
 
 impl Serialize for RecordJson<'_> {
@@ -44,6 +49,30 @@ impl Serialize for RecordJson<'_> {
     }
 }
 
+/// The fields `names` (as a `fields=` list gives them) of `def`, or 400
+/// `INVALID_FIELD` naming the first unknown one.
+pub fn pick<'a, 'n>(
+    def: &'a ObjectDef,
+    names: impl IntoIterator<Item = &'n str>,
+) -> Result<Vec<&'a FieldDef>, SfError> {
+    names
+        .into_iter()
+        .map(|n| {
+            let n = n.trim();
+            def.field(n).ok_or_else(|| {
+                SfError::new(
+                    StatusCode::BAD_REQUEST,
+                    "INVALID_FIELD",
+                    format!(
+                        "No such column '{n}' on entity '{}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.",
+                        def.name
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
 pub fn render(
     def: &ObjectDef,
     rec: &Record,
@@ -52,23 +81,7 @@ pub fn render(
 ) -> Result<Response, SfError> {
     let only = match fields.map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
-        Some(list) => Some(
-            list.split(',')
-                .map(|n| {
-                    let n = n.trim();
-                    def.field(n).ok_or_else(|| {
-                        SfError::new(
-                            StatusCode::BAD_REQUEST,
-                            "INVALID_FIELD",
-                            format!(
-                                "No such column '{n}' on entity '{}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.",
-                                def.name
-                            ),
-                        )
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
+        Some(list) => Some(pick(def, list.split(','))?),
     };
     Ok(json(
         StatusCode::OK,

@@ -31,8 +31,34 @@ fn seg(s: &[String], i: usize) -> &str {
     s.get(i).map_or("", String::as_str)
 }
 
-fn type_of(st: &Org, name: &str) -> Result<usize, SfError> {
+pub(super) fn type_of(st: &Org, name: &str) -> Result<usize, SfError> {
     st.type_index(name).ok_or_else(SfError::not_found)
+}
+
+/// The type's name if the REST API may create its records; 405 otherwise.
+pub(super) fn createable(st: &Org, ti: usize) -> Result<String, SfError> {
+    match st.meta(ti) {
+        Some(m) if m.createable => Ok(m.def.name.clone()),
+        _ => Err(SfError::method_not_allowed("POST", "GET, HEAD")),
+    }
+}
+
+/// 405 unless the REST API may update the type's records.
+pub(super) fn updateable(st: &Org, ti: usize) -> Result<(), SfError> {
+    if st.meta(ti).is_some_and(|m| m.updateable) {
+        Ok(())
+    } else {
+        Err(SfError::method_not_allowed("PATCH", "GET, HEAD, DELETE"))
+    }
+}
+
+/// 405 unless the REST API may delete the type's records.
+pub(super) fn deletable(st: &Org, ti: usize) -> Result<(), SfError> {
+    if st.meta(ti).is_some_and(|m| m.deletable) {
+        Ok(())
+    } else {
+        Err(SfError::method_not_allowed("DELETE", "GET, HEAD"))
+    }
 }
 
 /// The GET error for a path segment that is not an Id of this type: Salesforce
@@ -71,13 +97,7 @@ pub async fn create(
         let created_at = OffsetDateTime::now_utc() - faults.late_commit();
         let mut st = sh.store.write();
         let ti = type_of(&st, seg(&segs, 1))?;
-        let (name, createable) = st
-            .meta(ti)
-            .map(|m| (m.def.name.clone(), m.createable))
-            .unwrap_or_default();
-        if !createable {
-            return Err(SfError::method_not_allowed("POST", "GET, HEAD"));
-        }
+        let name = createable(&st, ti)?;
         let id = st.create(ti, &body?.0, created_at)?;
         drop(st);
         Ok(created(&v.0, &name, &id, false))
@@ -133,9 +153,7 @@ pub async fn update(
         let segs = segments(path)?;
         let mut st = sh.store.write();
         let ti = type_of(&st, seg(&segs, 1))?;
-        if !st.meta(ti).is_some_and(|m| m.updateable) {
-            return Err(SfError::method_not_allowed("PATCH", "GET, HEAD, DELETE"));
-        }
+        updateable(&st, ti)?;
         let pos = target(&st, ti, seg(&segs, 2))?;
         st.update(ti, pos, &body?.0, OffsetDateTime::now_utc())?;
         Ok(StatusCode::NO_CONTENT)
@@ -167,9 +185,7 @@ pub async fn delete(State(sh): State<Arc<Shared>>, path: Segments) -> Response {
         let segs = segments(path)?;
         let mut st = sh.store.write();
         let ti = type_of(&st, seg(&segs, 1))?;
-        if !st.meta(ti).is_some_and(|m| m.deletable) {
-            return Err(SfError::method_not_allowed("DELETE", "GET, HEAD"));
-        }
+        deletable(&st, ti)?;
         let pos = target(&st, ti, seg(&segs, 2))?;
         st.delete(ti, pos, OffsetDateTime::now_utc());
         Ok(StatusCode::NO_CONTENT)
@@ -177,7 +193,7 @@ pub async fn delete(State(sh): State<Arc<Shared>>, path: Segments) -> Response {
 }
 
 /// The canonical external-Id field `field` of type `ti`.
-fn external_field(st: &Org, ti: usize, field: &str) -> Result<String, SfError> {
+pub(super) fn external_field(st: &Org, ti: usize, field: &str) -> Result<String, SfError> {
     st.meta(ti)
         .and_then(|m| {
             m.external_ids
@@ -196,6 +212,46 @@ fn multiple(version: &str, sobject: &str, ids: &[String]) -> Response {
     json(StatusCode::MULTIPLE_CHOICES, &urls)
 }
 
+/// What an upsert by external Id did.
+#[derive(Debug)]
+pub(super) enum Upserted {
+    /// No record had the value: this one was created with it.
+    Created(String),
+    /// The one record with the value was updated.
+    Updated(String),
+    /// Several records have the value; nothing was written.
+    Multiple(Vec<String>),
+}
+
+/// Upserts `body` into type `ti` by the external-Id `field` (canonical)
+/// having `value`: the path shared by the single-record and the collection
+/// upsert. `body` may carry `field` (it is ignored: `value` wins).
+pub(super) fn upsert_by(
+    st: &mut Org,
+    ti: usize,
+    field: &str,
+    value: &str,
+    body: &Map<String, Value>,
+    now: OffsetDateTime,
+    created_at: OffsetDateTime,
+) -> Result<Upserted, SfError> {
+    let mut body = body.clone();
+    body.retain(|k, _| !k.eq_ignore_ascii_case(field));
+    let matches = st.find_by(ti, field, value);
+    match matches.as_slice() {
+        [] => {
+            body.insert(field.to_owned(), Value::String(value.to_owned()));
+            st.create(ti, &body, created_at).map(Upserted::Created)
+        }
+        [id] => {
+            let pos = target(st, ti, id)?;
+            st.update(ti, pos, &body, now)?;
+            Ok(Upserted::Updated(id.clone()))
+        }
+        _ => Ok(Upserted::Multiple(matches)),
+    }
+}
+
 /// `PATCH …/sobjects/{Type}/{ExtField}/{value}`: 201 when created; when
 /// updated, 200 with `created:false` from v46.0, 204 before.
 pub async fn upsert(
@@ -211,20 +267,19 @@ pub async fn upsert(
         let mut st = sh.store.write();
         let ti = type_of(&st, seg(&segs, 1))?;
         let field = external_field(&st, ti, seg(&segs, 2))?;
-        let value = seg(&segs, 3).to_owned();
         let name = st.meta(ti).map(|m| m.def.name.clone()).unwrap_or_default();
-        let mut body: Map<String, Value> = body?.0;
-        body.retain(|k, _| !k.eq_ignore_ascii_case(&field));
-        let matches = st.find_by(ti, &field, &value);
-        match matches.as_slice() {
-            [] => {
-                body.insert(field, Value::String(value));
-                let id = st.create(ti, &body, now - faults.late_commit())?;
-                Ok(created(&v.0, &name, &id, true))
-            }
-            [id] => {
-                let pos = target(&st, ti, id)?;
-                st.update(ti, pos, &body, now)?;
+        let body = body?.0;
+        match upsert_by(
+            &mut st,
+            ti,
+            &field,
+            seg(&segs, 3),
+            &body,
+            now,
+            now - faults.late_commit(),
+        )? {
+            Upserted::Created(id) => Ok(created(&v.0, &name, &id, true)),
+            Upserted::Updated(id) => {
                 let major: u32 =
                     v.0.split('.')
                         .next()
@@ -239,7 +294,7 @@ pub async fn upsert(
                     Ok(StatusCode::NO_CONTENT.into_response())
                 }
             }
-            many => Ok(multiple(&v.0, &name, many)),
+            Upserted::Multiple(ids) => Ok(multiple(&v.0, &name, &ids)),
         }
     })())
 }

@@ -6,6 +6,9 @@
 //! Every create, update, delete and undelete is noted for Change Data Capture
 //! ([`super::cdc::capture`]); releasing the write lock commits the noted changes
 //! as one transaction.
+//!
+//! Writes made under a [`Savepoint`] can be undone (`allOrNone`); their change events wait
+//! for the outermost savepoint's release and are dropped on rollback.
 
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
@@ -26,8 +29,11 @@ use super::validation;
 use super::values::system_stamp;
 
 mod lookup;
+mod savepoint;
 mod topics;
 mod undelete;
+
+pub use savepoint::Savepoint;
 
 use topics::{derive_name, normalise_topic};
 
@@ -51,6 +57,8 @@ pub struct State {
     user_id: String,
     /// Changes made under the current write lock, for the event bus.
     cdc: Capture,
+    /// Undo records while a savepoint is open (see [`Savepoint`]).
+    journal: savepoint::Journal,
 }
 
 /// Where a record Id from a URL leads, for a given type.
@@ -80,6 +88,7 @@ impl State {
             case_counter: 1_000,
             user_id,
             cdc: Capture::default(),
+            journal: savepoint::Journal::default(),
         }
     }
 
@@ -156,6 +165,7 @@ impl State {
         if let Some(table) = self.tables.get_mut(ti) {
             self.index.insert(id, (ti, table.len()));
             table.push(record);
+            self.journal_insert(ti);
         }
     }
 
@@ -256,6 +266,7 @@ impl State {
             self.topic_names.remove(&normalise_topic(old));
         }
         self.index_topic(&type_name, &rec);
+        self.journal_replace(ti, pos);
         if let Some(slot) = self.tables.get_mut(ti).and_then(|t| t.get_mut(pos)) {
             let old = std::mem::replace(slot, rec);
             self.cdc.updated(ti, &old, &self.tables[ti][pos]);
@@ -266,6 +277,7 @@ impl State {
     /// Moves a live record to the recycle bin. Deleting a Topic removes its assignments.
     pub fn delete(&mut self, ti: usize, pos: usize, now: OffsetDateTime) {
         let stamp = Value::String(system_stamp(now));
+        self.journal_replace(ti, pos);
         let Some(rec) = self.tables.get_mut(ti).and_then(|t| t.get_mut(pos)) else {
             return;
         };
@@ -354,7 +366,11 @@ pub struct StoreWrite<'a>(RwLockWriteGuard<'a, State>);
 
 impl Drop for StoreWrite<'_> {
     fn drop(&mut self) {
-        self.0.cdc.flush();
+        // Writes under an open savepoint may still be rolled back: their events wait for
+        // the outermost release (one transaction), or are dropped with the rollback.
+        if !self.0.in_savepoint() {
+            self.0.cdc.flush();
+        }
     }
 }
 
