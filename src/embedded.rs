@@ -51,6 +51,7 @@ pub async fn start(config: SandboxConfig) -> std::io::Result<Embedded> {
             default_timeout: crate::server::DEFAULT_TIMEOUT,
             limits: limits(),
             triggers: triggers(),
+            transport: Default::default(),
         },
     })
 }

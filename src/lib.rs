@@ -14,7 +14,9 @@
 //! - [`pb`]: the generated contract (`proto/sfgate/v1`).
 //! - [`config`]: the TOML configuration (with environment overrides), checked
 //!   as a whole, and its wiring into a [`server::Gateway`].
-//! - [`server`]: services, health, reflection, layers, graceful shutdown.
+//! - [`server`]: services, health, reflection, layers; the accept loop and each
+//!   connection's limits and timeouts ([`server::Transport`]); a shutdown bounded by its
+//!   grace period.
 //! - [`middleware`]: tower layers and their order: deadline, caller
 //!   authentication, per-key rate limits, the in-flight bound (load shedding), the
 //!   request size; and the limits' settings, with `StreamSlots` for stream handlers.

@@ -11,6 +11,7 @@ use super::source::{
     LineIndex, env_item,
 };
 use super::{DEFAULT_LISTEN, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS};
+use crate::server::Transport;
 
 /// `[server]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +20,8 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// The per-call deadline when the caller sets none.
     pub default_timeout: Duration,
+    /// How connections are accepted, kept and closed.
+    pub transport: Transport,
 }
 
 /// `[sandbox]` with `enabled = true`: run the embedded sandbox org as connection
@@ -35,6 +38,7 @@ pub(crate) fn server(
     index: &LineIndex,
     problems: &mut Problems,
 ) -> Option<ServerConfig> {
+    let transport = transport(&raw, index, problems);
     let listen = env_item(env, ENV_LISTEN)
         .or_else(|| raw.listen.map(|l| index.item(l)))
         .unwrap_or(Item {
@@ -73,7 +77,107 @@ pub(crate) fn server(
     Some(ServerConfig {
         listen: listen?,
         default_timeout: timeout?,
+        transport,
     })
+}
+
+/// `[server] max_connections`: client connections open at once.
+pub const MAX_CONNECTIONS: &str = "max_connections";
+/// `[server] max_concurrent_streams`: calls open at once on one connection.
+pub const MAX_CONCURRENT_STREAMS: &str = "max_concurrent_streams";
+/// `[server] first_request_timeout_ms`: a new connection's time to send a request.
+pub const FIRST_REQUEST_TIMEOUT_MS: &str = "first_request_timeout_ms";
+/// `[server] idle_timeout_ms`: a connection without calls is closed after it.
+pub const IDLE_TIMEOUT_MS: &str = "idle_timeout_ms";
+/// `[server] keepalive_interval_ms`: how often a quiet connection is pinged.
+pub const KEEPALIVE_INTERVAL_MS: &str = "keepalive_interval_ms";
+/// `[server] keepalive_timeout_ms`: how long a ping may go unanswered.
+pub const KEEPALIVE_TIMEOUT_MS: &str = "keepalive_timeout_ms";
+/// `[server] request_body_timeout_ms`: a call's message must arrive within it.
+pub const REQUEST_BODY_TIMEOUT_MS: &str = "request_body_timeout_ms";
+/// `[server] shutdown_grace_ms`: how long calls in flight may finish at shutdown.
+pub const SHUTDOWN_GRACE_MS: &str = "shutdown_grace_ms";
+
+/// One day, in milliseconds: the longest interval any of the timeouts takes.
+const DAY_MS: u64 = 86_400_000;
+
+/// The connection settings of `[server]`, each defaulting to [`Transport::default`].
+fn transport(raw: &raw::RawServer, index: &LineIndex, problems: &mut Problems) -> Transport {
+    let d = Transport::default();
+    let mut int = |key: &str, value: &Option<toml::Spanned<i64>>, min: u64, max: u64| {
+        let item = index.item(value.clone()?);
+        match u64::try_from(item.value) {
+            Ok(v) if (min..=max).contains(&v) => Some(v),
+            _ => {
+                let message = format!("expected an integer from {min} to {max}");
+                problems.push(format!("server.{key}"), item.origin, message);
+                None
+            }
+        }
+    };
+    let mut ms = |key: &str, value: &Option<toml::Spanned<i64>>, min, max, default| {
+        int(key, value, min, max).map_or(default, Duration::from_millis)
+    };
+    let first_request_timeout = ms(
+        FIRST_REQUEST_TIMEOUT_MS,
+        &raw.first_request_timeout_ms,
+        100,
+        600_000,
+        d.first_request_timeout,
+    );
+    let idle_timeout = ms(
+        IDLE_TIMEOUT_MS,
+        &raw.idle_timeout_ms,
+        1000,
+        DAY_MS,
+        d.idle_timeout,
+    );
+    let keepalive_interval = ms(
+        KEEPALIVE_INTERVAL_MS,
+        &raw.keepalive_interval_ms,
+        1000,
+        DAY_MS,
+        d.keepalive_interval,
+    );
+    let keepalive_timeout = ms(
+        KEEPALIVE_TIMEOUT_MS,
+        &raw.keepalive_timeout_ms,
+        100,
+        600_000,
+        d.keepalive_timeout,
+    );
+    let request_body_timeout = ms(
+        REQUEST_BODY_TIMEOUT_MS,
+        &raw.request_body_timeout_ms,
+        100,
+        600_000,
+        d.request_body_timeout,
+    );
+    let shutdown_grace = ms(
+        SHUTDOWN_GRACE_MS,
+        &raw.shutdown_grace_ms,
+        0,
+        600_000,
+        d.shutdown_grace,
+    );
+    // The casts cannot truncate: each value was checked against a range that fits.
+    Transport {
+        max_connections: int(MAX_CONNECTIONS, &raw.max_connections, 1, 1_000_000)
+            .map_or(d.max_connections, |v| v as usize),
+        max_concurrent_streams: int(
+            MAX_CONCURRENT_STREAMS,
+            &raw.max_concurrent_streams,
+            1,
+            10_000,
+        )
+        .map_or(d.max_concurrent_streams, |v| v as u32),
+        first_request_timeout,
+        idle_timeout,
+        keepalive_interval,
+        keepalive_timeout,
+        request_body_timeout,
+        shutdown_grace,
+    }
 }
 
 /// `Some(None)` when the sandbox is off, `None` on error.

@@ -833,6 +833,34 @@ fn the_example_states_the_defaults_the_code_uses() {
         });
         assert!(documented, "{key}: default {value} not in the example");
     }
+    let t = crate::server::Transport::default();
+    let ms = |d: std::time::Duration| d.as_millis().to_string();
+    for (key, value) in [
+        (server::MAX_CONNECTIONS, t.max_connections.to_string()),
+        (
+            server::MAX_CONCURRENT_STREAMS,
+            t.max_concurrent_streams.to_string(),
+        ),
+        (
+            server::FIRST_REQUEST_TIMEOUT_MS,
+            ms(t.first_request_timeout),
+        ),
+        (server::IDLE_TIMEOUT_MS, ms(t.idle_timeout)),
+        (server::KEEPALIVE_INTERVAL_MS, ms(t.keepalive_interval)),
+        (server::KEEPALIVE_TIMEOUT_MS, ms(t.keepalive_timeout)),
+        (server::REQUEST_BODY_TIMEOUT_MS, ms(t.request_body_timeout)),
+        (server::SHUTDOWN_GRACE_MS, ms(t.shutdown_grace)),
+    ] {
+        let documented = EXAMPLE.lines().any(|l| {
+            let words: Vec<&str> = l.trim_start_matches('#').split_whitespace().collect();
+            words.len() > 2 && words[0] == key && words[1] == value
+        });
+        assert!(documented, "{key}: default {value} not in the example");
+        assert!(
+            EXAMPLE.contains(&format!("\n{key} = {value}\n")),
+            "{key} not set in [server]"
+        );
+    }
     assert!(EXAMPLE.contains(&format!("Default {DEFAULT_TIMEOUT_MS}.")));
     assert!(EXAMPLE.contains(&format!("Default \"{DEFAULT_LISTEN}\".")));
     let bare = load("[sandbox]\nenabled = true\n", &env(&[])).unwrap();
@@ -970,4 +998,48 @@ fn trigger_settings_load_and_bad_ones_name_the_key_and_line() {
     let typo = format!("{base}poll_intervall_ms = 5\n");
     let problems = problems(&typo, &env(&[]));
     assert!(problems[0].key.starts_with("triggers"), "{problems:?}");
+}
+
+#[test]
+fn server_connection_settings_are_read_checked_and_reach_the_gateway() {
+    let text = format!(
+        "[server]\nmax_connections = 50\nmax_concurrent_streams = 7\nfirst_request_timeout_ms = 1500\n\
+         idle_timeout_ms = 60000\nkeepalive_interval_ms = 30000\nkeepalive_timeout_ms = 5000\n\
+         request_body_timeout_ms = 2000\nshutdown_grace_ms = 0\n{CC}"
+    );
+    let gateway = load(&text, &cc_env())
+        .unwrap()
+        .gateway(&reqwest::Client::new());
+    let ms = std::time::Duration::from_millis;
+    assert_eq!(
+        gateway.transport,
+        crate::server::Transport {
+            max_connections: 50,
+            max_concurrent_streams: 7,
+            first_request_timeout: ms(1500),
+            idle_timeout: ms(60_000),
+            keepalive_interval: ms(30_000),
+            keepalive_timeout: ms(5000),
+            request_body_timeout: ms(2000),
+            shutdown_grace: ms(0),
+        }
+    );
+    for line_text in [
+        "max_connections = 0",
+        "max_concurrent_streams = 100000",
+        "first_request_timeout_ms = 5",
+        "idle_timeout_ms = -1",
+        "keepalive_interval_ms = 999",
+        "keepalive_timeout_ms = 0",
+        "request_body_timeout_ms = 600001",
+        "shutdown_grace_ms = 600001",
+    ] {
+        let text = format!("[server]\n{line_text}\n{CC}");
+        let key = format!("server.{}", line_text.split(' ').next().unwrap());
+        let problem = only_problem(&text, &cc_env(), &key, line(&text, line_text));
+        assert!(
+            problem.message.contains("expected an integer from"),
+            "{problem}"
+        );
+    }
 }

@@ -42,6 +42,7 @@ impl Config {
             default_timeout: self.server.default_timeout,
             limits: self.limits.clone(),
             triggers: self.triggers.clone(),
+            transport: self.server.transport.clone(),
         }
     }
 }

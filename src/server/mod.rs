@@ -1,5 +1,16 @@
-//! The gRPC server: the services, health, reflection, the layers, and graceful
-//! shutdown.
+//! The gRPC server: the services, health, reflection, the layers, the accept loop and a
+//! shutdown bounded by its grace period.
+//!
+//! # Layout
+//!
+//! - this file: [`Gateway`] and [`serve`], which puts the services and layers together;
+//! - [`transport`]: the connection-level settings ([`Transport`]);
+//! - `accept`: the accept loop (connection cap, accept-error backoff, bounded shutdown);
+//! - `connection`: one connection (HTTP/2 settings, first-request and idle timeouts).
+
+mod accept;
+mod connection;
+pub mod transport;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -7,8 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tonic::transport::Server;
-use tonic::transport::server::TcpIncoming;
+use tonic::service::Routes;
 
 use crate::api::{SalesforceApi, TriggerApi, health};
 use crate::middleware::{self, ApiKey, Limits};
@@ -16,6 +26,8 @@ use crate::pb::trigger_service_server::TriggerServiceServer;
 use crate::pb::{self, salesforce_service_server::SalesforceServiceServer};
 use crate::salesforce::Client;
 use crate::triggers::{Engine, TriggerConfig};
+
+pub use transport::Transport;
 
 /// Everything the server needs: the Salesforce connections by name and the API keys.
 #[derive(Debug)]
@@ -30,6 +42,8 @@ pub struct Gateway {
     pub limits: Limits,
     /// How the trigger pollers run.
     pub triggers: TriggerConfig,
+    /// How connections are accepted, kept and closed.
+    pub transport: Transport,
 }
 
 /// The default per-call deadline: long enough for a slow Salesforce query, short
@@ -40,7 +54,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub type ServeError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Serves the gateway on `listener` until `shutdown` completes, then stops taking
-/// calls, lets the ones in flight finish, and returns.
+/// calls, lets the ones in flight finish, and returns: at the latest after
+/// `gateway.transport.shutdown_grace`, whatever the clients do.
 pub async fn serve(
     listener: TcpListener,
     gateway: Gateway,
@@ -84,26 +99,26 @@ pub async fn serve(
         engine.shutdown();
     };
     let max_request_bytes = gateway.limits.max_request_bytes;
-    Server::builder()
-        .layer(middleware::layers(
-            gateway.default_timeout,
-            gateway.api_keys,
-            &gateway.limits,
-        ))
-        .add_service(health_service)
+    let routes = Routes::new(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(SalesforceServiceServer::new(api).max_decoding_message_size(max_request_bytes))
         .add_service(
             TriggerServiceServer::new(triggers).max_decoding_message_size(max_request_bytes),
         )
-        // TCP_NODELAY on every accepted connection: tonic sets it only on listeners it binds
-        // itself. Without it a reply's headers, body and trailers wait on Nagle's algorithm
-        // for the client's delayed ACK: about 40 ms added to most calls (BENCHMARKS.md).
-        .serve_with_incoming_shutdown(
-            TcpIncoming::from(listener).with_nodelay(Some(true)),
-            shutdown,
-        )
-        .await?;
+        .prepare();
+    let service = middleware::layers(gateway.default_timeout, gateway.api_keys, &gateway.limits)
+        .service(routes);
+    let mut transport = gateway.transport;
+    let fitted = transport::fit_to_fd_limit(transport.max_connections, transport::fd_soft_limit());
+    if fitted < transport.max_connections {
+        tracing::warn!(
+            max_connections = transport.max_connections,
+            lowered_to = fitted,
+            "max_connections lowered to fit the open-file limit (ulimit -n)"
+        );
+        transport.max_connections = fitted;
+    }
+    accept::run(listener, service, transport, shutdown).await;
     Ok(())
 }

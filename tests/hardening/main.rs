@@ -1,0 +1,8 @@
+//! Hostile and careless clients over real sockets: connections that say nothing, stalled
+//! request bodies, a bounded shutdown. Transport-level tests speak raw HTTP/2 (`raw`) or
+//! use the `h2` crate, so they can do what no well-behaved client does.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod raw;
+mod transport;
