@@ -21,7 +21,10 @@ mod triggers;
 mod validate;
 
 pub use caller::{Caller, Permission};
-pub(crate) use refusals::{overloaded, rate_limited, request_too_large, too_many_streams};
+pub(crate) use refusals::{
+    overloaded, rate_limited, request_body_timeout, request_too_large, shutting_down,
+    too_many_streams,
+};
 pub use salesforce::SalesforceApi;
 pub use triggers::TriggerApi;
 

@@ -135,6 +135,36 @@ pub(crate) fn too_many_streams(key_name: &str, limit: usize, per_caller: bool) -
     Status::with_error_details(Code::ResourceExhausted, message, d)
 }
 
+/// `DEADLINE_EXCEEDED` for a call whose request message did not arrive whole within
+/// `timeout` of its headers: ErrorInfo `REQUEST_BODY_TIMEOUT`, metadata `timeoutMs`.
+/// Nothing of the call ran.
+pub(crate) fn request_body_timeout(timeout: Duration) -> Status {
+    let mut d = ErrorDetails::new();
+    d.set_error_info(
+        "REQUEST_BODY_TIMEOUT",
+        DOMAIN_SFGATE,
+        HashMap::from([("timeoutMs".to_owned(), timeout.as_millis().to_string())]),
+    );
+    Status::with_error_details(
+        Code::DeadlineExceeded,
+        format!(
+            "the request message did not arrive within {} ms of its headers",
+            timeout.as_millis()
+        ),
+        d,
+    )
+}
+
+/// `UNAVAILABLE` for a call refused because the gateway is shutting down: ErrorInfo
+/// `GATEWAY_SHUTTING_DOWN`, a short RetryInfo (another replica, or this one restarted,
+/// takes the retry).
+pub(crate) fn shutting_down() -> Status {
+    let mut d = ErrorDetails::new();
+    d.set_error_info("GATEWAY_SHUTTING_DOWN", DOMAIN_SFGATE, HashMap::new());
+    d.set_retry_info(Some(jittered(RETRY_OVERLOADED)));
+    Status::with_error_details(Code::Unavailable, "the gateway is shutting down; retry", d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ use tonic::{Code, Request, Response, Status};
 use super::caller::{self, Permission};
 use super::status::{self, Context, Violation};
 use super::{convert, params, validate};
-use crate::middleware::{StreamSlot, StreamSlots};
+use crate::middleware::{AdmittedStream, StreamSlot, StreamSlots};
 use crate::pb::trigger_service_server::TriggerService;
 use crate::pb::*;
 use crate::salesforce as sf;
@@ -67,10 +67,17 @@ impl TriggerService for TriggerApi {
             .to_owned();
         let parsed = parse(connection, req)?;
         let (sobject, kind) = (parsed.trigger.sobject.clone(), parsed.kind);
-        // The stream's place under the stream limits, taken after auth and
-        // validation but before the probe query (so a caller over its limit costs
-        // no Salesforce call), and held by the stream for its life.
-        let slot = self.slots.acquire(&caller.key_name)?;
+        // The stream's place under the stream limits, taken by the admission layer
+        // from the headers (before the request message was read), or here when the
+        // service runs without it; held by the stream for its life.
+        let admitted = request
+            .extensions()
+            .get::<AdmittedStream>()
+            .and_then(AdmittedStream::take);
+        let slot = match admitted {
+            Some(slot) => slot,
+            None => self.slots.acquire(&caller.key_name)?,
+        };
         let subscription = self
             .engine
             .subscribe(parsed.trigger.clone(), parsed.start)

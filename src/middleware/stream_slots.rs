@@ -102,6 +102,26 @@ fn lock(counts: &Mutex<Counts>) -> std::sync::MutexGuard<'_, Counts> {
     counts.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// A [`StreamSlot`] taken before the request message was read, on its way to the handler
+/// in the request extensions (which hold only `Clone` values). The handler [`take`]s it; if
+/// the request ends before that, the slot goes back when the request is dropped.
+///
+/// [`take`]: AdmittedStream::take
+#[derive(Debug, Clone)]
+pub struct AdmittedStream(Arc<Mutex<Option<StreamSlot>>>);
+
+impl AdmittedStream {
+    /// Wraps `slot` for the handler.
+    pub fn new(slot: StreamSlot) -> Self {
+        AdmittedStream(Arc::new(Mutex::new(Some(slot))))
+    }
+
+    /// The slot, the first time; `None` after.
+    pub fn take(&self) -> Option<StreamSlot> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+}
+
 // === impl StreamSlot ===
 
 impl StreamSlot {

@@ -84,11 +84,15 @@ pub async fn serve(
     let connections = Arc::new(gateway.connections);
     let api = SalesforceApi::new(connections.clone()).with_max_records(gateway.limits.max_records);
     let engine = Engine::new(connections, gateway.triggers);
-    let triggers = TriggerApi::new(engine.clone(), gateway.limits.stream_slots());
+    let stream_slots = gateway.limits.stream_slots();
+    let triggers = TriggerApi::new(engine.clone(), stream_slots.clone());
+    let (closing, closing_rx) = tokio::sync::watch::channel(false);
 
     let shutdown = async move {
         shutdown.await;
         tracing::info!("shutting down: finishing calls in flight");
+        // Calls whose request message has not arrived are refused now, not waited for.
+        let _ = closing.send(true);
         health
             .set_not_serving::<SalesforceServiceServer<SalesforceApi>>()
             .await;
@@ -107,8 +111,13 @@ pub async fn serve(
             TriggerServiceServer::new(triggers).max_decoding_message_size(max_request_bytes),
         )
         .prepare();
-    let service = middleware::layers(gateway.default_timeout, gateway.api_keys, &gateway.limits)
-        .service(routes);
+    let settings = middleware::LayerSettings {
+        default_timeout: gateway.default_timeout,
+        request_body_timeout: gateway.transport.request_body_timeout,
+        stream_slots,
+        closing: closing_rx,
+    };
+    let service = middleware::layers(settings, gateway.api_keys, &gateway.limits).service(routes);
     let mut transport = gateway.transport;
     let fitted = transport::fit_to_fd_limit(transport.max_connections, transport::fd_soft_limit());
     if fitted < transport.max_connections {
