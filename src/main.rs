@@ -97,6 +97,9 @@ fn main() -> ExitCode {
             Command::Sandbox(args) => run_sandbox(args).await,
         }
     });
+    // Tasks still running (a handler whose client left) are not waited for: the server
+    // has already given calls in flight their grace period.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

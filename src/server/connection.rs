@@ -232,6 +232,10 @@ pub(super) async fn serve<S>(
                 }
             }
             _ = shutdown.wait_for(|stop| *stop), if !closing => {
+                if !activity.seen.load(Ordering::Relaxed) {
+                    // No call was ever made on it: nothing to finish.
+                    break;
+                }
                 conn.as_mut().graceful_shutdown();
                 force.as_mut().reset(Instant::now() + settings.shutdown_grace);
                 closing = true;

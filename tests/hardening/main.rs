@@ -5,5 +5,6 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod raw;
+mod shutdown;
 mod stalled;
 mod transport;
