@@ -23,7 +23,9 @@ pub(crate) async fn run(
     let (batch, max) = limits(req, cap)?;
     // Unset `max_records` means one page, but never more than the gateway's cap.
     let most = max.unwrap_or(cap);
-    let ctx = Context::new(client.name()).query();
+    let ctx = Context::new(client.name())
+        .query()
+        .uri_field(uri_field(req));
     let sf = |e| status::from_salesforce(e, &ctx);
     let bound = if req.query.trim().is_empty() {
         if !req.params.is_empty() {
@@ -100,6 +102,34 @@ pub(crate) async fn run(
         done: next_page_token.is_none(),
         next_page_token: next_page_token.unwrap_or_default(),
     })
+}
+
+/// The request field that makes up most of the query's URI: `query`, or the bound value
+/// `params.<name>` larger than it (a long `IN` list), or `page_token` when continuing.
+fn uri_field(req: &ExecuteSoqlQueryRequest) -> String {
+    if req.query.trim().is_empty() {
+        return "page_token".to_owned();
+    }
+    largest_input("query", &req.query, "params", &req.params)
+}
+
+/// `query_field`, or the `params_field.<name>` whose value (by its encoded size) is larger
+/// than the query text and every other value.
+pub(crate) fn largest_input(
+    query_field: &str,
+    query: &str,
+    params_field: &str,
+    params: &std::collections::HashMap<String, prost_types::Value>,
+) -> String {
+    use prost::Message;
+    let largest = params
+        .iter()
+        .map(|(name, value)| (value.encoded_len(), name))
+        .max();
+    match largest {
+        Some((size, name)) if size > query.len() => format!("{params_field}.{name}"),
+        _ => query_field.to_owned(),
+    }
 }
 
 /// `page_size` as a batch size and `max_records` as a cap; 0 means unset. A

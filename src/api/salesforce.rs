@@ -71,7 +71,7 @@ async fn sobject_of(client: &Client, sobject: &str, id: &RecordId) -> Result<Str
         validate::api_name(sobject, "sobject").map_err(status::invalid_one)?;
         return Ok(sobject.to_owned());
     }
-    let ctx = Context::new(client.name());
+    let ctx = Context::new(client.name()).uri_field("id");
     match client.sobject_for_key_prefix(id.key_prefix()).await {
         Ok(Some(name)) => Ok(name),
         Ok(None) => Err(status::invalid_one(Violation::new(
@@ -152,7 +152,8 @@ async fn delete_object(
     let sobject = sobject_of(client, &req.sobject, &id).await?;
     let ctx = Context::new(client.name())
         .sobject(&sobject)
-        .record(id.as_str18());
+        .record(id.as_str18())
+        .uri_field("id");
     client
         .delete(&sobject, &id)
         .await
@@ -178,7 +179,8 @@ async fn add_topic_to_object(
     }
     let ctx = Context::new(client.name())
         .sobject("TopicAssignment")
-        .record(id.as_str18());
+        .record(id.as_str18())
+        .uri_field("topic_name");
     let assignment = client
         .add_topic(&id, topic)
         .await

@@ -82,7 +82,7 @@ impl TriggerService for TriggerApi {
             .engine
             .subscribe(parsed.trigger.clone(), parsed.start)
             .await
-            .map_err(|e| subscribe_error(e, &parsed.trigger, parsed.query_field))?;
+            .map_err(|e| subscribe_error(e, &parsed.trigger, parsed.query_field, uri_field(req)))?;
         Ok(Response::new(messages(subscription, kind, sobject, slot)))
     }
 }
@@ -263,7 +263,12 @@ fn parse(connection: String, req: &SubscribeRequest) -> Result<Parsed, Status> {
 /// A subscription that could not start. A query Salesforce refuses (bad sObject,
 /// field or condition) is the caller's mistake: `INVALID_ARGUMENT` naming the
 /// request field it most likely came from.
-fn subscribe_error(e: SubscribeError, trigger: &Trigger, query_field: &str) -> Status {
+fn subscribe_error(
+    e: SubscribeError,
+    trigger: &Trigger,
+    query_field: &str,
+    uri_field: String,
+) -> Status {
     match e {
         SubscribeError::UnknownConnection(name) => status::unknown_connection(&name),
         SubscribeError::Cursor(e) => status::invalid_argument(
@@ -303,8 +308,35 @@ fn subscribe_error(e: SubscribeError, trigger: &Trigger, query_field: &str) -> S
             status::invalid_argument("INVALID_TRIGGER", vec![Violation::new(field, message)])
         }
         SubscribeError::Upstream(e) => {
-            let ctx = Context::new(&trigger.connection).sobject(&trigger.sobject);
+            let ctx = Context::new(&trigger.connection)
+                .sobject(&trigger.sobject)
+                .uri_field(uri_field);
             status::from_salesforce(e, &ctx)
         }
+    }
+}
+
+/// The request field that makes up most of the trigger query's URI: its `fields`, or its
+/// `where` condition, or a bound value larger than either.
+fn uri_field(req: &SubscribeRequest) -> String {
+    match &req.trigger {
+        Some(subscribe_request::Trigger::NewObject(t)) => {
+            let fields: usize = t.fields.iter().map(|f| f.len() + 2).sum();
+            if fields > t.r#where.len()
+                && t.params
+                    .values()
+                    .all(|v| prost::Message::encoded_len(v) < fields)
+            {
+                "new_object.fields".to_owned()
+            } else {
+                super::query::largest_input(
+                    "new_object.where",
+                    &t.r#where,
+                    "new_object.params",
+                    &t.params,
+                )
+            }
+        }
+        _ => "new_contact.fields".to_owned(),
     }
 }

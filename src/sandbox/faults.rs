@@ -1,6 +1,6 @@
 //! Fault injection, changeable while the sandbox runs: latency, 503s,
-//! `UNABLE_TO_LOCK_ROW`, dropped connections, late commits and a ceiling on
-//! concurrent requests. Everything is off by default.
+//! `UNABLE_TO_LOCK_ROW`, dropped connections, late commits, a ceiling on
+//! concurrent requests and HTML error pages. Everything is off by default.
 
 use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
@@ -38,6 +38,12 @@ pub struct FaultConfig {
     /// Most API requests in flight at once; over it → 403
     /// `REQUEST_LIMIT_EXCEEDED` (ConcurrentRequests). 0 means no ceiling.
     pub max_concurrent: u64,
+    /// Share of API requests answered with an HTML error page of status `html_error_status`
+    /// instead of Salesforce's JSON: what a maintenance page or a proxy in front of the org
+    /// sends. Nothing is done.
+    pub html_error_rate: f64,
+    /// The status of those pages (500, 502, 503, 504, 413, ...).
+    pub html_error_status: u16,
 }
 
 impl Default for FaultConfig {
@@ -53,6 +59,8 @@ impl Default for FaultConfig {
             late_commit_secs: 0,
             late_commit_rate: 1.0,
             max_concurrent: 0,
+            html_error_rate: 0.0,
+            html_error_status: 503,
         }
     }
 }

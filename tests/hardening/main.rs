@@ -8,3 +8,4 @@ mod raw;
 mod shutdown;
 mod stalled;
 mod transport;
+mod uri;

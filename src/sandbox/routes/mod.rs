@@ -4,6 +4,7 @@
 mod admin;
 mod body;
 mod describe;
+mod edge;
 mod query;
 mod record;
 mod sobjects;
@@ -108,6 +109,8 @@ pub fn router(shared: Arc<Shared>, instance_url: String) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(shared, count))
+        // Outermost: the edge refuses an over-long request before anything counts it.
+        .layer(axum::middleware::from_fn(edge::limits))
 }
 
 /// Counts every request by route kind and tags it with the kind.
@@ -148,6 +151,12 @@ async fn guard(State(sh): State<Arc<Shared>>, mut req: Request, next: Next) -> R
     }
     if chance(faults.drop_before_rate) {
         return dropped();
+    }
+    if chance(faults.html_error_rate) {
+        // A proxy or maintenance page: no JSON body, no Sforce-Limit-Info.
+        let status = StatusCode::from_u16(faults.html_error_status)
+            .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        return edge::html_error(status);
     }
     if let Some(e) = injected_error(&faults, write, path) {
         return with_limit_info(&sh, e.into_response());
