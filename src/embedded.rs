@@ -52,6 +52,7 @@ pub async fn start(config: SandboxConfig) -> std::io::Result<Embedded> {
             limits: limits(),
             triggers: triggers(),
             transport: Default::default(),
+            page_token_key: crate::api::PageTokenKey::generate(),
         },
     })
 }

@@ -21,6 +21,7 @@ mod triggers;
 mod validate;
 
 pub use caller::{Caller, Permission};
+pub use page_token::{MIN_KEY_BYTES as MIN_PAGE_TOKEN_KEY_BYTES, PageTokenKey};
 pub(crate) use refusals::{
     overloaded, rate_limited, request_body_timeout, request_too_large, shutting_down,
     too_many_streams,

@@ -3,7 +3,7 @@
 use serde_json::Value;
 use tonic::Status;
 
-use super::page_token::{self, Resume};
+use super::page_token::{self, PageTokenKey, Resume};
 use super::status::{self, Context, Violation};
 use super::{convert, params};
 use crate::pb::{ExecuteSoqlQueryRequest, ExecuteSoqlQueryResponse};
@@ -19,6 +19,7 @@ pub(crate) async fn run(
     client: &Client,
     req: &ExecuteSoqlQueryRequest,
     cap: usize,
+    key: &PageTokenKey,
 ) -> Result<ExecuteSoqlQueryResponse, Status> {
     let (batch, max) = limits(req, cap)?;
     // Unset `max_records` means one page, but never more than the gateway's cap.
@@ -55,7 +56,7 @@ pub(crate) async fn run(
         let fp = bound
             .as_deref()
             .map(|q| page_token::fingerprint(q, req.include_deleted));
-        let token = page_token::decode(client.name(), &req.page_token, fp.as_deref())
+        let token = page_token::decode(key, client.name(), &req.page_token, fp.as_deref())
             .map_err(status::invalid_one)?;
         (token.fingerprint().to_owned(), token.r, token.skip)
     };
@@ -69,6 +70,7 @@ pub(crate) async fn run(
         if available > room {
             // Cut short: the token names this same page and how far into it we got.
             break Some(page_token::encode(
+                key,
                 client.name(),
                 &fingerprint,
                 current,
@@ -81,6 +83,7 @@ pub(crate) async fn run(
         };
         if max.is_none_or(|m| records.len() >= m) {
             break Some(page_token::encode(
+                key,
                 client.name(),
                 &fingerprint,
                 Resume::Locator(next),

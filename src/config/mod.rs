@@ -149,7 +149,7 @@ fn build(text: &str, base_dir: &Path, env: &dyn Env, problems: &mut Problems) ->
     let index = LineIndex::new(text);
     let raw = problems.ok(raw::parse(text, &index))?;
 
-    let server = server::server(raw.server, env, &index, problems);
+    let server = server::server(raw.server, env, base_dir, &index, problems);
     let enabled_at = env_item(env, ENV_SANDBOX_ENABLED)
         .map(|item| item.origin)
         .or_else(|| {

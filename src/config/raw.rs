@@ -70,6 +70,10 @@ pub(crate) struct RawServer {
     pub(crate) keepalive_timeout_ms: Option<Spanned<i64>>,
     pub(crate) request_body_timeout_ms: Option<Spanned<i64>>,
     pub(crate) shutdown_grace_ms: Option<Spanned<i64>>,
+    pub(crate) page_token_key_env: Option<Spanned<String>>,
+    pub(crate) page_token_key_file: Option<Spanned<String>>,
+    /// Accepted only to refuse it with a clear message: secrets are never inline.
+    pub(crate) page_token_key: Option<Spanned<IgnoredAny>>,
 }
 
 /// `[sandbox]`.

@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use super::error::{Origin, Problems};
 use super::raw;
+use super::secrets::SecretRef;
 use super::source::{
     ENV_DEFAULT_TIMEOUT_MS, ENV_LISTEN, ENV_SANDBOX_ENABLED, ENV_SANDBOX_SEED_FILE, Env, Item,
     LineIndex, env_item,
 };
 use super::{DEFAULT_LISTEN, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS};
+use crate::api::{MIN_PAGE_TOKEN_KEY_BYTES, PageTokenKey};
 use crate::server::Transport;
 
 /// `[server]`.
@@ -22,6 +24,9 @@ pub struct ServerConfig {
     pub default_timeout: Duration,
     /// How connections are accepted, kept and closed.
     pub transport: Transport,
+    /// `page_token_key_env` / `_file`: the key page tokens are signed with; `None` when
+    /// unset (a key is then generated at start).
+    pub page_token_key: Option<PageTokenKey>,
 }
 
 /// `[sandbox]` with `enabled = true`: run the embedded sandbox org as connection
@@ -35,10 +40,12 @@ pub struct SandboxConfig {
 pub(crate) fn server(
     raw: raw::RawServer,
     env: &dyn Env,
+    base_dir: &Path,
     index: &LineIndex,
     problems: &mut Problems,
 ) -> Option<ServerConfig> {
     let transport = transport(&raw, index, problems);
+    let page_token_key = page_token_key(&raw, env, base_dir, index, problems);
     let listen = env_item(env, ENV_LISTEN)
         .or_else(|| raw.listen.map(|l| index.item(l)))
         .unwrap_or(Item {
@@ -78,7 +85,61 @@ pub(crate) fn server(
         listen: listen?,
         default_timeout: timeout?,
         transport,
+        page_token_key: page_token_key?,
     })
+}
+
+/// `page_token_key_env` / `page_token_key_file`: `Some(None)` when unset, `None` on error.
+fn page_token_key(
+    raw: &raw::RawServer,
+    env: &dyn Env,
+    base_dir: &Path,
+    index: &LineIndex,
+    problems: &mut Problems,
+) -> Option<Option<PageTokenKey>> {
+    if let Some(inline) = &raw.page_token_key {
+        let message = "inline secrets are refused; set page_token_key_env (an environment \
+                       variable's name) or page_token_key_file (a file's path) instead";
+        problems.push(
+            "server.page_token_key",
+            index.origin(inline.span()),
+            message,
+        );
+        return None;
+    }
+    let secret = SecretRef {
+        table: "server",
+        name: "page_token_key",
+        table_origin: &Origin::File,
+        from_env: raw.page_token_key_env.clone().map(|v| index.item(v)),
+        from_file: raw.page_token_key_file.clone().map(|v| index.item(v)),
+    };
+    let origin = secret
+        .from_env
+        .as_ref()
+        .or(secret.from_file.as_ref())
+        .map(|i| i.origin.clone());
+    let key = if secret.from_env.is_some() {
+        "server.page_token_key_env"
+    } else {
+        "server.page_token_key_file"
+    };
+    let value = problems.ok(secret.resolve(env, base_dir))?;
+    let Some(value) = value else {
+        return Some(None);
+    };
+    match PageTokenKey::new(value.expose().as_bytes()) {
+        Some(k) => Some(Some(k)),
+        None => {
+            // The length only: the value is a secret.
+            let message = format!(
+                "the key is {} bytes; use at least {MIN_PAGE_TOKEN_KEY_BYTES} (e.g. `openssl rand -base64 48`)",
+                value.expose().len()
+            );
+            problems.push(key, origin.unwrap_or(Origin::File), message);
+            None
+        }
+    }
 }
 
 /// `[server] max_connections`: client connections open at once.

@@ -1043,3 +1043,67 @@ fn server_connection_settings_are_read_checked_and_reach_the_gateway() {
         );
     }
 }
+
+#[test]
+fn the_page_token_key_is_a_secret_of_at_least_32_bytes() {
+    let key = "k".repeat(48);
+    let text = format!("[server]\npage_token_key_env = \"TOKEN_KEY\"\n{CC}");
+    let mut vars = cc_env();
+    vars.insert("TOKEN_KEY".into(), key.clone());
+    let config = load(&text, &vars).unwrap();
+    assert_eq!(
+        config.server.page_token_key,
+        crate::api::PageTokenKey::new(key.as_bytes())
+    );
+    assert!(!format!("{config:?}").contains(&key), "never in Debug");
+    let gateway = config.gateway(&reqwest::Client::new());
+    assert!(!gateway.page_token_key.is_generated());
+
+    // From a file, relative to the config's folder.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("key"), format!("{key}\n")).unwrap();
+    let text_file = format!("[server]\npage_token_key_file = \"key\"\n{CC}");
+    let config = Config::from_toml(&text_file, "test.toml", dir.path(), &cc_env()).unwrap();
+    assert_eq!(
+        config.server.page_token_key,
+        crate::api::PageTokenKey::new(key.as_bytes())
+    );
+
+    // Unset: generated at start.
+    let gateway = load(CC, &cc_env())
+        .unwrap()
+        .gateway(&reqwest::Client::new());
+    assert!(gateway.page_token_key.is_generated());
+
+    // Too short (the message gives the length, never the key), inline, or unset variable.
+    vars.insert("TOKEN_KEY".into(), "short".into());
+    let problem = only_problem(
+        &text,
+        &vars,
+        "server.page_token_key_env",
+        line(&text, "page_token_key_env"),
+    );
+    assert!(problem.message.contains("at least 32"), "{problem}");
+    assert!(!problem.message.contains("short"), "{problem}");
+    let inline = format!("[server]\npage_token_key = \"{key}\"\n{CC}");
+    let problem = only_problem(
+        &inline,
+        &cc_env(),
+        "server.page_token_key",
+        line(&inline, "page_token_key ="),
+    );
+    assert!(
+        problem.message.contains("inline secrets are refused"),
+        "{problem}"
+    );
+    let problem = only_problem(
+        &text,
+        &cc_env(),
+        "server.page_token_key_env",
+        line(&text, "page_token_key_env"),
+    );
+    assert!(
+        problem.message.contains("TOKEN_KEY is not set"),
+        "{problem}"
+    );
+}

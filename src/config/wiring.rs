@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::api::Caller;
+use crate::api::{Caller, PageTokenKey};
 use crate::middleware::ApiKey;
 use crate::salesforce::Client;
 use crate::sandbox;
@@ -43,6 +43,11 @@ impl Config {
             limits: self.limits.clone(),
             triggers: self.triggers.clone(),
             transport: self.server.transport.clone(),
+            page_token_key: self
+                .server
+                .page_token_key
+                .clone()
+                .unwrap_or_else(PageTokenKey::generate),
         }
     }
 }

@@ -20,7 +20,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
 
-use crate::api::{SalesforceApi, TriggerApi, health};
+use crate::api::{PageTokenKey, SalesforceApi, TriggerApi, health};
 use crate::middleware::{self, ApiKey, Limits};
 use crate::pb::trigger_service_server::TriggerServiceServer;
 use crate::pb::{self, salesforce_service_server::SalesforceServiceServer};
@@ -44,6 +44,9 @@ pub struct Gateway {
     pub triggers: TriggerConfig,
     /// How connections are accepted, kept and closed.
     pub transport: Transport,
+    /// What `page_token`s are signed with: the same on every replica for tokens to work
+    /// across them and across restarts.
+    pub page_token_key: PageTokenKey,
 }
 
 /// The default per-call deadline: long enough for a slow Salesforce query, short
@@ -82,7 +85,16 @@ pub async fn serve(
         health::follow(&health, client).await;
     }
     let connections = Arc::new(gateway.connections);
-    let api = SalesforceApi::new(connections.clone()).with_max_records(gateway.limits.max_records);
+    if gateway.page_token_key.is_generated() {
+        tracing::info!(
+            "page tokens are signed with a key generated at start: they stop working at a \
+             restart and on other replicas; set [server] page_token_key_env or \
+             page_token_key_file to share one"
+        );
+    }
+    let api = SalesforceApi::new(connections.clone())
+        .with_max_records(gateway.limits.max_records)
+        .with_page_token_key(gateway.page_token_key);
     let engine = Engine::new(connections, gateway.triggers);
     let stream_slots = gateway.limits.stream_slots();
     let triggers = TriggerApi::new(engine.clone(), stream_slots.clone());
