@@ -86,6 +86,19 @@ impl Caller {
         } else {
             requested
         };
+        if name.is_empty() {
+            return Err(status::invalid_argument(
+                "CONNECTION_REQUIRED",
+                vec![status::Violation::new(
+                    "connection",
+                    format!(
+                        "is required: api key {:?} may use several connections and has no \
+                         default_connection",
+                        self.key_name
+                    ),
+                )],
+            ));
+        }
         if self.connections.as_ref().is_some_and(|c| !c.contains(name)) {
             return Err(status::gateway(
                 Code::PermissionDenied,

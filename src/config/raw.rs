@@ -62,6 +62,7 @@ pub(crate) struct RawTriggers {
 pub(crate) struct RawServer {
     pub(crate) listen: Option<Spanned<String>>,
     pub(crate) default_timeout_ms: Option<Spanned<i64>>,
+    pub(crate) max_timeout_ms: Option<Spanned<i64>>,
     pub(crate) max_connections: Option<Spanned<i64>>,
     pub(crate) max_concurrent_streams: Option<Spanned<i64>>,
     pub(crate) first_request_timeout_ms: Option<Spanned<i64>>,

@@ -11,7 +11,7 @@ use super::source::{
     ENV_DEFAULT_TIMEOUT_MS, ENV_LISTEN, ENV_SANDBOX_ENABLED, ENV_SANDBOX_SEED_FILE, Env, Item,
     LineIndex, env_item,
 };
-use super::{DEFAULT_LISTEN, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS};
+use super::{DEFAULT_LISTEN, DEFAULT_MAX_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS};
 use crate::api::{MIN_PAGE_TOKEN_KEY_BYTES, PageTokenKey};
 use crate::server::Transport;
 
@@ -22,6 +22,8 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// The per-call deadline when the caller sets none.
     pub default_timeout: Duration,
+    /// The longest deadline a caller's own `grpc-timeout` gets.
+    pub max_timeout: Duration,
     /// How connections are accepted, kept and closed.
     pub transport: Transport,
     /// `page_token_key_env` / `_file`: the key page tokens are signed with; `None` when
@@ -40,13 +42,19 @@ pub struct SandboxConfig {
 pub(crate) fn server(
     raw: raw::RawServer,
     env: &dyn Env,
+    flags: &super::Flags,
     base_dir: &Path,
     index: &LineIndex,
     problems: &mut Problems,
 ) -> Option<ServerConfig> {
     let transport = transport(&raw, index, problems);
     let page_token_key = page_token_key(&raw, env, base_dir, index, problems);
-    let listen = env_item(env, ENV_LISTEN)
+    let flag = flags.listen.map(|l| Item {
+        value: l.to_string(),
+        origin: Origin::Flag("--listen".to_owned()),
+    });
+    let listen = flag
+        .or_else(|| env_item(env, ENV_LISTEN))
         .or_else(|| raw.listen.map(|l| index.item(l)))
         .unwrap_or(Item {
             value: DEFAULT_LISTEN.to_owned(),
@@ -81,12 +89,43 @@ pub(crate) fn server(
             None
         }
     };
+    let max_timeout = match raw.max_timeout_ms.clone().map(|ms| index.item(ms)) {
+        None => Some(Duration::from_millis(DEFAULT_MAX_TIMEOUT_MS)),
+        Some(item) => match u64::try_from(item.value) {
+            Ok(ms) if (1..=MAX_TIMEOUT_MS).contains(&ms) => Some(Duration::from_millis(ms)),
+            _ => {
+                let message = format!("expected milliseconds from 1 to {MAX_TIMEOUT_MS}");
+                problems.push("server.max_timeout_ms", item.origin, message);
+                None
+            }
+        },
+    };
+    if let (Some(default), Some(max)) = (timeout, max_timeout)
+        && max < default
+    {
+        let message = format!(
+            "{} ms is shorter than default_timeout_ms ({} ms): a caller's own deadline would \
+             be cut below the one of a caller who sets none",
+            max.as_millis(),
+            default.as_millis()
+        );
+        let origin = raw_origin(index, &raw.max_timeout_ms);
+        problems.push("server.max_timeout_ms", origin, message);
+    }
     Some(ServerConfig {
         listen: listen?,
         default_timeout: timeout?,
+        max_timeout: max_timeout?,
         transport,
         page_token_key: page_token_key?,
     })
+}
+
+/// Where an optional value of `[server]` is, or the file when it is unset.
+fn raw_origin<T>(index: &LineIndex, value: &Option<toml::Spanned<T>>) -> Origin {
+    value
+        .as_ref()
+        .map_or(Origin::File, |v| index.origin(v.span()))
 }
 
 /// `page_token_key_env` / `page_token_key_file`: `Some(None)` when unset, `None` on error.

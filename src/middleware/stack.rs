@@ -33,6 +33,8 @@ pub type GatewayLayers = ServiceBuilder<
 pub struct LayerSettings {
     /// The deadline of a call whose caller sets none.
     pub default_timeout: Duration,
+    /// The longest deadline a caller's `grpc-timeout` gets.
+    pub max_timeout: Duration,
     /// How long a call's request message may take to arrive after its headers.
     pub request_body_timeout: Duration,
     /// The open streams, shared with the trigger service.
@@ -55,7 +57,10 @@ pub fn layers(settings: LayerSettings, api_keys: Vec<ApiKey>, limits: &Limits) -
     let rate_limits = RateLimits::new(limits, api_keys.iter().map(|k| k.caller.key_name.as_str()));
     ServiceBuilder::new()
         // Outermost: every call answers by its deadline, whatever the layers inside do.
-        .layer(DeadlineLayer::new(settings.default_timeout))
+        .layer(DeadlineLayer::new(
+            settings.default_timeout,
+            settings.max_timeout,
+        ))
         // Who is calling: the rate limit keys on the `Caller` it attaches, and an
         // unknown key is refused before it can use anyone's quota.
         .layer(AuthLayer::new(api_keys))

@@ -36,8 +36,11 @@ pub struct Gateway {
     pub connections: HashMap<String, Client>,
     /// The keys callers may present.
     pub api_keys: Vec<ApiKey>,
-    /// The deadline of a call whose caller sets none (or a later one).
+    /// The deadline of a call whose caller sets none.
     pub default_timeout: Duration,
+    /// The longest deadline a caller's own `grpc-timeout` gets; a longer one is shortened
+    /// to it.
+    pub max_timeout: Duration,
     /// The caller-side limits: rate limits per key, calls in flight, sizes.
     pub limits: Limits,
     /// How the trigger pollers run.
@@ -52,6 +55,10 @@ pub struct Gateway {
 /// The default per-call deadline: long enough for a slow Salesforce query, short
 /// enough that nothing hangs.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default ceiling on a caller's own deadline: Salesforce's own limit on a REST
+/// request, 10 minutes
+/// (<https://developer.salesforce.com/docs/atlas.en-us.salesforce_app_limits_cheatsheet.meta/salesforce_app_limits_cheatsheet/salesforce_app_limits_platform_api.htm>).
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// A server that failed to start or stopped with an error.
 pub type ServeError = Box<dyn std::error::Error + Send + Sync>;
@@ -123,8 +130,15 @@ pub async fn serve(
             TriggerServiceServer::new(triggers).max_decoding_message_size(max_request_bytes),
         )
         .prepare();
+    tracing::info!(
+        default_timeout_ms = gateway.default_timeout.as_millis() as u64,
+        max_timeout_ms = gateway.max_timeout.as_millis() as u64,
+        "a call without a grpc-timeout ends after default_timeout_ms; a caller's \
+         grpc-timeout is honoured up to max_timeout_ms"
+    );
     let settings = middleware::LayerSettings {
         default_timeout: gateway.default_timeout,
+        max_timeout: gateway.max_timeout.max(gateway.default_timeout),
         request_body_timeout: gateway.transport.request_body_timeout,
         stream_slots,
         closing: closing_rx,

@@ -4,6 +4,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod config;
 mod page_tokens;
 mod raw;
 mod shutdown;
