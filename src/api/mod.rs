@@ -4,11 +4,13 @@
 //! Handlers follow one shape — authorize the caller, validate and convert the
 //! request, call [`crate::salesforce`], convert the answer — and every error
 //! leaves through [`status`], the one place that maps errors to gRPC statuses
-//! (the refusals of the gateway's own limits are built in `refusals`).
+//! (the refusals of the gateway's own limits are built in `refusals`); both build
+//! every status through `fit`, which keeps it small enough for any client.
 
 mod caller;
 pub mod codec;
 mod convert;
+mod fit;
 pub mod health;
 mod idempotency;
 mod page_token;

@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use tonic::{Code, Status};
-use tonic_types::{ErrorDetails, StatusExt};
+use tonic_types::ErrorDetails;
+
+use super::fit;
 
 use crate::salesforce as sf;
 
@@ -39,12 +41,14 @@ impl Violation {
 
 /// `INVALID_ARGUMENT` from the gateway itself, naming every bad field.
 pub(crate) fn invalid_argument(reason: &str, violations: Vec<Violation>) -> Status {
+    // The details carry each description whole; the message leaves out the query
+    // Salesforce echoes, so the caller's text is said once.
     let message = match violations.as_slice() {
-        [one] => format!("{}: {}", one.field, one.description),
+        [one] => format!("{}: {}", one.field, fit::without_echo(&one.description)),
         many => format!(
             "invalid request: {}",
             many.iter()
-                .map(|v| format!("{}: {}", v.field, v.description))
+                .map(|v| format!("{}: {}", v.field, fit::without_echo(&v.description)))
                 .collect::<Vec<_>>()
                 .join("; ")
         ),
@@ -54,7 +58,7 @@ pub(crate) fn invalid_argument(reason: &str, violations: Vec<Violation>) -> Stat
     for v in violations {
         details.add_bad_request_violation(v.field, v.description);
     }
-    Status::with_error_details(Code::InvalidArgument, message, details)
+    fit::status(Code::InvalidArgument, message, details)
 }
 
 /// A gateway error with only an ErrorInfo.
@@ -66,7 +70,7 @@ pub(crate) fn gateway(
 ) -> Status {
     let mut details = ErrorDetails::new();
     details.set_error_info(reason, DOMAIN_SFGATE, metadata);
-    Status::with_error_details(code, message, details)
+    fit::status(code, message, details)
 }
 
 /// `INVALID_ARGUMENT` for one bad field.
@@ -189,7 +193,7 @@ pub(crate) fn from_salesforce(error: sf::Error, ctx: &Context) -> Status {
             if !ctx.create {
                 d.set_retry_info(Some(RETRY_SOON));
             }
-            Status::with_error_details(Code::Unavailable, message, d)
+            fit::status(Code::Unavailable, message, d)
         }
         sf::Error::Auth(e) => auth_error(&e, ctx),
         sf::Error::DeadlineExceeded => gateway(
@@ -208,7 +212,7 @@ pub(crate) fn from_salesforce(error: sf::Error, ctx: &Context) -> Status {
                 format!("connection:{}", ctx.connection),
                 format!("the org has used {used} of its {max} daily api requests; the last {reserve} are kept in reserve"),
             );
-            Status::with_error_details(
+            fit::status(
                 Code::ResourceExhausted,
                 format!(
                     "connection {:?} is inside its daily api budget reserve ({used}/{max} used)",
@@ -234,7 +238,7 @@ pub(crate) fn from_salesforce(error: sf::Error, ctx: &Context) -> Status {
             let mut d = ErrorDetails::new();
             d.set_error_info("CONNECTION_BUSY", DOMAIN_SFGATE, ctx.metadata(None));
             d.set_retry_info(Some(waited.max(Duration::from_millis(100))));
-            Status::with_error_details(
+            fit::status(
                 Code::Unavailable,
                 format!(
                     "connection {:?} is at its concurrency ceiling: no request slot freed up within {} ms; nothing was sent",
@@ -285,7 +289,7 @@ fn uri_too_long(length: Option<usize>, limit: usize, http: Option<u16>, ctx: &Co
     let mut d = ErrorDetails::new();
     d.set_error_info("URI_TOO_LONG", DOMAIN_SFGATE, meta);
     d.add_bad_request_violation(field.clone(), description.clone());
-    Status::with_error_details(Code::InvalidArgument, format!("{field}: {description}"), d)
+    fit::status(Code::InvalidArgument, format!("{field}: {description}"), d)
 }
 
 /// An error status from Salesforce (or a proxy in front of it) without Salesforce's JSON
@@ -401,7 +405,7 @@ fn status_only(http: u16, ctx: &Context) -> Status {
         ),
     };
     d.set_error_info(reason, DOMAIN_SFGATE, ctx.metadata(Some(http)));
-    Status::with_error_details(code, message, d)
+    fit::status(code, message, d)
 }
 
 /// The reason of a connection whose grant Salesforce revoked or expired.
@@ -546,7 +550,14 @@ fn api_error(http: u16, errors: &[sf::ApiError], ctx: &Context) -> Status {
         },
     };
     d.set_error_info(code_name, DOMAIN_SALESFORCE, meta);
-    Status::with_error_details(code, message, d)
+    // A query error's details carry Salesforce's text whole, with the echoed query and its
+    // caret; the message says it once, without them.
+    let message = if d.has_bad_request_violations() {
+        fit::without_echo(&message)
+    } else {
+        message
+    };
+    fit::status(code, message, d)
 }
 
 /// One `fields.<Name>` violation per field Salesforce named, or one on `fields`.
@@ -590,6 +601,8 @@ pub(crate) fn jittered(base: Duration) -> Duration {
 
 #[cfg(test)]
 mod tests {
+    use tonic_types::StatusExt;
+
     use super::*;
 
     fn api(http: u16, code: &str, message: &str, fields: &[&str]) -> sf::Error {

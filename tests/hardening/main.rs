@@ -9,5 +9,6 @@ mod page_tokens;
 mod raw;
 mod shutdown;
 mod stalled;
+mod status_size;
 mod transport;
 mod uri;
