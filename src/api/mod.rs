@@ -31,6 +31,16 @@ pub(crate) use refusals::{
 pub use salesforce::SalesforceApi;
 pub use triggers::TriggerApi;
 
+/// `INVALID_ARGUMENT` `MALFORMED_REQUEST` on `field`, for the middleware.
+pub(crate) fn malformed_request(field: &str, problem: &str) -> tonic::Status {
+    status::malformed_request(field, problem)
+}
+
+/// `INVALID_ARGUMENT` `MALFORMED_REQUEST` for prost's decode error text, for the middleware.
+pub(crate) fn undecodable(prost_error: &str) -> tonic::Status {
+    codec::malformed(prost_error)
+}
+
 /// A gateway error status (domain `sfgate`) with this reason, for the middleware.
 pub fn gateway_status(code: tonic::Code, reason: &str, message: &str) -> tonic::Status {
     status::gateway(code, reason, message, Default::default())

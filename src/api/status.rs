@@ -78,6 +78,12 @@ pub(crate) fn invalid_one(violation: Violation) -> Status {
     invalid_argument("INVALID_ARGUMENT", vec![violation])
 }
 
+/// `INVALID_ARGUMENT` `MALFORMED_REQUEST`: the request message (or its framing) could not
+/// be read; `field` is the request field at fault, or `request`.
+pub(crate) fn malformed_request(field: &str, problem: &str) -> Status {
+    invalid_argument("MALFORMED_REQUEST", vec![Violation::new(field, problem)])
+}
+
 /// `NOT_FOUND` for a connection name the gateway does not have.
 pub(crate) fn unknown_connection(name: &str) -> Status {
     gateway(

@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod config;
+mod malformed;
 mod page_tokens;
 mod raw;
 mod shutdown;

@@ -61,13 +61,28 @@ pub async fn stalled(
     (response, body)
 }
 
-/// The gRPC status of a trailers-only answer.
+/// The gRPC status of an answer: in its headers (trailers-only) or its trailers.
 pub async fn status_of(response: h2::client::ResponseFuture, within: Duration) -> tonic::Status {
-    let response = tokio::time::timeout(within, response)
+    let read = async {
+        let response = response.await.expect("a response");
+        if let Some(status) = tonic::Status::from_header_map(response.headers()) {
+            return status;
+        }
+        let mut body = response.into_body();
+        while let Some(data) = body.data().await {
+            let data = data.expect("body data");
+            let _ = body.flow_control().release_capacity(data.len());
+        }
+        let trailers = body
+            .trailers()
+            .await
+            .expect("trailers")
+            .expect("some trailers");
+        tonic::Status::from_header_map(&trailers).expect("a grpc-status trailer")
+    };
+    tokio::time::timeout(within, read)
         .await
         .expect("an answer in time")
-        .expect("a response");
-    tonic::Status::from_header_map(response.headers()).expect("a grpc-status header")
 }
 
 fn reason(status: &tonic::Status) -> String {
