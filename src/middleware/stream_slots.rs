@@ -1,7 +1,9 @@
 //! Bounds on open server streams, per API key and in total, for stream handlers
-//! (the trigger service). A handler takes a [`StreamSlot`] before it starts a
-//! stream and moves it into the stream's producer; dropping the slot, however
-//! the stream ends (completion, error, client gone), gives it back.
+//! (the trigger service). The admission layer takes a [`StreamSlot`] from the
+//! request's headers, before its message is read, and hands it to the handler
+//! ([`AdmittedStream`]), which moves it into the stream's producer; dropping the
+//! slot, however the stream ends (completion, error, client gone, a message that
+//! never arrived), gives it back.
 //!
 //! A handler-level guard rather than a tower layer: a stream's life is its
 //! response body's, which a layer sees only as an opaque body, and the handler

@@ -183,6 +183,42 @@ pub(super) async fn serve<S>(
 {
     let _permit = permit;
     let activity = Arc::new(Activity::new());
+    // Nothing is built for a connection until its client sends something: a silent one
+    // costs its socket and this task, not an HTTP/2 connection's buffers.
+    tokio::select! {
+        readable = stream.readable() => {
+            if readable.is_err() {
+                return;
+            }
+        }
+        () = tokio::time::sleep(settings.first_request_timeout) => {
+            tracing::debug!("closing a connection that sent nothing");
+            return;
+        }
+        _ = shutdown.wait_for(|stop| *stop) => return,
+    }
+    // Boxed: the HTTP/2 connection's state is large, and a task's future is allocated whole
+    // when it is spawned, so unboxed every silent connection would pay for it.
+    Box::pin(serve_http2(stream, service, settings, shutdown, activity)).await;
+}
+
+/// Serves `stream` as HTTP/2 until it closes or is closed (see [`serve`]).
+async fn serve_http2<S>(
+    stream: TcpStream,
+    service: S,
+    settings: Arc<Transport>,
+    mut shutdown: watch::Receiver<bool>,
+    activity: Arc<Activity>,
+) where
+    S: tower::Service<
+            http::Request<Body>,
+            Response = http::Response<Body>,
+            Error = Infallible,
+            Future: Send,
+        > + Clone
+        + Send
+        + 'static,
+{
     let info = TcpConnectInfo {
         local_addr: stream.local_addr().ok(),
         remote_addr: stream.peer_addr().ok(),
