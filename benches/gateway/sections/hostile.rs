@@ -275,8 +275,12 @@ impl Attack {
         // The stalling connections first, so none of them lands over the connection cap.
         for i in 0..stalled.div_ceil(100) {
             let streams = (stalled - i * 100).min(100);
-            let tcp = TcpStream::connect(addr).await.expect("a stalling connection");
-            let (h2, connection) = h2::client::handshake(tcp).await.expect("an HTTP/2 handshake");
+            let tcp = TcpStream::connect(addr)
+                .await
+                .expect("a stalling connection");
+            let (h2, connection) = h2::client::handshake(tcp)
+                .await
+                .expect("an HTTP/2 handshake");
             tasks.spawn(async move {
                 let _ = connection.await;
             });
