@@ -54,8 +54,11 @@ pub async fn start(config: SandboxConfig) -> std::io::Result<Embedded> {
             connections: HashMap::from([(CONNECTION.to_owned(), client)]),
             api_keys: vec![api_key()],
             default_timeout: crate::server::DEFAULT_TIMEOUT,
+            max_timeout: crate::server::MAX_TIMEOUT,
             limits: limits(),
             triggers: triggers(),
+            transport: Default::default(),
+            page_token_key: crate::api::PageTokenKey::generate(),
         },
     })
 }

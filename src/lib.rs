@@ -4,7 +4,8 @@
 //! # Layout
 //!
 //! Data flows one way: a gRPC call enters [`server`], passes the [`middleware`]
-//! layers (deadline, caller auth, rate limit, load shedding, size), reaches a
+//! layers (deadline, caller auth, rate limit, admission, the request message read in
+//! time, load shedding, size), reaches a
 //! handler in [`api`], which validates and converts it and calls
 //! [`salesforce`], the REST client (or [`triggers`], which calls [`salesforce`]),
 //! which talks HTTP to a Salesforce org. [`sandbox`] is such an org, in memory,
@@ -18,13 +19,19 @@
 //!   each other.
 //! - [`config`]: the TOML configuration (with environment overrides), checked
 //!   as a whole, and its wiring into a [`server::Gateway`].
-//! - [`server`]: services, health, reflection, layers, graceful shutdown.
+//! - [`server`]: services, health, reflection, layers; the accept loop and each
+//!   connection's limits and timeouts ([`server::Transport`]); a shutdown bounded by its
+//!   grace period.
 //! - [`middleware`]: tower layers and their order: deadline, caller
-//!   authentication, per-key rate limits, the in-flight bound (load shedding), the
-//!   request size; and the limits' settings, with `StreamSlots` for stream handlers.
+//!   authentication, per-key rate limits, admission (permission and stream slots
+//!   from the headers), the request message read within its timeout, the in-flight
+//!   bound (load shedding), the request size; and the limits' settings, with
+//!   `StreamSlots` for stream handlers.
 //! - [`api`]: the gRPC handlers: validation, conversion, error mapping (the only
-//!   module that knows both gRPC and Salesforce errors is `api::status`; the
-//!   services' protobuf codec, with a small first encode buffer, is `api::codec`;
+//!   module that knows both gRPC and Salesforce errors is `api::status`, and every
+//!   status is cut to a size any client accepts in `api::fit`; the services'
+//!   protobuf codec, with a small first encode buffer and decode errors answered
+//!   `INVALID_ARGUMENT`, is `api::codec`; page tokens are signed in `api::page_token`;
 //!   `api::health` reports each connection's health from its grant's state;
 //!   `api::decimal` decides which of Salesforce's decimals a double carries).
 //! - [`salesforce`]: the Salesforce REST client: OAuth flows and token cache,

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
-use sfgate::config::{Config, ProcessEnv};
+use sfgate::config::{self, Config, ENV_LISTEN, ENV_LOG, Flags, ProcessEnv};
 use sfgate::middleware::ApiKey;
 use sfgate::sandbox::SandboxConfig;
 use sfgate::{embedded, sandbox, server};
@@ -46,9 +46,9 @@ struct ServeArgs {
     /// serves an embedded sandbox org on loopback.
     #[arg(long, env = "SFGATE_CONFIG")]
     config: Option<PathBuf>,
-    /// The address to serve gRPC on [default: 127.0.0.1:50051, or the file's
-    /// `server.listen`].
-    #[arg(long, env = "SFGATE_LISTEN")]
+    /// The address to serve gRPC on; wins over SFGATE_LISTEN and the file's
+    /// `server.listen` [default: 127.0.0.1:50051].
+    #[arg(long)]
     listen: Option<SocketAddr>,
 }
 
@@ -79,12 +79,14 @@ struct SandboxArgs {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("SFGATE_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
     let cli = Cli::parse();
+    match log_filter() {
+        Ok(filter) => tracing_subscriber::fmt().with_env_filter(filter).init(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -100,6 +102,9 @@ fn main() -> ExitCode {
             Command::Sandbox(args) => run_sandbox(args).await,
         }
     });
+    // Tasks still running (a handler whose client left) are not waited for: the server
+    // has already given calls in flight their grace period.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -109,12 +114,38 @@ fn main() -> ExitCode {
     }
 }
 
+/// The log filter: `SFGATE_LOG`, else `RUST_LOG` (what Rust programs usually read), else
+/// `info`. A filter that does not parse is an error, not silently `info`.
+fn log_filter() -> Result<EnvFilter, String> {
+    for var in [ENV_LOG, "RUST_LOG"] {
+        if let Ok(value) = std::env::var(var) {
+            return EnvFilter::try_new(&value)
+                .map_err(|e| format!("{var} is not a log filter (e.g. info,sfgate=debug): {e}"));
+        }
+    }
+    Ok(EnvFilter::new("info"))
+}
+
 async fn serve(args: ServeArgs) -> Result<(), server::ServeError> {
     let Some(path) = args.config else {
-        return serve_embedded(args.listen.unwrap_or(DEFAULT_LISTEN)).await;
+        config::check_env_without_file(&ProcessEnv)?;
+        let listen = match (args.listen, std::env::var(ENV_LISTEN)) {
+            (Some(flag), _) => flag,
+            (None, Ok(value)) => value.trim().parse().map_err(|_| {
+                format!("{ENV_LISTEN}: {value:?} is not an address like 127.0.0.1:50051")
+            })?,
+            (None, Err(_)) => DEFAULT_LISTEN,
+        };
+        return serve_embedded(listen).await;
     };
-    let config = Config::load(&path, &ProcessEnv)?;
-    let listen = args.listen.unwrap_or(config.server.listen);
+    let flags = Flags {
+        listen: args.listen,
+    };
+    let config = Config::load_with_flags(&path, &ProcessEnv, &flags)?;
+    for warning in config.startup_warnings() {
+        tracing::warn!("{warning}");
+    }
+    let listen = config.server.listen;
     let mut gateway = config.gateway(&embedded::http_client());
     let listener = TcpListener::bind(listen).await?;
     if let Some(sandbox_config) = config.sandbox_config() {
@@ -171,6 +202,9 @@ async fn serve_embedded(listen: SocketAddr) -> Result<(), server::ServeError> {
 
 async fn check(args: CheckArgs) -> Result<(), server::ServeError> {
     let config = Config::load(&args.config, &ProcessEnv)?;
+    for warning in config.startup_warnings() {
+        println!("warning: {warning}");
+    }
     let report = sfgate::config::check(&config).await;
     println!("{report}");
     if report.is_ok() {

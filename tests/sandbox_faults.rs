@@ -212,3 +212,72 @@ async fn concurrency_ceiling_refuses_and_peak_is_tracked() {
         );
     }
 }
+
+/// A query path (under the version) of about `bytes` bytes (percent-encoded): `WHERE Phone IN (...)` with as many
+/// numbers as fit.
+fn query_path_of(bytes: usize) -> String {
+    let path = |soql: &str| {
+        let q: String = url::form_urlencoded::byte_serialize(soql.as_bytes()).collect();
+        format!("/query?q={q}")
+    };
+    let mut soql = String::from("SELECT Id FROM Contact WHERE Phone IN ('+14155550100'");
+    while path(&soql).len() + 30 < bytes {
+        soql.push_str(",'+14155550100'");
+    }
+    soql.push(')');
+    path(&soql)
+}
+
+#[tokio::test]
+async fn an_over_long_uri_is_414_and_uri_with_headers_431_as_html_like_salesforces_edge() {
+    let org = Org::start().await;
+    // 1,200 phone numbers: an automation's IN list, about 18 KB.
+    let long = query_path_of(18_000);
+    assert!(V.len() + long.len() > 16_384);
+    let reply = org.get(&long).await;
+    assert_eq!(reply.status, StatusCode::URI_TOO_LONG);
+    assert!(
+        reply.headers[reqwest::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"),
+        "{:?}",
+        reply.headers
+    );
+    assert!(reply.text.contains("414"), "{}", reply.text);
+    // Under the limit alone, over it with a 2 KB header.
+    let path = query_path_of(15_500);
+    assert!(V.len() + path.len() < 16_384);
+    assert_eq!(org.get(&path).await.status, StatusCode::OK);
+    let big_header = org
+        .client
+        .get(format!("{}{V}{path}", org.base))
+        .bearer_auth(&org.token)
+        .header("X-Padding", "p".repeat(2_000))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        big_header.status(),
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+    );
+    // Refused at the edge: nothing was counted or run.
+    assert_eq!(org.sandbox.requests().query, 1);
+}
+
+#[tokio::test]
+async fn html_error_pages_replace_answers_with_no_json_and_no_limit_info() {
+    let org = Org::start().await;
+    for status in [500u16, 502, 503, 504, 413] {
+        org.sandbox.faults().update(|f| {
+            f.html_error_rate = 1.0;
+            f.html_error_status = status;
+        });
+        let reply = org.get("/limits").await;
+        assert_eq!(reply.status.as_u16(), status);
+        assert!(reply.text.starts_with("<html>"), "{}", reply.text);
+        assert!(!reply.headers.contains_key("sforce-limit-info"));
+    }
+    org.sandbox.faults().clear();
+    assert_eq!(org.get("/limits").await.status, StatusCode::OK);
+}

@@ -330,3 +330,87 @@ async fn grants_are_checked_per_permission_and_connection() {
         )
     );
 }
+
+#[tokio::test]
+async fn answers_without_salesforces_json_body_map_to_codes_a_caller_can_act_on() {
+    let gw = common::start().await;
+    let mut client = gw.client().await;
+    client
+        .execute_soql_query(authed(lookup()))
+        .await
+        .expect("a token first");
+    // (HTTP status of the HTML page, gRPC code, reason, retried by the gateway)
+    for (http, code, why, retried) in [
+        (413, Code::InvalidArgument, "PAYLOAD_TOO_LARGE", false),
+        (414, Code::InvalidArgument, "URI_TOO_LONG", false),
+        (431, Code::InvalidArgument, "URI_TOO_LONG", false),
+        (500, Code::Unavailable, "UPSTREAM_HTTP_ERROR", false),
+        (502, Code::Unavailable, "UPSTREAM_HTTP_ERROR", true),
+        (503, Code::Unavailable, "UPSTREAM_HTTP_ERROR", true),
+        (504, Code::Unavailable, "UPSTREAM_HTTP_ERROR", true),
+    ] {
+        gw.sandbox.faults().update(|f| {
+            f.html_error_rate = 1.0;
+            f.html_error_status = http;
+        });
+        gw.sandbox.reset_counts();
+        let err = client
+            .execute_soql_query(authed(lookup()))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            reason(&err),
+            (code, why.to_owned(), "sfgate".to_owned()),
+            "HTTP {http}: {err:?}"
+        );
+        let details = err.get_error_details();
+        assert_eq!(
+            details.error_info().unwrap().metadata["httpStatus"],
+            http.to_string()
+        );
+        if code == Code::InvalidArgument {
+            assert_eq!(
+                details.bad_request().expect("BadRequest").field_violations[0].field,
+                "query"
+            );
+            assert!(details.retry_info().is_none());
+        } else {
+            assert!(details.retry_info().is_some(), "HTTP {http}");
+        }
+        let attempts = gw.sandbox.requests().query;
+        assert_eq!(attempts, if retried { 4 } else { 1 }, "HTTP {http}");
+    }
+
+    // A create without an idempotency key: after a server error its outcome is unknown;
+    // after a 503 (not processed) it is safe to retry; a 413 names its fields.
+    let create = || {
+        authed(CreateObjectRequest {
+            sobject: "Lead".into(),
+            fields: Some(fields(json!({"LastName": "Page", "Company": "Proxy"}))),
+            ..Default::default()
+        })
+    };
+    for (http, code, why) in [
+        (500, Code::Unavailable, "UPSTREAM_OUTCOME_UNKNOWN"),
+        (502, Code::Unavailable, "UPSTREAM_OUTCOME_UNKNOWN"),
+        (504, Code::Unavailable, "UPSTREAM_OUTCOME_UNKNOWN"),
+        (503, Code::Unavailable, "UPSTREAM_HTTP_ERROR"),
+        (413, Code::InvalidArgument, "PAYLOAD_TOO_LARGE"),
+    ] {
+        gw.sandbox.faults().update(|f| f.html_error_status = http);
+        let err = client.create_object(create()).await.unwrap_err();
+        assert_eq!(
+            reason(&err),
+            (code, why.to_owned(), "sfgate".to_owned()),
+            "HTTP {http}: {err:?}"
+        );
+        let details = err.get_error_details();
+        assert_eq!(details.retry_info().is_some(), http == 503, "HTTP {http}");
+        if http == 413 {
+            assert_eq!(
+                details.bad_request().unwrap().field_violations[0].field,
+                "fields"
+            );
+        }
+    }
+}

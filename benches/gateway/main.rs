@@ -12,12 +12,15 @@
 //! latency direct vs through sfgate (closed loop at concurrency 1, 16, 256, with 0 and 20 ms
 //! upstream latency, and an open loop at 1,000 calls/s), throughput (a checking tonic client,
 //! and h2load when installed), upstream API calls per 1,000 actions, Python callers
-//! (simple-salesforce direct vs a grpcio-tools client through sfgate), cold start and memory.
+//! (simple-salesforce direct vs a grpcio-tools client through sfgate), cold start and memory,
+//! trigger streams, and hostile clients (idle connections and stalled calls of one key
+//! against another key's lookups, then SIGTERM).
 //!
 //! `cargo bench` passes `--bench`; without it (`cargo test --all-targets` runs bench targets
 //! as tests) the harness runs its smoke mode. `--profile` records the sfgate process with
 //! `perf` during the throughput phase (target/bench/perf.data). `--no-python` skips the
-//! Python callers.
+//! Python callers. `--hostile-only` runs only section 9, hostile clients (about a minute in a
+//! full run).
 
 mod load;
 mod procs;
@@ -77,6 +80,8 @@ struct Opts {
     sizes: Sizes,
     profile: bool,
     python: bool,
+    /// Only the hostile-clients section (`--hostile-only`).
+    hostile_only: bool,
 }
 
 fn opts() -> Opts {
@@ -87,6 +92,7 @@ fn opts() -> Opts {
         sizes: if full { Sizes::full() } else { Sizes::smoke() },
         profile: has("--profile"),
         python: !has("--no-python"),
+        hostile_only: has("--hostile-only"),
     }
 }
 

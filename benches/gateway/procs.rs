@@ -106,6 +106,35 @@ permissions = ["query", "write", "triggers"]
     spawn(cmd, "sfgate.v1.SalesforceService").await
 }
 
+/// `sfgate serve --config` with `text` written to `dir/name` (its connection's secret in
+/// `SFGATE_BENCH_CLIENT_SECRET`), serving once its health says so.
+pub async fn serve_config(dir: &Path, name: &str, text: &str) -> Process {
+    let config = dir.join(name);
+    std::fs::write(&config, text).expect("write the config");
+    let mut cmd = Command::new(binary());
+    cmd.arg("serve")
+        .arg("--config")
+        .arg(&config)
+        .env("SFGATE_BENCH_CLIENT_SECRET", "sandbox");
+    spawn(cmd, "sfgate.v1.SalesforceService").await
+}
+
+/// The connection table every bench gateway uses: the bench's sandbox org, `max_concurrent`
+/// requests in flight to it.
+pub fn connection_table(sandbox: SocketAddr, max_concurrent: usize) -> String {
+    format!(
+        r#"[connections.{CONNECTION}]
+login_url = "http://{sandbox}"
+api_version = "62.0"
+allowed_hosts = ["127.0.0.1"]
+flow = "client_credentials"
+client_id = "sandbox"
+client_secret_env = "SFGATE_BENCH_CLIENT_SECRET"
+max_concurrent = {max_concurrent}
+"#
+    )
+}
+
 /// The zero-configuration `sfgate` (embedded sandbox org, key `sandbox`).
 pub async fn embedded() -> Process {
     spawn(Command::new(binary()), "sfgate.v1.SalesforceService").await

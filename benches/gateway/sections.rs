@@ -9,6 +9,7 @@ use crate::load::{self, Action, Run, Stop, Target};
 use crate::stats::{self, Summary, added, ms};
 use crate::{Opts, Sizes, procs};
 
+mod hostile;
 mod other;
 mod throughput;
 
@@ -100,6 +101,12 @@ pub async fn run(opts: Opts) -> Report {
         gateway,
         report,
     };
+    if opts.hostile_only {
+        hostile::section(&mut bench).await;
+        bench.gateway.stop().await;
+        bench.sandbox.stop().await;
+        return bench.report;
+    }
     let cold = other::first_calls(&mut bench).await;
     bench.latency_matrix().await;
     bench.open_loop().await;
@@ -111,6 +118,7 @@ pub async fn run(opts: Opts) -> Report {
         other::python(&mut bench).await;
     }
     other::trigger_streams(&mut bench).await;
+    hostile::section(&mut bench).await;
     bench.report.line(format!(
         "\nLoad average (1 min) at the end: {}; finished {}.",
         stats::load_average(),

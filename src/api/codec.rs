@@ -1,4 +1,12 @@
-//! The protobuf codec of every service, with a small first encode buffer.
+//! The protobuf codec of every service, with a small first encode buffer, and request
+//! messages that do not decode answered `INVALID_ARGUMENT` naming the field.
+//!
+//! tonic's prost codec answers a message that does not decode (invalid UTF-8 in a string,
+//! truncated bytes, a `Struct` nested past prost's recursion limit) with `INTERNAL "failed
+//! to decode Protobuf message: …"`, which tells a caller the gateway is broken. The caller
+//! sent it, so it is `INVALID_ARGUMENT` `MALFORMED_REQUEST`, with a `BadRequest` on the
+//! request field prost was decoding when it failed (from its error's field path), or on
+//! `request` when that is not known.
 //!
 //! Tonic's default codec reserves 8 KiB per response stream up front. For a unary
 //! call that is gone in microseconds, but every open `Subscribe` stream holds it for
@@ -9,8 +17,11 @@
 
 use std::marker::PhantomData;
 
-use tonic::codec::{BufferSettings, Codec};
-use tonic_prost::{ProstCodec, ProstDecoder, ProstEncoder};
+use tonic::Status;
+use tonic::codec::{BufferSettings, Codec, DecodeBuf, Decoder};
+use tonic_prost::ProstEncoder;
+
+use super::status;
 
 /// First size of a response's encode buffer, in bytes.
 const ENCODE_BUFFER: usize = 512;
@@ -36,13 +47,75 @@ where
     type Encode = T;
     type Decode = U;
     type Encoder = ProstEncoder<T>;
-    type Decoder = ProstDecoder<U>;
+    type Decoder = RequestDecoder<U>;
 
     fn encoder(&mut self) -> Self::Encoder {
         ProstEncoder::new(BufferSettings::new(ENCODE_BUFFER, YIELD_THRESHOLD))
     }
 
     fn decoder(&mut self) -> Self::Decoder {
-        ProstCodec::<T, U>::default().decoder()
+        RequestDecoder(PhantomData)
+    }
+}
+
+/// Decodes a `U`; a message that does not decode is the sender's mistake.
+#[derive(Debug)]
+pub struct RequestDecoder<U>(PhantomData<U>);
+
+impl<U: prost::Message + Default> Decoder for RequestDecoder<U> {
+    type Item = U;
+    type Error = Status;
+
+    fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<U>, Status> {
+        U::decode(buf)
+            .map(Some)
+            .map_err(|e| malformed(&e.to_string()))
+    }
+}
+
+/// `INVALID_ARGUMENT` for prost's decode error `text`: `failed to decode Protobuf message:
+/// Msg.field: Inner.field: … what went wrong`. The first `Msg.field` is the request's field.
+pub(crate) fn malformed(text: &str) -> Status {
+    let rest = text
+        .strip_prefix("failed to decode Protobuf message: ")
+        .unwrap_or(text);
+    let mut parts: Vec<&str> = rest.split(": ").collect();
+    let problem = parts.pop().unwrap_or_default();
+    let field = parts
+        .first()
+        .and_then(|first| first.split_once('.'))
+        .map_or("request", |(_, field)| field);
+    status::malformed_request(field, &format!("could not be decoded: {problem}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tonic::Code;
+    use tonic_types::StatusExt;
+
+    #[test]
+    fn decode_errors_name_the_request_field() {
+        let s = malformed(
+            "failed to decode Protobuf message: CreateObjectRequest.fields: Struct.fields: \
+             Value.kind: Struct.fields: recursion limit reached",
+        );
+        assert_eq!(s.code(), Code::InvalidArgument);
+        let bad = s.get_details_bad_request().unwrap();
+        assert_eq!(bad.field_violations[0].field, "fields");
+        assert!(
+            bad.field_violations[0]
+                .description
+                .contains("recursion limit reached")
+        );
+        let s = malformed("failed to decode Protobuf message: buffer underflow");
+        assert_eq!(
+            s.get_details_bad_request().unwrap().field_violations[0].field,
+            "request"
+        );
+        assert_eq!(
+            s.get_details_error_info().unwrap().reason,
+            "MALFORMED_REQUEST"
+        );
     }
 }

@@ -3,7 +3,7 @@
 use serde_json::Value;
 use tonic::Status;
 
-use super::page_token::{self, Resume};
+use super::page_token::{self, PageTokenKey, Resume};
 use super::status::{self, Context, Violation};
 use super::{convert, params};
 use crate::pb::{ExecuteSoqlQueryRequest, ExecuteSoqlQueryResponse};
@@ -19,11 +19,14 @@ pub(crate) async fn run(
     client: &Client,
     req: &ExecuteSoqlQueryRequest,
     cap: usize,
+    key: &PageTokenKey,
 ) -> Result<ExecuteSoqlQueryResponse, Status> {
     let (batch, max) = limits(req, cap)?;
     // Unset `max_records` means one page, but never more than the gateway's cap.
     let most = max.unwrap_or(cap);
-    let ctx = Context::new(client.name()).query();
+    let ctx = Context::new(client.name())
+        .query()
+        .uri_field(uri_field(req));
     let sf = |e| status::from_salesforce(e, &ctx);
     let bound = if req.query.trim().is_empty() {
         if !req.params.is_empty() {
@@ -53,7 +56,7 @@ pub(crate) async fn run(
         let fp = bound
             .as_deref()
             .map(|q| page_token::fingerprint(q, req.include_deleted));
-        let token = page_token::decode(client.name(), &req.page_token, fp.as_deref())
+        let token = page_token::decode(key, client.name(), &req.page_token, fp.as_deref())
             .map_err(status::invalid_one)?;
         (token.fingerprint().to_owned(), token.r, token.skip)
     };
@@ -67,6 +70,7 @@ pub(crate) async fn run(
         if available > room {
             // Cut short: the token names this same page and how far into it we got.
             break Some(page_token::encode(
+                key,
                 client.name(),
                 &fingerprint,
                 current,
@@ -79,6 +83,7 @@ pub(crate) async fn run(
         };
         if max.is_none_or(|m| records.len() >= m) {
             break Some(page_token::encode(
+                key,
                 client.name(),
                 &fingerprint,
                 Resume::Locator(next),
@@ -100,6 +105,34 @@ pub(crate) async fn run(
         done: next_page_token.is_none(),
         next_page_token: next_page_token.unwrap_or_default(),
     })
+}
+
+/// The request field that makes up most of the query's URI: `query`, or the bound value
+/// `params.<name>` larger than it (a long `IN` list), or `page_token` when continuing.
+fn uri_field(req: &ExecuteSoqlQueryRequest) -> String {
+    if req.query.trim().is_empty() {
+        return "page_token".to_owned();
+    }
+    largest_input("query", &req.query, "params", &req.params)
+}
+
+/// `query_field`, or the `params_field.<name>` whose value (by its encoded size) is larger
+/// than the query text and every other value.
+pub(crate) fn largest_input(
+    query_field: &str,
+    query: &str,
+    params_field: &str,
+    params: &std::collections::HashMap<String, prost_types::Value>,
+) -> String {
+    use prost::Message;
+    let largest = params
+        .iter()
+        .map(|(name, value)| (value.encoded_len(), name))
+        .max();
+    match largest {
+        Some((size, name)) if size > query.len() => format!("{params_field}.{name}"),
+        _ => query_field.to_owned(),
+    }
 }
 
 /// `page_size` as a batch size and `max_records` as a cap; 0 means unset. A

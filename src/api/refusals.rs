@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use tonic::{Code, Status};
-use tonic_types::{ErrorDetails, StatusExt};
+use tonic_types::ErrorDetails;
+
+use super::fit;
 
 use super::status::{DOMAIN_SFGATE, jittered};
 
@@ -41,7 +43,7 @@ pub(crate) fn rate_limited(key_name: &str, per_second: u32, burst: u32, wait: Du
         format!("{per_second} calls per second, bursts of {burst}"),
     );
     d.set_retry_info(Some(wait));
-    let mut status = Status::with_error_details(Code::ResourceExhausted, message, d);
+    let mut status = fit::status(Code::ResourceExhausted, message, d);
     status
         .metadata_mut()
         .insert("retry-after", retry_after_secs(wait).into());
@@ -62,7 +64,7 @@ pub(crate) fn overloaded(max_in_flight: usize) -> Status {
         HashMap::from([("maxConcurrentCalls".to_owned(), max_in_flight.to_string())]),
     );
     d.set_retry_info(Some(jittered(RETRY_OVERLOADED)));
-    Status::with_error_details(
+    fit::status(
         Code::Unavailable,
         format!("the gateway is at its limit of {max_in_flight} calls in flight; retry shortly"),
         d,
@@ -88,7 +90,7 @@ pub(crate) fn request_too_large(limit: usize, found: Option<usize>) -> Status {
         "request",
         format!("at most {limit} bytes per request message"),
     );
-    Status::with_error_details(
+    fit::status(
         Code::ResourceExhausted,
         format!(
             "request too large: {size} is over the gateway's limit of {limit} bytes per message"
@@ -132,7 +134,37 @@ pub(crate) fn too_many_streams(key_name: &str, limit: usize, per_caller: bool) -
     if !per_caller {
         d.set_retry_info(Some(jittered(Duration::from_secs(5))));
     }
-    Status::with_error_details(Code::ResourceExhausted, message, d)
+    fit::status(Code::ResourceExhausted, message, d)
+}
+
+/// `DEADLINE_EXCEEDED` for a call whose request message did not arrive whole within
+/// `timeout` of its headers: ErrorInfo `REQUEST_BODY_TIMEOUT`, metadata `timeoutMs`.
+/// Nothing of the call ran.
+pub(crate) fn request_body_timeout(timeout: Duration) -> Status {
+    let mut d = ErrorDetails::new();
+    d.set_error_info(
+        "REQUEST_BODY_TIMEOUT",
+        DOMAIN_SFGATE,
+        HashMap::from([("timeoutMs".to_owned(), timeout.as_millis().to_string())]),
+    );
+    fit::status(
+        Code::DeadlineExceeded,
+        format!(
+            "the request message did not arrive within {} ms of its headers",
+            timeout.as_millis()
+        ),
+        d,
+    )
+}
+
+/// `UNAVAILABLE` for a call refused because the gateway is shutting down: ErrorInfo
+/// `GATEWAY_SHUTTING_DOWN`, a short RetryInfo (another replica, or this one restarted,
+/// takes the retry).
+pub(crate) fn shutting_down() -> Status {
+    let mut d = ErrorDetails::new();
+    d.set_error_info("GATEWAY_SHUTTING_DOWN", DOMAIN_SFGATE, HashMap::new());
+    d.set_retry_info(Some(jittered(RETRY_OVERLOADED)));
+    fit::status(Code::Unavailable, "the gateway is shutting down; retry", d)
 }
 
 #[cfg(test)]

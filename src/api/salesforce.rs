@@ -9,6 +9,7 @@ use tonic::{Request, Response, Status};
 
 use super::caller::{self, Permission};
 use super::idempotency::{self, InFlight};
+use super::page_token::PageTokenKey;
 use super::status::{self, Context, Violation};
 use super::{convert, query, validate};
 use crate::pb::salesforce_service_server::SalesforceService;
@@ -23,6 +24,8 @@ pub struct SalesforceApi {
     max_records: usize,
     /// Keyed creates in flight, which repeats of the same key wait for.
     creates: InFlight,
+    /// What `page_token`s are signed with.
+    page_token_key: PageTokenKey,
 }
 
 impl SalesforceApi {
@@ -32,7 +35,14 @@ impl SalesforceApi {
             connections,
             max_records: crate::middleware::DEFAULT_MAX_RECORDS,
             creates: InFlight::default(),
+            page_token_key: PageTokenKey::generate(),
         }
+    }
+
+    /// Page tokens signed with `key` (by default, a key generated here).
+    pub fn with_page_token_key(mut self, key: PageTokenKey) -> Self {
+        self.page_token_key = key;
+        self
     }
 
     /// At most `max` records per query call (at least 1).
@@ -84,7 +94,7 @@ async fn sobject_of(client: &Client, sobject: &str, id: &RecordId) -> Result<Str
         }
         return Ok(sobject.to_owned());
     }
-    let ctx = Context::new(client.name());
+    let ctx = Context::new(client.name()).uri_field("id");
     match client.sobject_for_key_prefix(id.key_prefix()).await {
         Ok(Some(name)) => Ok(name),
         Ok(None) => Err(status::invalid_one(Violation::new(
@@ -167,7 +177,8 @@ async fn delete_object(
     let ctx = Context::new(client.name())
         .sobject(&sobject)
         .record(id.as_str18())
-        .renamed(RECORD_ID);
+        .renamed(RECORD_ID)
+        .uri_field("id");
     client
         .delete(&sobject, &id)
         .await
@@ -195,7 +206,8 @@ async fn add_topic_to_object(
             ("Name", "topic_name"),
             ("TopicId", "topic_name"),
             ("EntityId", "object_id"),
-        ]);
+        ])
+        .uri_field("topic_name");
     let assignment = client
         .add_topic(&id, topic)
         .await
@@ -244,7 +256,13 @@ impl SalesforceService for SalesforceApi {
         request: Request<ExecuteSoqlQueryRequest>,
     ) -> Result<Response<ExecuteSoqlQueryResponse>, Status> {
         let client = self.connection(&request, &request.get_ref().connection, Permission::Query)?;
-        let result = query::run(client, request.get_ref(), self.max_records).await;
+        let result = query::run(
+            client,
+            request.get_ref(),
+            self.max_records,
+            &self.page_token_key,
+        )
+        .await;
         result.map(Response::new)
     }
 

@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use tonic::{Code, Status};
-use tonic_types::{ErrorDetails, StatusExt};
+use tonic_types::ErrorDetails;
+
+use super::fit;
 
 use crate::salesforce as sf;
 
@@ -39,12 +41,14 @@ impl Violation {
 
 /// `INVALID_ARGUMENT` from the gateway itself, naming every bad field.
 pub(crate) fn invalid_argument(reason: &str, violations: Vec<Violation>) -> Status {
+    // The details carry each description whole; the message leaves out the query
+    // Salesforce echoes, so the caller's text is said once.
     let message = match violations.as_slice() {
-        [one] => format!("{}: {}", one.field, one.description),
+        [one] => format!("{}: {}", one.field, fit::without_echo(&one.description)),
         many => format!(
             "invalid request: {}",
             many.iter()
-                .map(|v| format!("{}: {}", v.field, v.description))
+                .map(|v| format!("{}: {}", v.field, fit::without_echo(&v.description)))
                 .collect::<Vec<_>>()
                 .join("; ")
         ),
@@ -54,7 +58,7 @@ pub(crate) fn invalid_argument(reason: &str, violations: Vec<Violation>) -> Stat
     for v in violations {
         details.add_bad_request_violation(v.field, v.description);
     }
-    Status::with_error_details(Code::InvalidArgument, message, details)
+    fit::status(Code::InvalidArgument, message, details)
 }
 
 /// A gateway error with only an ErrorInfo.
@@ -66,12 +70,18 @@ pub(crate) fn gateway(
 ) -> Status {
     let mut details = ErrorDetails::new();
     details.set_error_info(reason, DOMAIN_SFGATE, metadata);
-    Status::with_error_details(code, message, details)
+    fit::status(code, message, details)
 }
 
 /// `INVALID_ARGUMENT` for one bad field.
 pub(crate) fn invalid_one(violation: Violation) -> Status {
     invalid_argument("INVALID_ARGUMENT", vec![violation])
+}
+
+/// `INVALID_ARGUMENT` `MALFORMED_REQUEST`: the request message (or its framing) could not
+/// be read; `field` is the request field at fault, or `request`.
+pub(crate) fn malformed_request(field: &str, problem: &str) -> Status {
+    invalid_argument("MALFORMED_REQUEST", vec![Violation::new(field, problem)])
 }
 
 /// `NOT_FOUND` for a connection name the gateway does not have.
@@ -98,6 +108,9 @@ pub(crate) struct Context {
     /// (the record `Id` in an update's URL is the caller's `id`), so a violation names only
     /// a field the caller sent.
     renamed: &'static [(&'static str, &'static str)],
+    /// The request field whose value makes up most of the call's URI (a query, a bound
+    /// value, a topic name): the one to name when the URI is too long.
+    uri_field: Option<String>,
 }
 
 impl Context {
@@ -130,7 +143,7 @@ impl Context {
     }
 
     /// The request field a Salesforce field stands for.
-    fn request_field(&self, salesforce_field: &str) -> String {
+    fn field_named(&self, salesforce_field: &str) -> String {
         self.renamed
             .iter()
             .find(|(sf, _)| sf.eq_ignore_ascii_case(salesforce_field))
@@ -138,6 +151,21 @@ impl Context {
                 || format!("fields.{salesforce_field}"),
                 |(_, f)| (*f).to_owned(),
             )
+    }
+
+    pub(crate) fn uri_field(mut self, field: impl Into<String>) -> Self {
+        self.uri_field = Some(field.into());
+        self
+    }
+
+    /// The request field to name for a refusal about the request as Salesforce would see it:
+    /// the one that made the URI, else `query` for a query, else `fields` (a record's body).
+    fn request_field(&self) -> String {
+        match (&self.uri_field, self.query) {
+            (Some(field), _) => field.clone(),
+            (None, true) => "query".to_owned(),
+            (None, false) => "fields".to_owned(),
+        }
     }
 
     fn metadata(&self, http_status: Option<u16>) -> HashMap<String, String> {
@@ -164,21 +192,15 @@ const RETRY_CONCURRENCY: Duration = Duration::from_secs(3);
 pub(crate) fn from_salesforce(error: sf::Error, ctx: &Context) -> Status {
     match error {
         sf::Error::Api { status, errors } => api_error(status.as_u16(), &errors, ctx),
-        sf::Error::Status { status, .. } => {
-            let s = status.as_u16();
-            let (code, retry) = match s {
-                502..=504 => (Code::Unavailable, Some(RETRY_SOON)),
-                _ => (Code::Unknown, None),
-            };
-            let mut d = ErrorDetails::new();
-            d.set_error_info("UPSTREAM_HTTP_ERROR", DOMAIN_SFGATE, ctx.metadata(Some(s)));
-            if retry.is_some() {
-                d.set_retry_info(retry);
-            }
-            Status::with_error_details(
-                code,
-                format!("salesforce answered HTTP {s} without an error body"),
-                d,
+        sf::Error::Status { status, .. } => status_only(status.as_u16(), ctx),
+        sf::Error::UriTooLong { length, limit } => uri_too_long(Some(length), limit, None, ctx),
+        sf::Error::Unreachable(e) if e.is_builder() => {
+            tracing::error!(connection = %ctx.connection, error = %e, "a salesforce request could not be built");
+            gateway(
+                Code::Internal,
+                "REQUEST_NOT_BUILT",
+                "the gateway could not build the salesforce request; nothing was sent",
+                ctx.metadata(None),
             )
         }
         sf::Error::Unreachable(e) => {
@@ -198,7 +220,7 @@ pub(crate) fn from_salesforce(error: sf::Error, ctx: &Context) -> Status {
             if !ctx.create {
                 d.set_retry_info(Some(RETRY_SOON));
             }
-            Status::with_error_details(Code::Unavailable, message, d)
+            fit::status(Code::Unavailable, message, d)
         }
         sf::Error::Auth(e) => auth_error(&e, ctx),
         sf::Error::Lookup { sobject, source } => lookup_error(sobject, *source, ctx),
@@ -218,7 +240,7 @@ pub(crate) fn from_salesforce(error: sf::Error, ctx: &Context) -> Status {
                 format!("connection:{}", ctx.connection),
                 format!("the org has used {used} of its {max} daily api requests; the last {reserve} are kept in reserve"),
             );
-            Status::with_error_details(
+            fit::status(
                 Code::ResourceExhausted,
                 format!(
                     "connection {:?} is inside its daily api budget reserve ({used}/{max} used)",
@@ -244,7 +266,7 @@ pub(crate) fn from_salesforce(error: sf::Error, ctx: &Context) -> Status {
             let mut d = ErrorDetails::new();
             d.set_error_info("CONNECTION_BUSY", DOMAIN_SFGATE, ctx.metadata(None));
             d.set_retry_info(Some(waited.max(Duration::from_millis(100))));
-            Status::with_error_details(
+            fit::status(
                 Code::Unavailable,
                 format!(
                     "connection {:?} is at its concurrency ceiling: no request slot freed up within {} ms; nothing was sent",
@@ -320,7 +342,146 @@ fn lookup_error(sobject: &'static str, source: sf::Error, ctx: &Context) -> Stat
         d.add_precondition_failure_violation("SALESFORCE_ACCESS", sobject, said);
         Code::FailedPrecondition
     };
-    Status::with_error_details(code, message, d)
+    fit::status(code, message, d)
+}
+
+/// `INVALID_ARGUMENT` `URI_TOO_LONG` on the field that made the URI: sfgate refused to send
+/// it (`length` known), or Salesforce answered 414 / 431. Never worth a retry.
+fn uri_too_long(length: Option<usize>, limit: usize, http: Option<u16>, ctx: &Context) -> Status {
+    let field = ctx.request_field();
+    let mut meta = ctx.metadata(http);
+    meta.insert("limitBytes".to_owned(), limit.to_string());
+    let size = match length {
+        Some(n) => {
+            meta.insert("sizeBytes".to_owned(), n.to_string());
+            format!("a request URI of {n} bytes")
+        }
+        None => "a request URI that salesforce refused as too long".to_owned(),
+    };
+    let description = format!(
+        "makes {size}, over the {limit} bytes salesforce accepts for a URI (with its headers, \
+         16384 bytes); shorten it or split the call"
+    );
+    let mut d = ErrorDetails::new();
+    d.set_error_info("URI_TOO_LONG", DOMAIN_SFGATE, meta);
+    d.add_bad_request_violation(field.clone(), description.clone());
+    fit::status(Code::InvalidArgument, format!("{field}: {description}"), d)
+}
+
+/// An error status from Salesforce (or a proxy in front of it) without Salesforce's JSON
+/// error body: a maintenance page, a proxy's 502, the edge's 414. Each maps to a code a
+/// caller can act on, never `UNKNOWN`.
+fn status_only(http: u16, ctx: &Context) -> Status {
+    // Salesforce's edge answers 414 for a URI over its limit and 431 for a URI and headers
+    // over it (https://help.salesforce.com/s/articleView?id=000386264&type=1).
+    if matches!(http, 414 | 431) {
+        let limit = crate::salesforce::client::MAX_URI_AND_HEADERS_BYTES;
+        return uri_too_long(None, limit, Some(http), ctx);
+    }
+    let mut d = ErrorDetails::new();
+    let (code, reason, message) = match http {
+        413 => {
+            let field = ctx.request_field();
+            d.add_bad_request_violation(
+                field.clone(),
+                "makes a request body larger than salesforce accepts; send less",
+            );
+            (
+                Code::InvalidArgument,
+                "PAYLOAD_TOO_LARGE",
+                format!("{field}: makes a request body larger than salesforce accepts (HTTP 413)"),
+            )
+        }
+        400 => {
+            let field = ctx.request_field();
+            d.add_bad_request_violation(
+                field.clone(),
+                "salesforce refused the request (HTTP 400 without an error body)",
+            );
+            (
+                Code::InvalidArgument,
+                "UPSTREAM_HTTP_ERROR",
+                format!("{field}: salesforce refused the request (HTTP 400 without an error body)"),
+            )
+        }
+        401 => (
+            Code::FailedPrecondition,
+            "CONNECTION_UNAUTHORIZED",
+            format!(
+                "salesforce refused connection {:?}'s credentials (HTTP 401 without an error body)",
+                ctx.connection
+            ),
+        ),
+        403 => (
+            Code::PermissionDenied,
+            "UPSTREAM_HTTP_ERROR",
+            "salesforce refused access (HTTP 403 without an error body)".to_owned(),
+        ),
+        404 | 410 => {
+            not_found(&mut d, ctx, "salesforce found no such resource");
+            (
+                Code::NotFound,
+                "UPSTREAM_HTTP_ERROR",
+                format!("salesforce found no such resource (HTTP {http})"),
+            )
+        }
+        409 => (
+            Code::Aborted,
+            "UPSTREAM_HTTP_ERROR",
+            "salesforce reported a conflict (HTTP 409); retry the whole operation".to_owned(),
+        ),
+        412 | 428 => (
+            Code::FailedPrecondition,
+            "UPSTREAM_HTTP_ERROR",
+            format!("salesforce refused a precondition (HTTP {http})"),
+        ),
+        429 => {
+            d.set_retry_info(Some(RETRY_CONCURRENCY));
+            (
+                Code::ResourceExhausted,
+                "UPSTREAM_HTTP_ERROR",
+                "salesforce (or a proxy in front of it) is limiting requests (HTTP 429)".to_owned(),
+            )
+        }
+        // The gateway built a request Salesforce cannot take: a bug, not the caller's.
+        405 | 406 | 415 | 501 => {
+            tracing::error!(connection = %ctx.connection, http, "salesforce refused the request's form");
+            (
+                Code::Internal,
+                "UPSTREAM_HTTP_ERROR",
+                format!("salesforce refused the form of the gateway's request (HTTP {http})"),
+            )
+        }
+        // A timeout or a server error: the request may or may not have been carried out.
+        408 | 500..=599 if ctx.create && http != 503 => (
+            Code::Unavailable,
+            "UPSTREAM_OUTCOME_UNKNOWN",
+            format!(
+                "salesforce answered HTTP {http} without an error body; the create may or may \
+                 not have been applied: query before retrying"
+            ),
+        ),
+        408 | 500..=599 => {
+            d.set_retry_info(Some(RETRY_SOON));
+            (
+                Code::Unavailable,
+                "UPSTREAM_HTTP_ERROR",
+                format!("salesforce answered HTTP {http} without an error body; retry shortly"),
+            )
+        }
+        _ if (400..500).contains(&http) => (
+            Code::FailedPrecondition,
+            "UPSTREAM_HTTP_ERROR",
+            format!("salesforce refused the request (HTTP {http} without an error body)"),
+        ),
+        _ => (
+            Code::Internal,
+            "UPSTREAM_HTTP_ERROR",
+            format!("salesforce answered an unexpected HTTP {http}"),
+        ),
+    };
+    d.set_error_info(reason, DOMAIN_SFGATE, ctx.metadata(Some(http)));
+    fit::status(code, message, d)
 }
 
 /// The reason of a connection whose grant Salesforce revoked or expired.
@@ -465,7 +626,14 @@ fn api_error(http: u16, errors: &[sf::ApiError], ctx: &Context) -> Status {
         },
     };
     d.set_error_info(code_name, DOMAIN_SALESFORCE, meta);
-    Status::with_error_details(code, message, d)
+    // A query error's details carry Salesforce's text whole, with the echoed query and its
+    // caret; the message says it once, without them.
+    let message = if d.has_bad_request_violations() {
+        fit::without_echo(&message)
+    } else {
+        message
+    };
+    fit::status(code, message, d)
 }
 
 /// One `fields.<Name>` violation per field Salesforce named (or the request field it stands
@@ -474,7 +642,7 @@ fn field_violations(d: &mut ErrorDetails, errors: &[sf::ApiError], message: &str
     let mut any = false;
     for e in errors {
         for f in &e.fields {
-            d.add_bad_request_violation(ctx.request_field(f), e.message.clone());
+            d.add_bad_request_violation(ctx.field_named(f), e.message.clone());
             any = true;
         }
     }
@@ -500,6 +668,8 @@ pub(crate) fn jittered(base: Duration) -> Duration {
 
 #[cfg(test)]
 mod tests {
+    use tonic_types::StatusExt;
+
     use super::*;
 
     fn api(http: u16, code: &str, message: &str, fields: &[&str]) -> sf::Error {
@@ -608,6 +778,42 @@ mod tests {
             s.get_error_details().retry_info().unwrap().retry_delay,
             Some(RETRY_CONCURRENCY)
         );
+    }
+
+    #[test]
+    fn no_answer_without_a_json_body_is_unknown() {
+        for http in 300..600u16 {
+            let Ok(status) = http::StatusCode::from_u16(http) else {
+                continue;
+            };
+            for ctx in [
+                Context::new("acme").query(),
+                Context::new("acme").sobject("Lead").create(),
+                Context::new("acme").uri_field("topic_name"),
+            ] {
+                let error = sf::Error::Status {
+                    status,
+                    path: "/services/data/v62.0/query".into(),
+                };
+                let s = from_salesforce(error, &ctx);
+                assert_ne!(s.code(), Code::Unknown, "HTTP {http}");
+                let info = s.get_error_details().error_info().cloned().unwrap();
+                assert_eq!(info.metadata["httpStatus"], http.to_string());
+                if s.code() == Code::InvalidArgument {
+                    let bad = s.get_error_details().bad_request().cloned().unwrap();
+                    assert_eq!(bad.field_violations.len(), 1, "HTTP {http}");
+                }
+            }
+        }
+        let s = from_salesforce(
+            sf::Error::Status {
+                status: http::StatusCode::URI_TOO_LONG,
+                path: String::new(),
+            },
+            &Context::new("acme").uri_field("topic_name"),
+        );
+        let bad = s.get_error_details().bad_request().cloned().unwrap();
+        assert_eq!(bad.field_violations[0].field, "topic_name");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use tonic::{Code, Request, Response, Status};
 use super::caller::{self, Permission};
 use super::status::{self, Context, Violation};
 use super::{convert, params, validate};
-use crate::middleware::{StreamSlot, StreamSlots};
+use crate::middleware::{AdmittedStream, StreamSlot, StreamSlots};
 use crate::pb::trigger_service_server::TriggerService;
 use crate::pb::*;
 use crate::salesforce as sf;
@@ -71,15 +71,22 @@ impl TriggerService for TriggerApi {
             .to_owned();
         let parsed = parse(connection, req)?;
         let (sobject, kind) = (parsed.trigger.sobject.clone(), parsed.kind);
-        // The stream's place under the stream limits, taken after auth and
-        // validation but before the probe query (so a caller over its limit costs
-        // no Salesforce call), and held by the stream for its life.
-        let slot = self.slots.acquire(&caller.key_name)?;
+        // The stream's place under the stream limits, taken by the admission layer
+        // from the headers (before the request message was read), or here when the
+        // service runs without it; held by the stream for its life.
+        let admitted = request
+            .extensions()
+            .get::<AdmittedStream>()
+            .and_then(AdmittedStream::take);
+        let slot = match admitted {
+            Some(slot) => slot,
+            None => self.slots.acquire(&caller.key_name)?,
+        };
         let subscription = self
             .engine
             .subscribe(parsed.trigger.clone(), parsed.start)
             .await
-            .map_err(|e| subscribe_error(e, &parsed.trigger, parsed.query_field))?;
+            .map_err(|e| subscribe_error(e, &parsed.trigger, parsed.query_field, uri_field(req)))?;
         Ok(Response::new(messages(subscription, kind, sobject, slot)))
     }
 }
@@ -280,7 +287,12 @@ fn parse(connection: String, req: &SubscribeRequest) -> Result<Parsed, Status> {
 /// A subscription that could not start. A query Salesforce refuses (bad sObject,
 /// field or condition) is the caller's mistake: `INVALID_ARGUMENT` naming the
 /// request field it most likely came from.
-fn subscribe_error(e: SubscribeError, trigger: &Trigger, query_field: &str) -> Status {
+fn subscribe_error(
+    e: SubscribeError,
+    trigger: &Trigger,
+    query_field: &str,
+    uri_field: String,
+) -> Status {
     match e {
         SubscribeError::UnknownConnection(name) => status::unknown_connection(&name),
         SubscribeError::Cursor(e) => status::invalid_argument(
@@ -320,8 +332,35 @@ fn subscribe_error(e: SubscribeError, trigger: &Trigger, query_field: &str) -> S
             status::invalid_argument("INVALID_TRIGGER", vec![Violation::new(field, message)])
         }
         SubscribeError::Upstream(e) => {
-            let ctx = Context::new(&trigger.connection).sobject(&trigger.sobject);
+            let ctx = Context::new(&trigger.connection)
+                .sobject(&trigger.sobject)
+                .uri_field(uri_field);
             status::from_salesforce(e, &ctx)
         }
+    }
+}
+
+/// The request field that makes up most of the trigger query's URI: its `fields`, or its
+/// `where` condition, or a bound value larger than either.
+fn uri_field(req: &SubscribeRequest) -> String {
+    match &req.trigger {
+        Some(subscribe_request::Trigger::NewObject(t)) => {
+            let fields: usize = t.fields.iter().map(|f| f.len() + 2).sum();
+            if fields > t.r#where.len()
+                && t.params
+                    .values()
+                    .all(|v| prost::Message::encoded_len(v) < fields)
+            {
+                "new_object.fields".to_owned()
+            } else {
+                super::query::largest_input(
+                    "new_object.where",
+                    &t.r#where,
+                    "new_object.params",
+                    &t.params,
+                )
+            }
+        }
+        _ => "new_contact.fields".to_owned(),
     }
 }

@@ -17,15 +17,17 @@ pub(crate) fn api_name(name: &str, field: &str) -> Result<(), Violation> {
         && !name.contains("___")
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if ok {
-        Ok(())
-    } else {
-        Err(Violation::new(
-            field,
-            format!(
-                "{name:?} is not a Salesforce API name (letters, digits and underscores, starting with a letter)"
-            ),
-        ))
+        return Ok(());
     }
+    const RULE: &str =
+        "is not a Salesforce API name (letters, digits and underscores, starting with a letter)";
+    // A field path that ends in the name (`fields.<Name>`) already says it: once is enough.
+    let description = if field.ends_with(name) {
+        RULE.to_owned()
+    } else {
+        format!("{name:?} {RULE}")
+    };
+    Err(Violation::new(field, description))
 }
 
 /// The most relationships a parent path may follow (Salesforce's limit:

@@ -14,6 +14,8 @@ pub enum Origin {
     Line(usize),
     /// An environment variable that overrides the file.
     Env(String),
+    /// A command-line flag, which overrides both.
+    Flag(String),
 }
 
 impl fmt::Display for Origin {
@@ -22,6 +24,7 @@ impl fmt::Display for Origin {
             Origin::File => Ok(()),
             Origin::Line(line) => write!(f, " (line {line})"),
             Origin::Env(var) => write!(f, " (from {var})"),
+            Origin::Flag(flag) => write!(f, " (from {flag})"),
         }
     }
 }

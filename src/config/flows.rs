@@ -4,7 +4,7 @@ use std::path::Path;
 
 use reqwest::Url;
 
-use crate::salesforce::AuthFlow;
+use crate::salesforce::{AuthFlow, Secret};
 
 use super::connection::{
     ACCESS_TOKEN, AUDIENCE, CLIENT_ID, CLIENT_SECRET, INSTANCE_URL, PASSWORD, PRIVATE_KEY,
@@ -12,6 +12,7 @@ use super::connection::{
 };
 use super::error::{Problem, Problems};
 use super::fields::Fields;
+use super::secrets::{ENV_SUFFIX, FILE_SUFFIX};
 use super::source::Env;
 use super::urls;
 
@@ -72,7 +73,8 @@ pub(crate) fn auth_flow(
         "jwt_bearer" => {
             let (client_id, username) = (text(CLIENT_ID), text(USERNAME));
             let audience = problems.ok(audience(fields, login_url));
-            let private_key_pem = secret(PRIVATE_KEY, problems);
+            let private_key_pem = secret(PRIVATE_KEY, problems)
+                .and_then(|pem| usable_private_key(fields, pem, problems));
             Some(AuthFlow::JwtBearer {
                 client_id: client_id?,
                 username: username?,
@@ -90,6 +92,31 @@ pub(crate) fn auth_flow(
         }
         _ => None,
     }
+}
+
+/// The PEM, if it can sign the flow's assertion; else a problem on the key that named it
+/// (the key's text never appears, only what kind of key it is not).
+fn usable_private_key(fields: &Fields<'_>, pem: Secret, problems: &mut Problems) -> Option<Secret> {
+    if crate::salesforce::auth::check_private_key(&pem).is_ok() {
+        return Some(pem);
+    }
+    let (key, origin) = [ENV_SUFFIX, FILE_SUFFIX]
+        .iter()
+        .find_map(|suffix| {
+            let key = format!("{PRIVATE_KEY}{suffix}");
+            fields
+                .values
+                .get(&key)
+                .map(|item| (key, item.origin.clone()))
+        })
+        .unwrap_or_else(|| (PRIVATE_KEY.to_owned(), fields.origin.clone()));
+    problems.push(
+        fields.key(&key),
+        origin,
+        "is not a usable RSA private key in PEM form (PKCS#1 `BEGIN RSA PRIVATE KEY` or PKCS#8 \
+         `BEGIN PRIVATE KEY`): the jwt_bearer flow could not sign its assertion with it",
+    );
+    None
 }
 
 fn audience(fields: &Fields<'_>, login_url: &Url) -> Result<String, Problem> {

@@ -12,14 +12,18 @@
 //! - `api_keys`: callers' keys; `caller_limits`: `[limits]` and each key's rate limit;
 //!   `triggers`: `[triggers]`, the pollers' settings; [`check()`]: `sfgate check`, which
 //!   tries each login;
-//! - `wiring`: from [`Config`] to clients, auth keys and the sandbox's settings.
+//! - `env_names`: every `SFGATE_*` variable must be one sfgate reads;
+//! - `wiring`: from [`Config`] to clients, auth keys, start-up warnings and the sandbox's
+//!   settings.
 //!
 //! # Environment overrides
 //!
 //! [`ENV_LISTEN`], [`ENV_DEFAULT_TIMEOUT_MS`], [`ENV_SANDBOX_ENABLED`],
 //! [`ENV_SANDBOX_SEED_FILE`], and for each connection in the file every key of its table as
 //! `SFGATE_CONNECTIONS__<NAME>__<KEY>` (see [`connection_var`]). The environment cannot add a
-//! connection or an API key.
+//! connection or an API key. Any other `SFGATE_*` variable is an error, as an unknown key is
+//! (but a variable the file names as a secret's source may have any name). Command-line
+//! [`Flags`] win over both and are checked with them.
 //!
 //! # Errors
 //!
@@ -30,6 +34,7 @@ mod api_keys;
 mod caller_limits;
 pub mod check;
 mod connection;
+mod env_names;
 mod error;
 mod fields;
 mod flows;
@@ -60,8 +65,8 @@ pub use connection::FLOWS;
 pub use error::{ConfigError, Origin, Problem};
 pub use server::{SandboxConfig, ServerConfig};
 pub use source::{
-    ENV_DEFAULT_TIMEOUT_MS, ENV_LISTEN, ENV_SANDBOX_ENABLED, ENV_SANDBOX_SEED_FILE, Env,
-    ProcessEnv, connection_var,
+    ENV_CONFIG, ENV_DEFAULT_TIMEOUT_MS, ENV_LISTEN, ENV_LOG, ENV_SANDBOX_ENABLED,
+    ENV_SANDBOX_LISTEN, ENV_SANDBOX_SEED_FILE, Env, ProcessEnv, connection_var,
 };
 pub use triggers::{
     API_SHARE, BUFFER, HEARTBEAT_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS, OVERLAP_MS,
@@ -76,8 +81,10 @@ use source::{LineIndex, env_item, env_segment};
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
 /// `[server] default_timeout_ms` when unset.
 pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
-/// Largest `default_timeout_ms` accepted (one hour).
+/// Largest `default_timeout_ms` and `max_timeout_ms` accepted (one hour).
 pub const MAX_TIMEOUT_MS: u64 = 3_600_000;
+/// `[server] max_timeout_ms` when unset: Salesforce's own 10-minute limit on a request.
+pub const DEFAULT_MAX_TIMEOUT_MS: u64 = 600_000;
 /// The connection name the embedded sandbox takes.
 pub const SANDBOX_CONNECTION: &str = "sandbox";
 
@@ -102,12 +109,22 @@ impl Config {
     /// Reads and checks `path`, with overrides from `env`. Relative paths in the file
     /// (`*_file`, `seed_file`) are taken from the file's folder.
     pub fn load(path: &Path, env: &impl Env) -> Result<Config, ConfigError> {
+        Config::load_with_flags(path, env, &Flags::default())
+    }
+
+    /// [`Config::load`] with the command line's flags, which win over the environment and
+    /// the file, and are checked with them: the configuration checked is the one that runs.
+    pub fn load_with_flags(
+        path: &Path,
+        env: &impl Env,
+        flags: &Flags,
+    ) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_owned(),
             source,
         })?;
         let base_dir = path.parent().unwrap_or(Path::new("."));
-        Config::from_toml(&text, &path.display().to_string(), base_dir, env)
+        Config::from_toml_with_flags(&text, &path.display().to_string(), base_dir, env, flags)
     }
 
     /// Checks `text` as a configuration file named `file` (for the report) whose relative
@@ -118,8 +135,19 @@ impl Config {
         base_dir: &Path,
         env: &impl Env,
     ) -> Result<Config, ConfigError> {
+        Config::from_toml_with_flags(text, file, base_dir, env, &Flags::default())
+    }
+
+    /// [`Config::from_toml`] with the command line's flags.
+    pub fn from_toml_with_flags(
+        text: &str,
+        file: &str,
+        base_dir: &Path,
+        env: &impl Env,
+        flags: &Flags,
+    ) -> Result<Config, ConfigError> {
         let mut problems = Problems::default();
-        let config = build(text, base_dir, env, &mut problems);
+        let config = build(text, base_dir, env, flags, &mut problems);
         match config {
             Some(config) if problems.0.is_empty() => Ok(config),
             _ => Err(ConfigError::Invalid {
@@ -145,11 +173,27 @@ impl Config {
     }
 }
 
-fn build(text: &str, base_dir: &Path, env: &dyn Env, problems: &mut Problems) -> Option<Config> {
+/// Command-line flags that override the file and the environment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Flags {
+    /// `--listen`.
+    pub listen: Option<std::net::SocketAddr>,
+}
+
+fn build(
+    text: &str,
+    base_dir: &Path,
+    env: &dyn Env,
+    flags: &Flags,
+    problems: &mut Problems,
+) -> Option<Config> {
     let index = LineIndex::new(text);
     let raw = problems.ok(raw::parse(text, &index))?;
+    let referenced = referenced_vars(&raw, env);
+    let in_file: BTreeSet<String> = raw.connections.keys().cloned().collect();
+    env_names::check(env, &in_file, &referenced, problems);
 
-    let server = server::server(raw.server, env, &index, problems);
+    let server = server::server(raw.server, env, flags, base_dir, &index, problems);
     let enabled_at = env_item(env, ENV_SANDBOX_ENABLED)
         .map(|item| item.origin)
         .or_else(|| {
@@ -225,9 +269,13 @@ fn build(text: &str, base_dir: &Path, env: &dyn Env, problems: &mut Problems) ->
     let api_keys = api_keys::build(raw.api_keys, &names, &index, problems);
     let listen = server.as_ref().map(|s| s.listen);
     if let Some(listen) = listen.filter(|l| sandbox_on && !has_keys && !l.ip().is_loopback()) {
+        let from = match &flags.listen {
+            Some(_) => " (from --listen)",
+            None => "",
+        };
         let message = format!(
-            "the sandbox's built-in key only serves loopback, but server.listen is {listen}: \
-             configure [api_keys] or listen on a loopback address"
+            "the sandbox's built-in key only serves loopback, but server.listen is \
+             {listen}{from}: configure [api_keys] or listen on a loopback address"
         );
         problems.push("sandbox.enabled", enabled_at, message);
     }
@@ -239,6 +287,42 @@ fn build(text: &str, base_dir: &Path, env: &dyn Env, problems: &mut Problems) ->
         limits,
         triggers: triggers?,
     })
+}
+
+/// The variables the configuration reads secrets from (`*_env` keys, as overridden), which
+/// may have any name, `SFGATE_*` ones included.
+fn referenced_vars(raw: &raw::RawFile, env: &dyn Env) -> BTreeSet<String> {
+    let mut vars = BTreeSet::new();
+    for (name, table) in &raw.connections {
+        for secret in connection::SECRETS {
+            let key = format!("{secret}{}", secrets::ENV_SUFFIX);
+            let overridden = env.var(&connection_var(name, &key));
+            let in_file = table
+                .get_ref()
+                .get(&key)
+                .and_then(|v| v.get_ref().as_str().map(str::to_owned));
+            vars.extend(overridden.or(in_file).map(|v| v.trim().to_owned()));
+        }
+    }
+    if let Some(var) = &raw.server.page_token_key_env {
+        vars.insert(var.get_ref().trim().to_owned());
+    }
+    vars
+}
+
+/// Checks the environment of a gateway run without a configuration file: every `SFGATE_*`
+/// variable must be one that needs none.
+pub fn check_env_without_file(env: &impl Env) -> Result<(), ConfigError> {
+    let mut problems = Problems::default();
+    env_names::check_without_file(env, &mut problems);
+    if problems.0.is_empty() {
+        Ok(())
+    } else {
+        Err(ConfigError::Invalid {
+            file: "environment".to_owned(),
+            problems: problems.0,
+        })
+    }
 }
 
 #[cfg(test)]

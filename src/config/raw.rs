@@ -62,6 +62,19 @@ pub(crate) struct RawTriggers {
 pub(crate) struct RawServer {
     pub(crate) listen: Option<Spanned<String>>,
     pub(crate) default_timeout_ms: Option<Spanned<i64>>,
+    pub(crate) max_timeout_ms: Option<Spanned<i64>>,
+    pub(crate) max_connections: Option<Spanned<i64>>,
+    pub(crate) max_concurrent_streams: Option<Spanned<i64>>,
+    pub(crate) first_request_timeout_ms: Option<Spanned<i64>>,
+    pub(crate) idle_timeout_ms: Option<Spanned<i64>>,
+    pub(crate) keepalive_interval_ms: Option<Spanned<i64>>,
+    pub(crate) keepalive_timeout_ms: Option<Spanned<i64>>,
+    pub(crate) request_body_timeout_ms: Option<Spanned<i64>>,
+    pub(crate) shutdown_grace_ms: Option<Spanned<i64>>,
+    pub(crate) page_token_key_env: Option<Spanned<String>>,
+    pub(crate) page_token_key_file: Option<Spanned<String>>,
+    /// Accepted only to refuse it with a clear message: secrets are never inline.
+    pub(crate) page_token_key: Option<Spanned<IgnoredAny>>,
 }
 
 /// `[sandbox]`.

@@ -18,6 +18,12 @@ pub const ENV_DEFAULT_TIMEOUT_MS: &str = "SFGATE_DEFAULT_TIMEOUT_MS";
 pub const ENV_SANDBOX_ENABLED: &str = "SFGATE_SANDBOX_ENABLED";
 /// `[sandbox] seed_file` override.
 pub const ENV_SANDBOX_SEED_FILE: &str = "SFGATE_SANDBOX_SEED_FILE";
+/// The configuration file's path (`--config`).
+pub const ENV_CONFIG: &str = "SFGATE_CONFIG";
+/// The log filter (`tracing` `EnvFilter` syntax); wins over `RUST_LOG`.
+pub const ENV_LOG: &str = "SFGATE_LOG";
+/// `sfgate sandbox --listen`.
+pub const ENV_SANDBOX_LISTEN: &str = "SFGATE_SANDBOX_LISTEN";
 /// Prefix of a connection key override: `SFGATE_CONNECTIONS__<NAME>__<KEY>`.
 pub const ENV_CONNECTION_PREFIX: &str = "SFGATE_CONNECTIONS__";
 
@@ -25,6 +31,8 @@ pub const ENV_CONNECTION_PREFIX: &str = "SFGATE_CONNECTIONS__";
 pub trait Env {
     /// The variable's value, `None` if unset (or not valid Unicode).
     fn var(&self, name: &str) -> Option<String>;
+    /// The names of the variables that start with `prefix`, sorted.
+    fn names_with_prefix(&self, prefix: &str) -> Vec<String>;
 }
 
 /// The process environment.
@@ -35,17 +43,43 @@ impl Env for ProcessEnv {
     fn var(&self, name: &str) -> Option<String> {
         std::env::var(name).ok()
     }
+    fn names_with_prefix(&self, prefix: &str) -> Vec<String> {
+        let mut names: Vec<String> = std::env::vars_os()
+            .filter_map(|(name, _)| name.into_string().ok())
+            .filter(|name| name.starts_with(prefix))
+            .collect();
+        names.sort();
+        names
+    }
 }
 
 impl<S: BuildHasher> Env for HashMap<String, String, S> {
     fn var(&self, name: &str) -> Option<String> {
         self.get(name).cloned()
     }
+    fn names_with_prefix(&self, prefix: &str) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .keys()
+            .filter(|k| k.starts_with(prefix))
+            .cloned()
+            .collect();
+        names.sort();
+        names
+    }
 }
 
 impl<S: BuildHasher> Env for HashMap<&str, &str, S> {
     fn var(&self, name: &str) -> Option<String> {
         self.get(name).map(|v| (*v).to_owned())
+    }
+    fn names_with_prefix(&self, prefix: &str) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .keys()
+            .filter(|k| k.starts_with(prefix))
+            .map(|k| (*k).to_owned())
+            .collect();
+        names.sort();
+        names
     }
 }
 

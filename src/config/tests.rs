@@ -21,6 +21,26 @@ const SECRETS: [&str; 7] = [
     "static-access-tok-42",
 ];
 
+/// A fresh RSA private key (PKCS#8 PEM) from the `openssl` command line, made once per run
+/// and never committed: the jwt_bearer flow's key must be able to sign at start.
+fn rsa_pem() -> &'static str {
+    static PEM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PEM.get_or_init(|| {
+        let out = std::process::Command::new("openssl")
+            .args([
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+            ])
+            .output()
+            .expect("the openssl command line makes the test key");
+        assert!(out.status.success(), "openssl genpkey failed");
+        String::from_utf8(out.stdout).expect("a PEM")
+    })
+}
+
 fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     pairs
         .iter()
@@ -33,7 +53,7 @@ fn example_env() -> HashMap<String, String> {
     env(&[
         ("ACME_CLIENT_SECRET", SECRETS[0]),
         ("SFGATE_CONNECTIONS__ACME_JWT__PRIVATE_KEY_ENV", "T_PEM"),
-        ("T_PEM", SECRETS[1]),
+        ("T_PEM", rsa_pem()),
         ("ACME_DEV_REFRESH_TOKEN", SECRETS[2]),
         (
             "SFGATE_CONNECTIONS__LEGACY__CLIENT_SECRET_ENV",
@@ -104,7 +124,7 @@ fn the_example_file_parses_into_every_flow() {
     );
     assert!(
         matches!(flows[2], AuthFlow::JwtBearer { audience, private_key_pem, .. }
-        if audience == LOGIN && private_key_pem.expose() == SECRETS[1])
+        if audience == LOGIN && private_key_pem.expose() == rsa_pem())
     );
     assert!(
         matches!(flows[3], AuthFlow::Password { client_secret, password, security_token, .. }
@@ -204,7 +224,7 @@ fn flow_table(flow: &str) -> (String, Vec<&'static str>) {
             &["client_id", "refresh_token_env"],
         ),
         "jwt_bearer" => (
-            "client_id = \"id\"\nusername = \"u\"\nprivate_key_env = \"S1\"",
+            "client_id = \"id\"\nusername = \"u\"\nprivate_key_env = \"S_PEM\"",
             &["client_id", "username", "private_key_env"],
         ),
         "access_token" => (
@@ -222,7 +242,7 @@ fn flow_table(flow: &str) -> (String, Vec<&'static str>) {
 
 #[test]
 fn each_flow_loads_with_its_required_keys_and_names_each_missing_one() {
-    let secrets = env(&[("S1", "one"), ("S2", "two")]);
+    let secrets = env(&[("S1", "one"), ("S2", "two"), ("S_PEM", rsa_pem())]);
     for flow in FLOWS {
         let (text, required) = flow_table(flow);
         load(&text, &secrets).unwrap_or_else(|e| panic!("{flow}: {e}"));
@@ -248,7 +268,7 @@ fn each_flow_loads_with_its_required_keys_and_names_each_missing_one() {
 
 #[test]
 fn optional_secrets_default_and_jwt_audience_follows_the_login_host() {
-    let secrets = env(&[("S1", "one"), ("S2", "two")]);
+    let secrets = env(&[("S1", "one"), ("S2", "two"), ("S_PEM", rsa_pem())]);
     let (text, _) = flow_table("password");
     let config = load(&text, &secrets).unwrap();
     assert!(
@@ -692,6 +712,14 @@ fn keys_become_auth_entries_with_the_hash_sfgate_hash_key_prints() {
     ));
     let keys = load(&single, &cc_env()).unwrap().auth_keys();
     assert_eq!(keys[0].caller.default_connection, "acme");
+    // No list, but the gateway has one connection: that one.
+    let all = with_key(&format!("sha256 = \"{KEY}\"\npermissions = [\"query\"]"));
+    let keys = load(&all, &cc_env()).unwrap().auth_keys();
+    assert_eq!(keys[0].caller.default_connection, "acme");
+    // Several: none, so requests must name one.
+    let example = load(EXAMPLE, &example_env()).unwrap().auth_keys();
+    let ops = example.iter().find(|k| k.caller.key_name == "ops").unwrap();
+    assert_eq!(ops.caller.default_connection, "");
 
     let gateway = load(EXAMPLE, &example_env())
         .unwrap()
@@ -833,7 +861,37 @@ fn the_example_states_the_defaults_the_code_uses() {
         });
         assert!(documented, "{key}: default {value} not in the example");
     }
+    let t = crate::server::Transport::default();
+    let ms = |d: std::time::Duration| d.as_millis().to_string();
+    for (key, value) in [
+        (server::MAX_CONNECTIONS, t.max_connections.to_string()),
+        (
+            server::MAX_CONCURRENT_STREAMS,
+            t.max_concurrent_streams.to_string(),
+        ),
+        (
+            server::FIRST_REQUEST_TIMEOUT_MS,
+            ms(t.first_request_timeout),
+        ),
+        (server::IDLE_TIMEOUT_MS, ms(t.idle_timeout)),
+        (server::KEEPALIVE_INTERVAL_MS, ms(t.keepalive_interval)),
+        (server::KEEPALIVE_TIMEOUT_MS, ms(t.keepalive_timeout)),
+        (server::REQUEST_BODY_TIMEOUT_MS, ms(t.request_body_timeout)),
+        (server::SHUTDOWN_GRACE_MS, ms(t.shutdown_grace)),
+    ] {
+        let documented = EXAMPLE.lines().any(|l| {
+            let words: Vec<&str> = l.trim_start_matches('#').split_whitespace().collect();
+            words.len() > 2 && words[0] == key && words[1] == value
+        });
+        assert!(documented, "{key}: default {value} not in the example");
+        assert!(
+            EXAMPLE.contains(&format!("\n{key} = {value}\n")),
+            "{key} not set in [server]"
+        );
+    }
     assert!(EXAMPLE.contains(&format!("Default {DEFAULT_TIMEOUT_MS}.")));
+    assert!(EXAMPLE.contains(&format!("Default {DEFAULT_MAX_TIMEOUT_MS},")));
+    assert!(EXAMPLE.contains(&format!("\nmax_timeout_ms = {DEFAULT_MAX_TIMEOUT_MS}\n")));
     assert!(EXAMPLE.contains(&format!("Default \"{DEFAULT_LISTEN}\".")));
     let bare = load("[sandbox]\nenabled = true\n", &env(&[])).unwrap();
     assert_eq!(bare.server.listen, DEFAULT_LISTEN.parse().unwrap());
@@ -970,4 +1028,300 @@ fn trigger_settings_load_and_bad_ones_name_the_key_and_line() {
     let typo = format!("{base}poll_intervall_ms = 5\n");
     let problems = problems(&typo, &env(&[]));
     assert!(problems[0].key.starts_with("triggers"), "{problems:?}");
+}
+
+#[test]
+fn server_connection_settings_are_read_checked_and_reach_the_gateway() {
+    let text = format!(
+        "[server]\nmax_connections = 50\nmax_concurrent_streams = 7\nfirst_request_timeout_ms = 1500\n\
+         idle_timeout_ms = 60000\nkeepalive_interval_ms = 30000\nkeepalive_timeout_ms = 5000\n\
+         request_body_timeout_ms = 2000\nshutdown_grace_ms = 0\n{CC}"
+    );
+    let gateway = load(&text, &cc_env())
+        .unwrap()
+        .gateway(&reqwest::Client::new());
+    let ms = std::time::Duration::from_millis;
+    assert_eq!(
+        gateway.transport,
+        crate::server::Transport {
+            max_connections: 50,
+            max_concurrent_streams: 7,
+            first_request_timeout: ms(1500),
+            idle_timeout: ms(60_000),
+            keepalive_interval: ms(30_000),
+            keepalive_timeout: ms(5000),
+            request_body_timeout: ms(2000),
+            shutdown_grace: ms(0),
+        }
+    );
+    for line_text in [
+        "max_connections = 0",
+        "max_concurrent_streams = 100000",
+        "first_request_timeout_ms = 5",
+        "idle_timeout_ms = -1",
+        "keepalive_interval_ms = 999",
+        "keepalive_timeout_ms = 0",
+        "request_body_timeout_ms = 600001",
+        "shutdown_grace_ms = 600001",
+    ] {
+        let text = format!("[server]\n{line_text}\n{CC}");
+        let key = format!("server.{}", line_text.split(' ').next().unwrap());
+        let problem = only_problem(&text, &cc_env(), &key, line(&text, line_text));
+        assert!(
+            problem.message.contains("expected an integer from"),
+            "{problem}"
+        );
+    }
+}
+
+#[test]
+fn the_page_token_key_is_a_secret_of_at_least_32_bytes() {
+    let key = "k".repeat(48);
+    let text = format!("[server]\npage_token_key_env = \"TOKEN_KEY\"\n{CC}");
+    let mut vars = cc_env();
+    vars.insert("TOKEN_KEY".into(), key.clone());
+    let config = load(&text, &vars).unwrap();
+    assert_eq!(
+        config.server.page_token_key,
+        crate::api::PageTokenKey::new(key.as_bytes())
+    );
+    assert!(!format!("{config:?}").contains(&key), "never in Debug");
+    let gateway = config.gateway(&reqwest::Client::new());
+    assert!(!gateway.page_token_key.is_generated());
+
+    // From a file, relative to the config's folder.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("key"), format!("{key}\n")).unwrap();
+    let text_file = format!("[server]\npage_token_key_file = \"key\"\n{CC}");
+    let config = Config::from_toml(&text_file, "test.toml", dir.path(), &cc_env()).unwrap();
+    assert_eq!(
+        config.server.page_token_key,
+        crate::api::PageTokenKey::new(key.as_bytes())
+    );
+
+    // Unset: generated at start.
+    let gateway = load(CC, &cc_env())
+        .unwrap()
+        .gateway(&reqwest::Client::new());
+    assert!(gateway.page_token_key.is_generated());
+
+    // Too short (the message gives the length, never the key), inline, or unset variable.
+    vars.insert("TOKEN_KEY".into(), "short".into());
+    let problem = only_problem(
+        &text,
+        &vars,
+        "server.page_token_key_env",
+        line(&text, "page_token_key_env"),
+    );
+    assert!(problem.message.contains("at least 32"), "{problem}");
+    assert!(!problem.message.contains("short"), "{problem}");
+    let inline = format!("[server]\npage_token_key = \"{key}\"\n{CC}");
+    let problem = only_problem(
+        &inline,
+        &cc_env(),
+        "server.page_token_key",
+        line(&inline, "page_token_key ="),
+    );
+    assert!(
+        problem.message.contains("inline secrets are refused"),
+        "{problem}"
+    );
+    let problem = only_problem(
+        &text,
+        &cc_env(),
+        "server.page_token_key_env",
+        line(&text, "page_token_key_env"),
+    );
+    assert!(
+        problem.message.contains("TOKEN_KEY is not set"),
+        "{problem}"
+    );
+}
+
+#[test]
+fn max_timeout_caps_callers_deadlines_and_is_at_least_the_default() {
+    let config = load(CC, &cc_env()).unwrap();
+    assert_eq!(config.server.max_timeout.as_millis(), 600_000);
+    let text = format!("[server]\ndefault_timeout_ms = 2000\nmax_timeout_ms = 30000\n{CC}");
+    let gateway = load(&text, &cc_env())
+        .unwrap()
+        .gateway(&reqwest::Client::new());
+    assert_eq!(
+        (
+            gateway.default_timeout.as_millis(),
+            gateway.max_timeout.as_millis()
+        ),
+        (2000, 30_000)
+    );
+    let text = format!("[server]\ndefault_timeout_ms = 20000\nmax_timeout_ms = 5000\n{CC}");
+    let problem = only_problem(
+        &text,
+        &cc_env(),
+        "server.max_timeout_ms",
+        line(&text, "max_timeout_ms"),
+    );
+    assert!(
+        problem.message.contains("shorter than default_timeout_ms"),
+        "{problem}"
+    );
+    let text = format!("[server]\nmax_timeout_ms = 0\n{CC}");
+    only_problem(
+        &text,
+        &cc_env(),
+        "server.max_timeout_ms",
+        line(&text, "max_timeout_ms"),
+    );
+}
+
+#[test]
+fn an_unusable_jwt_private_key_refuses_to_start_naming_the_connection_and_key() {
+    let (text, _) = flow_table("jwt_bearer");
+    for bad in [
+        "not a key at all",
+        "-----BEGIN RSA PRIVATE KEY-----\nc2VjcmV0LWtleS1ieXRlcw==\n-----END RSA PRIVATE KEY-----\n",
+        // A public key where the private one belongs.
+        "-----BEGIN PUBLIC KEY-----\nMFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAK3o\n-----END PUBLIC KEY-----\n",
+    ] {
+        let secrets = env(&[("S_PEM", bad)]);
+        let problem = only_problem(
+            &text,
+            &secrets,
+            "connections.c.private_key_env",
+            line(&text, "private_key_env"),
+        );
+        assert!(
+            problem.message.contains("not a usable RSA private key"),
+            "{problem}"
+        );
+        assert!(!problem.message.contains("c2VjcmV0"), "{problem}");
+    }
+    // From a file too: the problem names the _file key.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("key.pem"), "garbage").unwrap();
+    let text = text.replace(
+        "private_key_env = \"S_PEM\"",
+        "private_key_file = \"key.pem\"",
+    );
+    let err = Config::from_toml(&text, "test.toml", dir.path(), &env(&[])).unwrap_err();
+    assert_eq!(err.problems()[0].key, "connections.c.private_key_file");
+}
+
+#[test]
+fn unknown_sfgate_variables_are_errors_like_unknown_keys() {
+    let mut vars = cc_env();
+    vars.extend(env(&[
+        ("SFGATE_CONNECTIONS__ACME__CLIENT_SECRET_FLIE", "/run/x"),
+        ("SFGATE_CONNECTIONS__ACME__API_VERSON", "63.0"),
+        ("SFGATE_CONNECTIONS__NOPE__API_VERSION", "63.0"),
+        ("SFGATE_LISTN", "127.0.0.1:1"),
+        ("SFGATE_CONNECTIONS__ACME", "x"),
+    ]));
+    let problems = problems(CC, &vars);
+    let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(problems.len(), 5, "{shown:#?}");
+    let find = |key: &str| {
+        problems
+            .iter()
+            .find(|p| p.key == key)
+            .unwrap_or_else(|| panic!("{key}: {shown:#?}"))
+    };
+    let typo = find("connections.acme.client_secret_flie");
+    assert_eq!(
+        typo.origin,
+        Origin::Env("SFGATE_CONNECTIONS__ACME__CLIENT_SECRET_FLIE".into())
+    );
+    assert!(
+        typo.message
+            .contains("did you mean SFGATE_CONNECTIONS__ACME__CLIENT_SECRET_FILE"),
+        "{typo}"
+    );
+    assert!(
+        find("connections.acme.api_verson")
+            .message
+            .contains("SFGATE_CONNECTIONS__ACME__API_VERSION"),
+    );
+    let nope = find("connections.nope");
+    assert!(nope.message.contains("names no connection"), "{nope}");
+    assert!(nope.message.contains("acme"), "{nope}");
+    assert!(
+        find("SFGATE_LISTN")
+            .message
+            .contains("did you mean SFGATE_LISTEN"),
+    );
+    find("SFGATE_CONNECTIONS__ACME");
+
+    // Known ones pass: the documented variables, the overrides, and a variable the file
+    // names as a secret's source, even when it starts with SFGATE_.
+    let text = CC.replace("ACME_SECRET", "SFGATE_MY_SECRET");
+    let ok = env(&[
+        ("SFGATE_MY_SECRET", "s"),
+        ("SFGATE_LOG", "debug"),
+        ("SFGATE_CONFIG", "/etc/sfgate.toml"),
+        ("SFGATE_CONNECTIONS__ACME__API_VERSION", "63.0"),
+        ("SFGATE_CONNECTIONS__ACME__MAX_CONCURRENT", "5"),
+    ]);
+    load(&text, &ok).unwrap();
+}
+
+#[test]
+fn without_a_file_only_variables_that_need_none_are_accepted() {
+    check_env_without_file(&env(&[
+        ("SFGATE_LISTEN", "127.0.0.1:1"),
+        ("SFGATE_LOG", "info"),
+    ]))
+    .unwrap();
+    let err = check_env_without_file(&env(&[
+        ("SFGATE_DEFAULT_TIMEOUT_MS", "5000"),
+        ("SFGATE_CONNECTIONS__ACME__API_VERSION", "63.0"),
+        ("SFGATE_LISTN", "x"),
+    ]))
+    .unwrap_err();
+    let keys: Vec<&str> = err.problems().iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "SFGATE_CONNECTIONS__ACME__API_VERSION",
+            "SFGATE_DEFAULT_TIMEOUT_MS",
+            "SFGATE_LISTN"
+        ]
+    );
+    assert!(err.to_string().contains("none is given"), "{err}");
+}
+
+#[test]
+fn start_up_says_when_no_key_can_call_and_which_keys_must_name_a_connection() {
+    let warnings = load(CC, &cc_env()).unwrap().startup_warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("no [api_keys]"), "{warnings:?}");
+    assert!(warnings[0].contains("acme"), "{warnings:?}");
+    let warnings = load(EXAMPLE, &example_env()).unwrap().startup_warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("\"ops\""), "{warnings:?}");
+    let one = with_key(&format!("sha256 = \"{KEY}\"\npermissions = [\"query\"]"));
+    assert!(load(&one, &cc_env()).unwrap().startup_warnings().is_empty());
+}
+
+#[test]
+fn the_listen_flag_is_checked_like_the_file() {
+    let text = "[sandbox]\nenabled = true\n";
+    let flags = Flags {
+        listen: Some("0.0.0.0:50051".parse().unwrap()),
+    };
+    let err = Config::from_toml_with_flags(text, "t.toml", Path::new("."), &env(&[]), &flags)
+        .unwrap_err();
+    assert_eq!(err.problems()[0].key, "sandbox.enabled");
+    assert!(err.to_string().contains("from --listen"), "{err}");
+    // The flag wins over the environment and the file.
+    let flags = Flags {
+        listen: Some("127.0.0.1:7001".parse().unwrap()),
+    };
+    let config = Config::from_toml_with_flags(
+        "[server]\nlisten = \"127.0.0.1:7000\"\n[sandbox]\nenabled = true\n",
+        "t.toml",
+        Path::new("."),
+        &env(&[(ENV_LISTEN, "127.0.0.1:7002")]),
+        &flags,
+    )
+    .unwrap();
+    assert_eq!(config.server.listen, "127.0.0.1:7001".parse().unwrap());
 }

@@ -1,7 +1,8 @@
 //! Deadlines: every unary call ends by its deadline with `DEADLINE_EXCEEDED`.
 //!
-//! The deadline is the caller's `grpc-timeout`, capped by the server's default
-//! per-call timeout (which also applies when the caller sets none). Unlike tower's
+//! The deadline is the caller's `grpc-timeout`, up to the server's maximum
+//! (`max_timeout_ms`); a call whose caller sets none gets the server's default
+//! (`default_timeout_ms`). Unlike tower's
 //! `Timeout`, which fails with an error tonic turns into `INTERNAL`, and tonic's own
 //! server timeout, which answers `CANCELLED`, this answers the status a caller's
 //! retry logic expects. The deadline is also put into the request extensions as a
@@ -28,12 +29,14 @@ pub struct Deadline(pub Instant);
 #[derive(Debug, Clone, Copy)]
 pub struct DeadlineLayer {
     default: Duration,
+    max: Duration,
 }
 
 impl DeadlineLayer {
-    /// Calls without a `grpc-timeout`, or with a longer one, end after `default`.
-    pub fn new(default: Duration) -> Self {
-        DeadlineLayer { default }
+    /// Calls without a `grpc-timeout` end after `default`; a caller's `grpc-timeout` is
+    /// honoured up to `max`.
+    pub fn new(default: Duration, max: Duration) -> Self {
+        DeadlineLayer { default, max }
     }
 }
 
@@ -43,6 +46,7 @@ impl<S> Layer<S> for DeadlineLayer {
         DeadlineService {
             inner,
             default: self.default,
+            max: self.max,
         }
     }
 }
@@ -52,6 +56,7 @@ impl<S> Layer<S> for DeadlineLayer {
 pub struct DeadlineService<S> {
     inner: S,
     default: Duration,
+    max: Duration,
 }
 
 /// Parses a `grpc-timeout` header value: up to 8 digits and a unit (H, M, S, m, u, n).
@@ -112,7 +117,7 @@ where
         // it arrives too late to be read. It also beats tonic's built-in
         // `grpc-timeout` handling, which sits outside every layer and would answer
         // `CANCELLED` at the deadline itself.
-        let budget = asked.map_or(self.default, |a| (a - margin(a)).min(self.default));
+        let budget = asked.map_or(self.default, |a| (a - margin(a)).min(self.max));
         let deadline = Instant::now() + budget;
         request.extensions_mut().insert(Deadline(deadline));
         // The Salesforce client reads the deadline from the task, so its waiting,

@@ -1,15 +1,21 @@
-//! The request size limit's error: tonic enforces the limit itself
-//! (`max_decoding_message_size` on each service, which refuses a message from
-//! its 5-byte length prefix, before reading the body), but answers
-//! `OUT_OF_RANGE "Error, decoded message length too large: …"` with no details.
-//! gRPC prescribes `RESOURCE_EXHAUSTED` for a message over the configured
-//! maximum, and our callers look for an ErrorInfo reason, so this layer turns
-//! that answer into `RESOURCE_EXHAUSTED` with reason `REQUEST_TOO_LARGE` and the
-//! limit in its metadata. Everything else passes untouched.
+//! tonic's refusals of a request message, reworded for callers.
 //!
-//! It recognises tonic's refusal by the `Status` tonic leaves in the response's
-//! extensions: its code and its message's start (tonic has no error type for
-//! it). The end-to-end test of the limit fails if tonic ever words it otherwise.
+//! The size limit: tonic enforces it itself (`max_decoding_message_size` on each service,
+//! which refuses a message from its 5-byte length prefix, before reading the body), but
+//! answers `OUT_OF_RANGE "Error, decoded message length too large: …"` with no details.
+//! gRPC prescribes `RESOURCE_EXHAUSTED` for a message over the configured maximum, and our
+//! callers look for an ErrorInfo reason, so this layer turns that answer into
+//! `RESOURCE_EXHAUSTED` with reason `REQUEST_TOO_LARGE` and the limit in its metadata.
+//!
+//! A message that cannot be read — cut short of the length its prefix announces, missing,
+//! with a bad compression flag, or not decoding as protobuf (health and reflection use
+//! tonic's codec; the gateway's services answer that themselves, `api::codec`) — tonic
+//! answers `INTERNAL`, as if the gateway were broken. The caller sent it: this layer
+//! answers `INVALID_ARGUMENT` `MALFORMED_REQUEST` instead. Everything else passes untouched.
+//!
+//! It recognises tonic's refusals by the `Status` tonic leaves in the response's
+//! extensions: their code and their message's start (tonic has no error type for them).
+//! The end-to-end tests fail if tonic ever words them otherwise.
 
 use std::task::{Context, Poll};
 
@@ -17,7 +23,7 @@ use tonic::{Code, Status};
 use tower::{Layer, Service};
 
 use super::BoxFuture;
-use crate::api::request_too_large;
+use crate::api::{malformed_request, request_too_large, undecodable};
 
 /// The start of tonic's message for a request over `max_decoding_message_size`.
 const TONIC_TOO_LARGE: &str = "Error, decoded message length too large: found ";
@@ -45,11 +51,40 @@ impl<S> Layer<S> for RequestSizeLayer {
     }
 }
 
-/// Answers a request over the size limit with `RESOURCE_EXHAUSTED` `REQUEST_TOO_LARGE`.
+/// Answers a request over the size limit with `RESOURCE_EXHAUSTED` `REQUEST_TOO_LARGE`, and
+/// one whose message cannot be read with `INVALID_ARGUMENT` `MALFORMED_REQUEST`.
 #[derive(Debug, Clone)]
 pub struct RequestSize<S> {
     inner: S,
     limit: usize,
+}
+
+/// Our answer to `status`, if it is one of tonic's refusals of a request message.
+fn reworded(status: &Status, limit: usize) -> Option<Status> {
+    if let Some(found) = tonic_refusal(status) {
+        return Some(request_too_large(limit, found));
+    }
+    if status.code() != Code::Internal {
+        return None;
+    }
+    let message = status.message();
+    let problem = if message.starts_with("Unexpected EOF decoding stream") {
+        "is cut short: the stream ended before the length its prefix announces"
+    } else if message.starts_with("Missing request message") {
+        "is missing: the stream ended before any message"
+    } else if message.starts_with("protocol error: received message with") {
+        "has an invalid compression flag"
+    } else if message.starts_with("Error decompressing") {
+        "could not be decompressed"
+    } else if message.starts_with("failed to decode Protobuf message") {
+        return Some(undecodable(message));
+    } else {
+        return None;
+    };
+    Some(malformed_request(
+        "request",
+        &format!("the request message {problem}"),
+    ))
 }
 
 /// The size tonic found, if `status` is tonic's refusal of a too-large request.
@@ -84,9 +119,9 @@ where
             match response
                 .extensions()
                 .get::<Status>()
-                .and_then(tonic_refusal)
+                .and_then(|status| reworded(status, limit))
             {
-                Some(found) => Ok(request_too_large(limit, found).into_http()),
+                Some(status) => Ok(status.into_http()),
                 None => Ok(response),
             }
         })

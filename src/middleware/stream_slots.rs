@@ -1,7 +1,9 @@
 //! Bounds on open server streams, per API key and in total, for stream handlers
-//! (the trigger service). A handler takes a [`StreamSlot`] before it starts a
-//! stream and moves it into the stream's producer; dropping the slot, however
-//! the stream ends (completion, error, client gone), gives it back.
+//! (the trigger service). The admission layer takes a [`StreamSlot`] from the
+//! request's headers, before its message is read, and hands it to the handler
+//! ([`AdmittedStream`]), which moves it into the stream's producer; dropping the
+//! slot, however the stream ends (completion, error, client gone, a message that
+//! never arrived), gives it back.
 //!
 //! A handler-level guard rather than a tower layer: a stream's life is its
 //! response body's, which a layer sees only as an opaque body, and the handler
@@ -100,6 +102,26 @@ impl StreamSlots {
 /// update is a single increment or decrement), so a poisoned lock is used as is.
 fn lock(counts: &Mutex<Counts>) -> std::sync::MutexGuard<'_, Counts> {
     counts.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A [`StreamSlot`] taken before the request message was read, on its way to the handler
+/// in the request extensions (which hold only `Clone` values). The handler [`take`]s it; if
+/// the request ends before that, the slot goes back when the request is dropped.
+///
+/// [`take`]: AdmittedStream::take
+#[derive(Debug, Clone)]
+pub struct AdmittedStream(Arc<Mutex<Option<StreamSlot>>>);
+
+impl AdmittedStream {
+    /// Wraps `slot` for the handler.
+    pub fn new(slot: StreamSlot) -> Self {
+        AdmittedStream(Arc::new(Mutex::new(Some(slot))))
+    }
+
+    /// The slot, the first time; `None` after.
+    pub fn take(&self) -> Option<StreamSlot> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
 }
 
 // === impl StreamSlot ===

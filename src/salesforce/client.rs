@@ -17,6 +17,18 @@ use super::limits::{ApiUsage, UsageTracker};
 use super::upstream::{Upstream, UpstreamLimits, UpstreamStats};
 use super::{ApiError, Error, deadline};
 
+/// Salesforce's limit on a request's URI and headers together, in bytes: over it the request
+/// is refused with 414 (the URI alone) or 431 (with the headers), without an error body.
+/// Source: <https://help.salesforce.com/s/articleView?id=000386264&type=1>.
+pub const MAX_URI_AND_HEADERS_BYTES: usize = 16_384;
+/// Of [`MAX_URI_AND_HEADERS_BYTES`], what the client keeps for the request's headers (the
+/// bearer token, `Host`, `Accept`, `User-Agent`, `Sforce-Query-Options`,
+/// `Idempotency-Key`...), so the URI's own limit does not depend on the token's length.
+pub const HEADER_ALLOWANCE_BYTES: usize = 2_048;
+/// The longest URI (path and query string, percent-encoded) the client sends: a longer one is
+/// refused before sending with [`Error::UriTooLong`].
+pub const MAX_URI_BYTES: usize = MAX_URI_AND_HEADERS_BYTES - HEADER_ALLOWANCE_BYTES;
+
 /// One Salesforce org connection, as configured.
 #[derive(Debug, Clone)]
 pub struct ConnectionConfig {
@@ -287,7 +299,21 @@ impl Client {
         if !request.query.is_empty() {
             url.query_pairs_mut().extend_pairs(request.query);
         }
+        check_uri(uri_len(&url))?;
         Ok(url)
+    }
+
+    /// `Ok` if a query of `soql` fits the URI limit ([`MAX_URI_BYTES`]), else
+    /// [`Error::UriTooLong`]; sends nothing. For a query that will be sent later, such as a
+    /// trigger's poll, checked when the trigger starts.
+    pub fn check_query_uri(&self, soql: &str, all_rows: bool) -> Result<(), Error> {
+        let resource = if all_rows { "queryAll" } else { "query" };
+        // `/services/data/vXX.X/query?q=` and the form-encoded SOQL, as `url` builds it.
+        let path = "/services/data/".len() + self.inner.version_segment.len() + 1 + resource.len();
+        let encoded: usize = url::form_urlencoded::byte_serialize(soql.as_bytes())
+            .map(str::len)
+            .sum();
+        check_uri(path + "?q=".len() + encoded)
     }
 }
 
@@ -325,6 +351,21 @@ fn parse_envelope(body: &[u8]) -> Option<Vec<ApiError>> {
                 .ok()
                 .map(|e| vec![e])
         })
+}
+
+/// The length of `url`'s request target: its path and query string, as sent.
+fn uri_len(url: &Url) -> usize {
+    url.path().len() + url.query().map_or(0, |q| 1 + q.len())
+}
+
+fn check_uri(length: usize) -> Result<(), Error> {
+    if length > MAX_URI_BYTES {
+        return Err(Error::UriTooLong {
+            length,
+            limit: MAX_URI_BYTES,
+        });
+    }
+    Ok(())
 }
 
 /// reqwest's per-request timeout is the deadline's remainder, so its timeout is ours.

@@ -101,6 +101,16 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+    /// Refused before sending: the request's URI (path and query string) would be over
+    /// [`MAX_URI_BYTES`](super::client::MAX_URI_BYTES), so Salesforce would answer 414 or 431
+    /// whatever the retry. Nothing was sent.
+    #[error("the request uri would be {length} bytes, over the limit of {limit}")]
+    UriTooLong {
+        /// The URI's length, in bytes, as it would be sent (percent-encoded).
+        length: usize,
+        /// The limit it is over.
+        limit: usize,
+    },
     /// An argument the client refuses before calling Salesforce.
     #[error("invalid {name}: {reason}")]
     InvalidArgument {
@@ -220,6 +230,10 @@ impl Error {
             }),
             Error::DeadlineExceeded => Some(Error::DeadlineExceeded),
             Error::ConnectionBusy { waited } => Some(Error::ConnectionBusy { waited: *waited }),
+            Error::UriTooLong { length, limit } => Some(Error::UriTooLong {
+                length: *length,
+                limit: *limit,
+            }),
             Error::BudgetReserve { used, max, reserve } => Some(Error::BudgetReserve {
                 used: *used,
                 max: *max,

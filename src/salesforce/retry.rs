@@ -99,6 +99,13 @@ fn retry_reason(error: &Error, request: &ApiRequest<'_>) -> Option<&'static str>
 /// [`retry_reason`] for a request of `method`, `keyed` when it carries an idempotency key.
 fn reason_for(error: &Error, method: &Method, keyed: bool) -> Option<&'static str> {
     if let Error::Unreachable(e) = error
+        && e.is_builder()
+    {
+        // The request could not even be built (a URI or header value that HTTP refuses):
+        // it never will be.
+        return None;
+    }
+    if let Error::Unreachable(e) = error
         && e.is_connect()
     {
         // No byte of the request was sent, so even a create can go again.
@@ -207,9 +214,35 @@ mod tests {
                 max: 2,
                 reserve: 3,
             },
+            // Requests that can never succeed: the same request is refused again.
+            Error::UriTooLong {
+                length: 20_000,
+                limit: 14_336,
+            },
+            status(413),
+            status(414),
+            status(431),
+            status(400),
+            status(404),
+            status(501),
         ] {
-            assert_eq!(reason_for(&e, &Method::GET, false), None, "{e:?}");
+            for keyed in [false, true] {
+                for method in [Method::GET, Method::PATCH, Method::POST] {
+                    assert_eq!(reason_for(&e, &method, keyed), None, "{e:?}");
+                }
+            }
         }
+    }
+
+    #[tokio::test]
+    async fn a_request_that_cannot_be_built_is_never_retried() {
+        // A URI longer than HTTP's 65,534-byte ceiling: reqwest refuses to build it.
+        let long = format!("http://127.0.0.1:9/{}", "a".repeat(70_000));
+        let e = reqwest::Client::new().get(long).send().await.unwrap_err();
+        assert!(e.is_builder(), "{e:?}");
+        let e = Error::unreachable(e);
+        assert_eq!(reason_for(&e, &Method::GET, false), None);
+        assert_eq!(reason_for(&e, &Method::POST, true), None);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Fault injection, changeable while the sandbox runs: latency, 503s,
 //! `UNABLE_TO_LOCK_ROW`, dropped connections, late commits, a ceiling on
-//! concurrent requests and sObjects the session's user cannot see; on the event bus,
-//! delayed delivery, gap events and dropped Subscribe streams. Everything is off by
-//! default.
+//! concurrent requests, sObjects the session's user cannot see and HTML error pages; on
+//! the event bus, delayed delivery, gap events and dropped Subscribe streams. Everything
+//! is off by default.
 
 use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
@@ -55,6 +55,12 @@ pub struct FaultConfig {
     /// `UNAVAILABLE` instead (no error code, as a connection reset), and the events stay
     /// in the log for the subscriber's next Subscribe.
     pub event_stream_drop_rate: f64,
+    /// Share of API requests answered with an HTML error page of status `html_error_status`
+    /// instead of Salesforce's JSON: what a maintenance page or a proxy in front of the org
+    /// sends. Nothing is done.
+    pub html_error_rate: f64,
+    /// The status of those pages (500, 502, 503, 504, 413, ...).
+    pub html_error_status: u16,
 }
 
 impl Default for FaultConfig {
@@ -74,6 +80,8 @@ impl Default for FaultConfig {
             event_delay_ms: 0,
             event_gap_rate: 0.0,
             event_stream_drop_rate: 0.0,
+            html_error_rate: 0.0,
+            html_error_status: 503,
         }
     }
 }

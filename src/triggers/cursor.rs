@@ -10,6 +10,21 @@
 //! the tag of the source that wrote it ([`SourceKind`]) and the position. Version 1
 //! cursors (`1|<fingerprint>|<unix ms>|<id>`, written before sources had tags) are
 //! polling cursors and are still accepted. Clients must treat cursors as opaque.
+//!
+//! # Why cursors are not signed
+//!
+//! Unlike page tokens (`api::page_token`), cursors carry no MAC, on purpose:
+//!
+//! - A cursor can only move the caller's own stream. The trigger (connection, sObject,
+//!   condition, fields) always comes from the request, which is authorized as any other;
+//!   the cursor contributes a position only, parsed strictly (a time and an 18- or
+//!   15-character alphanumeric Id) and never spliced into SOQL as text. A forged
+//!   position does no more than `since` already lets every subscriber do: start from any
+//!   time in the feed. It reads no other trigger, connection or record.
+//! - Cursors must outlive the process: a client resumes with its cursor after a restart
+//!   or on another replica, and exactly-once delivery rests on that. A MAC would tie them
+//!   to a key that every replica must share and that could never be rotated without
+//!   losing every client's position.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

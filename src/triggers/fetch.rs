@@ -24,14 +24,7 @@ pub(crate) async fn window(
     after: &Position,
     upto: &Position,
 ) -> Result<Vec<Arc<Event>>, Error> {
-    let soql = format!(
-        "SELECT {} FROM {} WHERE {}CreatedDate >= {} AND CreatedDate <= {} ORDER BY CreatedDate, Id",
-        select_list(&trigger.fields),
-        trigger.sobject,
-        condition(&trigger.condition),
-        soql_datetime(after.time()),
-        soql_datetime(upto.time()),
-    );
+    let soql = window_soql(trigger, after.time(), upto.time());
     let mut events: Vec<Arc<Event>> = Vec::new();
     let mut page = client.query(&soql, false, None).await?;
     loop {
@@ -53,6 +46,19 @@ pub(crate) async fn window(
     Ok(events)
 }
 
+/// The query of [`window`]. Its length does not depend on the bounds (datetimes always
+/// render to the same length), so the probe can check that every poll's query fits.
+fn window_soql(trigger: &Trigger, after: OffsetDateTime, upto: OffsetDateTime) -> String {
+    format!(
+        "SELECT {} FROM {} WHERE {}CreatedDate >= {} AND CreatedDate <= {} ORDER BY CreatedDate, Id",
+        select_list(&trigger.fields),
+        trigger.sobject,
+        condition(&trigger.condition),
+        soql_datetime(after),
+        soql_datetime(upto),
+    )
+}
+
 /// Runs the trigger's query over the records created in the second `at`, and
 /// returns the greatest Id among them. A bad sObject, field or condition fails here,
 /// before a stream starts; the Id lets "now" exclude records that already exist.
@@ -61,6 +67,9 @@ pub(crate) async fn probe(
     trigger: &Trigger,
     at: OffsetDateTime,
 ) -> Result<Option<String>, Error> {
+    // A poll's query is longer than the probe's: one that cannot be sent would fail every
+    // poll, after the stream had started. Refuse the trigger now instead.
+    client.check_query_uri(&window_soql(trigger, at, at), false)?;
     let soql = format!(
         "SELECT {} FROM {} WHERE {}CreatedDate = {}",
         select_list(&trigger.fields),

@@ -39,6 +39,20 @@ pub(super) fn assertion(
         .map_err(AuthError::InvalidPrivateKey)
 }
 
+/// Whether `private_key_pem` can sign an assertion: a local, deterministic check (a test
+/// signature, sent nowhere), so a configuration with an unusable key is refused at start
+/// instead of failing the first call.
+pub fn check_private_key(private_key_pem: &Secret) -> Result<(), AuthError> {
+    assertion(
+        "check",
+        "check",
+        private_key_pem,
+        "https://login.salesforce.com",
+        OffsetDateTime::UNIX_EPOCH,
+    )
+    .map(drop)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,8 @@ mod cache;
 mod grant;
 mod jwt;
 
+pub use jwt::check_private_key;
+
 pub(crate) use cache::{Fetched, TokenCache};
 pub(crate) use grant::request_token;
 

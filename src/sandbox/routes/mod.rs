@@ -7,6 +7,7 @@ mod collections;
 mod composite;
 mod conditional;
 mod describe;
+mod edge;
 mod query;
 mod record;
 mod sobjects;
@@ -86,7 +87,8 @@ pub fn router(shared: Arc<Shared>, instance_url: String) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(shared, count))
-        .layer(axum::middleware::from_fn(edge_limits))
+        // Outermost: the edge refuses an over-long request before anything counts it.
+        .layer(axum::middleware::from_fn(edge::limits))
 }
 
 /// The REST API's routes under `/services/data/vXX.X/`, without the checks
@@ -154,37 +156,6 @@ fn api_routes() -> Router<Arc<Shared>> {
     both(api, V, get(resources))
 }
 
-/// Salesforce's limit on a request line and headers: "URI + headers size max
-/// 16,384 bytes combined; over → 431 Request Header Fields Too Large; URI
-/// alone over → 414 URI Too Long", with `/composite` as the way to send a
-/// longer query (help article 000386264,
-/// <https://help.salesforce.com/s/articleView?id=000386264&type=1>). Refused
-/// before anything else, as by Salesforce's edge: not counted, no session
-/// checked. The body of these answers is not documented; the sandbox sends a
-/// short plain-text one.
-pub const MAX_URI_AND_HEADERS: usize = 16_384;
-
-async fn edge_limits(req: Request, next: Next) -> Response {
-    let uri = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len())
-        + req.uri().authority().map_or(0, |a| a.as_str().len());
-    let headers: usize = req
-        .headers()
-        .iter()
-        .map(|(k, v)| k.as_str().len() + v.len() + 4)
-        .sum();
-    if uri > MAX_URI_AND_HEADERS {
-        return (StatusCode::URI_TOO_LONG, "URI Too Long").into_response();
-    }
-    if uri + headers > MAX_URI_AND_HEADERS {
-        return (
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "Request Header Fields Too Large",
-        )
-            .into_response();
-    }
-    next.run(req).await
-}
-
 /// Counts every request by route kind and tags it with the kind.
 async fn count(State(sh): State<Arc<Shared>>, mut req: Request, next: Next) -> Response {
     let kind = RouteKind::classify(req.method(), req.uri().path());
@@ -225,6 +196,12 @@ async fn guard(State(sh): State<Arc<Shared>>, mut req: Request, next: Next) -> R
     }
     if chance(faults.drop_before_rate) {
         return dropped();
+    }
+    if chance(faults.html_error_rate) {
+        // A proxy or maintenance page: no JSON body, no Sforce-Limit-Info.
+        let status = StatusCode::from_u16(faults.html_error_status)
+            .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        return edge::html_error(status);
     }
     if chance(faults.unavailable_rate) {
         return with_limit_info(&sh, unavailable().into_response());
