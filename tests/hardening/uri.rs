@@ -112,11 +112,13 @@ async fn an_over_long_topic_name_is_refused_naming_topic_name() {
         }))
         .await
         .unwrap_err();
+    // Salesforce's 99-character limit on a topic name refuses it before its URI is built.
     let (field, reason, _) = refusal(&err);
     assert_eq!(
         (field.as_str(), reason.as_str()),
-        ("topic_name", "URI_TOO_LONG")
+        ("topic_name", "INVALID_ARGUMENT")
     );
+    assert!(err.message().contains("at most 99"), "{}", err.message());
 }
 
 #[tokio::test]
