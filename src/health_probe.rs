@@ -314,11 +314,16 @@ pub async fn probe(authority: &str, services: &[String], timeout: Duration) -> V
         timeout.as_millis()
     );
     let endpoint = match Endpoint::from_shared(format!("http://{authority}")) {
-        Ok(endpoint) => endpoint.connect_timeout(timeout),
+        // No connect timeout of its own: the deadline below bounds connecting too, so a
+        // probe that runs out of time always says so the same way.
+        Ok(endpoint) => endpoint,
         Err(e) => return vec![Outcome::NoAnswer(format!("{authority}: {e}")); services.len()],
     };
     let channel = match tokio::time::timeout_at(deadline, endpoint.connect()).await {
         Ok(Ok(channel)) => channel,
+        Ok(Err(_)) if Instant::now() >= deadline => {
+            return vec![Outcome::NoAnswer(within); services.len()];
+        }
         Ok(Err(e)) => {
             let reason = format!("cannot reach {authority}: {}", error_chain(&e));
             return vec![Outcome::NoAnswer(reason); services.len()];
@@ -339,7 +344,14 @@ pub async fn probe(authority: &str, services: &[String], timeout: Duration) -> V
                 Ok(Err(status)) if status.code() == tonic::Code::NotFound => {
                     Outcome::UnknownService
                 }
-                Ok(Err(status)) if status.code() == tonic::Code::DeadlineExceeded => {
+                // The deadline sent as grpc-timeout also ends the call on this side
+                // (CANCELLED "Timeout expired"), racing the timer above.
+                Ok(Err(status))
+                    if matches!(
+                        status.code(),
+                        tonic::Code::DeadlineExceeded | tonic::Code::Cancelled
+                    ) || Instant::now() >= deadline =>
+                {
                     Outcome::NoAnswer(within)
                 }
                 Ok(Err(status)) => Outcome::NoAnswer(format!(
