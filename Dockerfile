@@ -29,5 +29,12 @@ USER nonroot:nonroot
 ENV SFGATE_LISTEN=0.0.0.0:50051 \
     SFGATE_CONFIG=/etc/sfgate/sfgate.toml
 EXPOSE 50051
+# `sfgate health` asks the gateway over gRPC health (exec form: distroless has no shell).
+# It probes SFGATE_LISTEN on loopback (0.0.0.0 becomes 127.0.0.1) and reads no config, so
+# it passes while the process serves gRPC; a revoked connection does not fail it (a
+# restart would not fix that: probe `--connection NAME` or alert on sfgate_connection_up).
+# Exit codes: 0 serving, 1 not serving, 3 no answer, 4 unknown service (docs/operations.md).
+HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
+  CMD ["/usr/local/bin/sfgate", "health", "--timeout-ms", "2000"]
 ENTRYPOINT ["/usr/local/bin/sfgate"]
 CMD ["serve"]

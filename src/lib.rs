@@ -43,6 +43,8 @@
 //!   definition; the check in `.ci/run` allows exactly that).
 //! - [`embedded`]: the default: a sandbox org (with its Pub/Sub API on an ephemeral
 //!   loopback port) and a gateway pointed at it.
+//! - [`health_probe`]: `sfgate health`, a gRPC health client for container health checks
+//!   and scripts (exit codes per outcome).
 //! - [`triggers`]: the polling engine behind `TriggerService`: one shared poller
 //!   per trigger, ordered resumable feeds of new records. Knows nothing of gRPC.
 
@@ -50,6 +52,7 @@ pub mod api;
 pub mod config;
 pub mod embedded;
 pub mod eventbus;
+pub mod health_probe;
 pub mod middleware;
 pub mod pb;
 pub mod salesforce;

@@ -1,4 +1,5 @@
-//! The `sfgate` command: `sfgate serve` (the default) and `sfgate sandbox`.
+//! The `sfgate` command: `sfgate serve` (the default), `check`, `hash-key`, `health` and
+//! `sandbox`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,7 +12,7 @@ use tracing_subscriber::EnvFilter;
 use sfgate::config::{self, Config, ENV_LISTEN, ENV_LOG, Flags, ProcessEnv};
 use sfgate::middleware::ApiKey;
 use sfgate::sandbox::SandboxConfig;
-use sfgate::{embedded, sandbox, server};
+use sfgate::{embedded, health_probe, sandbox, server};
 
 /// Where `sfgate` serves gRPC without configuration.
 const DEFAULT_LISTEN: SocketAddr =
@@ -38,6 +39,9 @@ enum Command {
     HashKey(HashKeyArgs),
     /// Run the sandbox org alone: a Salesforce-compatible REST API in memory.
     Sandbox(SandboxArgs),
+    /// Probe a running gateway over gRPC health; exit 0 when it is SERVING (1 not serving,
+    /// 3 no answer, 4 unknown service).
+    Health(health_probe::HealthArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -94,14 +98,18 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(async {
-        match cli.command.unwrap_or(Command::Serve(cli.serve)) {
-            Command::Serve(args) => serve(args).await,
-            Command::Check(args) => check(args).await,
-            Command::HashKey(args) => hash_key(args),
-            Command::Sandbox(args) => run_sandbox(args).await,
+    let result = match cli.command.unwrap_or(Command::Serve(cli.serve)) {
+        Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Check(args) => runtime.block_on(check(args)),
+        Command::HashKey(args) => hash_key(args),
+        Command::Sandbox(args) => runtime.block_on(run_sandbox(args)),
+        Command::Health(args) => {
+            // Its own exit codes (see health_probe's module docs).
+            let code = runtime.block_on(health_probe::run(args, &ProcessEnv));
+            runtime.shutdown_background();
+            return code;
         }
-    });
+    };
     // Tasks still running (a handler whose client left) are not waited for: the server
     // has already given calls in flight their grace period.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
