@@ -7,8 +7,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::api::{Caller, Permission};
-use crate::middleware::{ApiKey, Limits, RateLimit};
+use crate::caller::{ApiKey, Caller, Permission};
+use crate::config::PageTokenKey;
+use crate::limits::{self, Limits, RateLimit};
 use crate::salesforce::{AuthFlow, Client, ConnectionConfig, Secret};
 use crate::sandbox::{self, Sandbox, SandboxConfig};
 use crate::server::Gateway;
@@ -53,12 +54,12 @@ pub async fn start(config: SandboxConfig) -> std::io::Result<Embedded> {
         gateway: Gateway {
             connections: HashMap::from([(CONNECTION.to_owned(), client)]),
             api_keys: vec![api_key()],
-            default_timeout: crate::server::DEFAULT_TIMEOUT,
-            max_timeout: crate::server::MAX_TIMEOUT,
+            default_timeout: limits::DEFAULT_TIMEOUT,
+            max_timeout: limits::MAX_TIMEOUT,
             limits: limits(),
             triggers: triggers(),
             transport: Default::default(),
-            page_token_key: crate::api::PageTokenKey::generate(),
+            page_token_key: PageTokenKey::generate(),
         },
     })
 }

@@ -47,12 +47,15 @@
 //!   per trigger, ordered resumable feeds of new records. Knows nothing of gRPC.
 
 pub mod api;
+pub mod caller;
 pub mod config;
 pub mod embedded;
 pub mod eventbus;
+pub mod limits;
 pub mod middleware;
 pub mod pb;
 pub mod salesforce;
 pub mod sandbox;
 pub mod server;
+pub mod status;
 pub mod triggers;

@@ -8,8 +8,8 @@ use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
+use sfgate::caller::ApiKey;
 use sfgate::config::{self, Config, ENV_LISTEN, ENV_LOG, Flags, ProcessEnv};
-use sfgate::middleware::ApiKey;
 use sfgate::sandbox::SandboxConfig;
 use sfgate::{embedded, sandbox, server};
 

@@ -13,10 +13,9 @@ use std::time::Duration;
 
 use common::{authed, fields, str_field, with_key};
 use serde_json::json;
-use sfgate::api::{Caller, Permission};
+use sfgate::caller::{ApiKey, Caller, Permission};
 use sfgate::config::Config;
 use sfgate::embedded;
-use sfgate::middleware::ApiKey;
 use sfgate::pb::*;
 use sfgate::salesforce::{AuthFlow, Client, ConnectionConfig, Secret};
 use sfgate::sandbox::{self, SandboxConfig};

@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use common::{authed, fields, with_key};
 use serde_json::{Value, json};
-use sfgate::api::{Caller, Permission};
+use sfgate::caller::{ApiKey, Caller, Permission};
 use sfgate::embedded;
-use sfgate::middleware::{ApiKey, RateLimit};
+use sfgate::limits::RateLimit;
 use sfgate::pb::*;
 use sfgate::sandbox::{Sandbox, SandboxConfig};
 use tonic::Code;

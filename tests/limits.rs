@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use common::{authed, with_key};
 use prost::Message;
-use sfgate::api::{Caller, Permission};
+use sfgate::caller::{ApiKey, Caller, Permission};
 use sfgate::embedded;
-use sfgate::middleware::{ApiKey, RateLimit};
+use sfgate::limits::RateLimit;
 use sfgate::pb::*;
 use sfgate::sandbox::SandboxConfig;
 use tonic::Code;

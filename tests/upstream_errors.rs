@@ -9,9 +9,8 @@ use std::time::{Duration, Instant};
 
 use common::{authed, fields, with_key};
 use serde_json::json;
-use sfgate::api::{Caller, Permission};
+use sfgate::caller::{ApiKey, Caller, Permission};
 use sfgate::embedded;
-use sfgate::middleware::ApiKey;
 use sfgate::pb::*;
 use sfgate::salesforce::Client;
 use sfgate::sandbox::SandboxConfig;

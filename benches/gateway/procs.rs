@@ -56,7 +56,7 @@ pub async fn gateway_with(
     connection_keys: &str,
 ) -> Process {
     let config = dir.join("bench.toml");
-    let hash = sfgate::middleware::ApiKey::hash_hex(API_KEY);
+    let hash = sfgate::caller::ApiKey::hash_hex(API_KEY);
     std::fs::write(
         &config,
         format!(

@@ -15,7 +15,7 @@ use prost_types::{ListValue, Struct, Value as PbValue, value::Kind};
 use serde_json::{Map, Number, Value};
 
 use super::decimal;
-use super::status::Violation;
+use crate::status::Violation;
 
 /// The largest magnitude below which every whole double is an exact integer.
 const MAX_EXACT: f64 = 9_007_199_254_740_992.0; // 2^53

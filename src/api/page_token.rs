@@ -15,15 +15,14 @@
 //! `_file`), so every replica and every restart accepts the others' tokens; without one a
 //! key is generated at start, and tokens then work only on the process that issued them.
 
-use std::fmt;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::status::Violation;
+use crate::config::PageTokenKey;
+use crate::status::Violation;
 
 /// The format version, first in every token's JSON.
 const VERSION: u8 = 2;
@@ -31,57 +30,13 @@ const VERSION: u8 = 2;
 const DOMAIN: &[u8] = b"sfgate page token v2\0";
 /// The MAC's length in a token, in bytes (a 128-bit tag).
 const MAC_BYTES: usize = 16;
-/// The shortest configured key accepted, in bytes.
-pub const MIN_KEY_BYTES: usize = 32;
-
-/// The key page tokens are authenticated with. `Debug` never shows it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct PageTokenKey {
-    bytes: Vec<u8>,
-    generated: bool,
-}
-
-impl PageTokenKey {
-    /// A key from configuration: at least [`MIN_KEY_BYTES`] bytes (of any kind, e.g. the
-    /// output of `openssl rand -base64 48`); `None` if shorter.
-    pub fn new(secret: &[u8]) -> Option<PageTokenKey> {
-        (secret.len() >= MIN_KEY_BYTES).then(|| PageTokenKey {
-            bytes: secret.to_vec(),
-            generated: false,
-        })
-    }
-
-    /// A random 256-bit key, for a gateway configured without one.
-    pub fn generate() -> PageTokenKey {
-        PageTokenKey {
-            bytes: rand::random::<[u8; 32]>().to_vec(),
-            generated: true,
-        }
-    }
-
-    /// Whether the key was generated at start (tokens then do not survive a restart and
-    /// are not accepted by other replicas).
-    pub fn is_generated(&self) -> bool {
-        self.generated
-    }
-
-    fn mac(&self, json: &[u8]) -> Hmac<Sha256> {
-        // HMAC takes a key of any length.
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(&self.bytes).expect("hmac accepts any key length");
-        mac.update(DOMAIN);
-        mac.update(json);
-        mac
-    }
-}
-
-impl fmt::Debug for PageTokenKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PageTokenKey")
-            .field("bytes", &"***")
-            .field("generated", &self.generated)
-            .finish()
-    }
+/// The MAC of `json` under `key`, over the domain label first.
+fn mac(key: &PageTokenKey, json: &[u8]) -> Hmac<Sha256> {
+    // HMAC takes a key of any length.
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.bytes()).expect("hmac accepts any key length");
+    mac.update(DOMAIN);
+    mac.update(json);
+    mac
 }
 
 /// Where the next page comes from.
@@ -154,7 +109,7 @@ pub(crate) fn encode(
     };
     // Serializing plain strings and numbers cannot fail.
     let json = serde_json::to_vec(&token).unwrap_or_default();
-    let mac = key.mac(&json).finalize().into_bytes();
+    let mac = mac(key, &json).finalize().into_bytes();
     format!(
         "{}.{}",
         URL_SAFE_NO_PAD.encode(&json),
@@ -186,7 +141,7 @@ pub(crate) fn decode(
         return Err(not_ours());
     }
     // Constant time: the time taken says nothing about how much of a guess was right.
-    key.mac(&json)
+    self::mac(key, &json)
         .verify_truncated_left(&mac)
         .map_err(|_| not_ours())?;
     let parsed: PageToken = serde_json::from_slice(&json)

@@ -8,9 +8,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use prost_types::{Value as PbValue, value::Kind};
 
-use super::status::Violation;
 use super::{convert, decimal};
 use crate::salesforce::datetime;
+use crate::status::Violation;
 
 /// Replaces every `:name` placeholder outside string literals in `soql` with the
 /// rendered value of `params[name]`. `query_field` and `params_field` name the

@@ -3,11 +3,12 @@
 use serde_json::Value;
 use tonic::Status;
 
-use super::page_token::{self, PageTokenKey, Resume};
-use super::status::{self, Context, Violation};
+use super::page_token::{self, Resume};
 use super::{convert, params};
+use crate::config::PageTokenKey;
 use crate::pb::{ExecuteSoqlQueryRequest, ExecuteSoqlQueryResponse};
 use crate::salesforce::{Client, QueryPage};
+use crate::status::{self, Context, Violation};
 
 /// Salesforce's batch size bounds (`Sforce-Query-Options: batchSize`).
 const MIN_PAGE: i32 = 200;

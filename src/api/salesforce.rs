@@ -7,14 +7,14 @@ use std::sync::Arc;
 use prost_types::Timestamp;
 use tonic::{Request, Response, Status};
 
-use super::caller::{self, Permission};
 use super::idempotency::{self, InFlight};
-use super::page_token::PageTokenKey;
-use super::status::{self, Context, Violation};
 use super::{convert, query, validate};
+use crate::caller::{self, Permission};
+use crate::config::PageTokenKey;
 use crate::pb::salesforce_service_server::SalesforceService;
 use crate::pb::*;
 use crate::salesforce::{Client, RecordId};
+use crate::status::{self, Context, Violation};
 
 /// The `SalesforceService` implementation over the configured connections.
 #[derive(Debug, Clone)]
@@ -33,7 +33,7 @@ impl SalesforceApi {
     pub fn new(connections: Arc<HashMap<String, Client>>) -> Self {
         SalesforceApi {
             connections,
-            max_records: crate::middleware::DEFAULT_MAX_RECORDS,
+            max_records: crate::limits::DEFAULT_MAX_RECORDS,
             creates: InFlight::default(),
             page_token_key: PageTokenKey::generate(),
         }

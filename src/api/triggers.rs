@@ -8,13 +8,13 @@ use prost_types::Timestamp;
 use time::OffsetDateTime;
 use tonic::{Code, Request, Response, Status};
 
-use super::caller::{self, Permission};
-use super::status::{self, Context, Violation};
 use super::{convert, params, validate};
-use crate::middleware::{AdmittedStream, StreamSlot, StreamSlots};
+use crate::caller::{self, Permission};
+use crate::limits::{AdmittedStream, StreamSlot, StreamSlots};
 use crate::pb::trigger_service_server::TriggerService;
 use crate::pb::*;
 use crate::salesforce as sf;
+use crate::status::{self, Context, Violation};
 use crate::triggers::{End, Engine, Item, Start, SubscribeError, Subscription, Trigger};
 
 /// The fields of a "New Contact" event when the request names none.

@@ -39,6 +39,7 @@ mod error;
 mod fields;
 mod flows;
 mod limits;
+mod page_token_key;
 mod raw;
 mod secrets;
 mod server;
@@ -51,7 +52,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::middleware::Limits;
+use crate::limits::Limits;
 use crate::salesforce::ConnectionConfig;
 use crate::triggers::TriggerConfig;
 
@@ -63,6 +64,7 @@ pub use caller_limits::{
 pub use check::{CheckReport, ConnectionCheck, check};
 pub use connection::FLOWS;
 pub use error::{ConfigError, Origin, Problem};
+pub use page_token_key::{MIN_PAGE_TOKEN_KEY_BYTES, PageTokenKey};
 pub use server::{SandboxConfig, ServerConfig};
 pub use source::{
     ENV_CONFIG, ENV_DEFAULT_TIMEOUT_MS, ENV_LISTEN, ENV_LOG, ENV_SANDBOX_ENABLED,

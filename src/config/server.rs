@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::error::{Origin, Problems};
+use super::page_token_key::{MIN_PAGE_TOKEN_KEY_BYTES, PageTokenKey};
 use super::raw;
 use super::secrets::SecretRef;
 use super::source::{
@@ -12,8 +13,7 @@ use super::source::{
     LineIndex, env_item,
 };
 use super::{DEFAULT_LISTEN, DEFAULT_MAX_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS};
-use crate::api::{MIN_PAGE_TOKEN_KEY_BYTES, PageTokenKey};
-use crate::server::Transport;
+use crate::limits::Transport;
 
 /// `[server]`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::api::Permission;
+use crate::caller::Permission;
 use crate::salesforce::{AuthFlow, UpstreamLimits};
 
 use super::*;
@@ -702,7 +702,7 @@ fn keys_become_auth_entries_with_the_hash_sfgate_hash_key_prints() {
         .unwrap();
     // The example's voice-agent hash is that of the key "test".
     let hex: String = voice.hash.iter().map(|b| format!("{b:02x}")).collect();
-    assert_eq!(hex, crate::middleware::ApiKey::hash_hex("test"));
+    assert_eq!(hex, crate::caller::ApiKey::hash_hex("test"));
     assert_eq!(voice.caller.default_connection, "acme");
     assert!(voice.caller.permissions.contains(&Permission::Write));
     assert!(!voice.caller.permissions.contains(&Permission::Delete));
@@ -842,7 +842,7 @@ fn the_example_states_the_defaults_the_code_uses() {
         ),
     ];
     let l = Limits::default();
-    let crate::middleware::RateLimit::PerSecond { per_second, burst } = l.default_rate_limit else {
+    let crate::limits::RateLimit::PerSecond { per_second, burst } = l.default_rate_limit else {
         panic!("the default is a rate limit")
     };
     let defaults = defaults.into_iter().chain([
@@ -861,7 +861,7 @@ fn the_example_states_the_defaults_the_code_uses() {
         });
         assert!(documented, "{key}: default {value} not in the example");
     }
-    let t = crate::server::Transport::default();
+    let t = crate::limits::Transport::default();
     let ms = |d: std::time::Duration| d.as_millis().to_string();
     for (key, value) in [
         (server::MAX_CONNECTIONS, t.max_connections.to_string()),
@@ -904,7 +904,7 @@ fn the_example_states_the_defaults_the_code_uses() {
 
 #[test]
 fn caller_limits_are_read_checked_and_reach_the_gateway() {
-    use crate::middleware::RateLimit;
+    use crate::limits::RateLimit;
 
     let config = load(EXAMPLE, &example_env()).unwrap();
     assert_eq!(
@@ -1043,7 +1043,7 @@ fn server_connection_settings_are_read_checked_and_reach_the_gateway() {
     let ms = std::time::Duration::from_millis;
     assert_eq!(
         gateway.transport,
-        crate::server::Transport {
+        crate::limits::Transport {
             max_connections: 50,
             max_concurrent_streams: 7,
             first_request_timeout: ms(1500),
@@ -1083,7 +1083,7 @@ fn the_page_token_key_is_a_secret_of_at_least_32_bytes() {
     let config = load(&text, &vars).unwrap();
     assert_eq!(
         config.server.page_token_key,
-        crate::api::PageTokenKey::new(key.as_bytes())
+        crate::config::PageTokenKey::new(key.as_bytes())
     );
     assert!(!format!("{config:?}").contains(&key), "never in Debug");
     let gateway = config.gateway(&reqwest::Client::new());
@@ -1096,7 +1096,7 @@ fn the_page_token_key_is_a_secret_of_at_least_32_bytes() {
     let config = Config::from_toml(&text_file, "test.toml", dir.path(), &cc_env()).unwrap();
     assert_eq!(
         config.server.page_token_key,
-        crate::api::PageTokenKey::new(key.as_bytes())
+        crate::config::PageTokenKey::new(key.as_bytes())
     );
 
     // Unset: generated at start.

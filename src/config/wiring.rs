@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use crate::api::{Caller, PageTokenKey};
-use crate::middleware::ApiKey;
+use crate::caller::{ApiKey, Caller};
+use crate::config::PageTokenKey;
 use crate::salesforce::Client;
 use crate::sandbox;
 use crate::server::Gateway;

@@ -3,7 +3,7 @@
 //! message is read, so a caller cannot hold anything with a message it never finishes
 //! sending, and a stream over the caller's quota costs nothing.
 //!
-//! The stream's [`StreamSlot`](super::StreamSlot) travels to the handler in the request extensions; the handler
+//! The stream's [`StreamSlot`](crate::limits::StreamSlot) travels to the handler in the request extensions; the handler
 //! moves it into the stream, which gives it back when it ends. A request that fails before
 //! the handler (its message never arrives) drops it with the request.
 
@@ -11,8 +11,9 @@ use std::task::{Context, Poll};
 
 use tower::{Layer, Service};
 
-use super::{AdmittedStream, BoxFuture, StreamSlots};
-use crate::api::{Caller, Permission};
+use super::BoxFuture;
+use crate::caller::{Caller, Permission};
+use crate::limits::{AdmittedStream, StreamSlots};
 
 /// The one method that opens a stream.
 const SUBSCRIBE: &str = "/sfgate.v1.TriggerService/Subscribe";

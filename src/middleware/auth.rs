@@ -9,39 +9,12 @@
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use sha2::{Digest, Sha256};
 use tonic::Code;
 use tower::{Layer, Service};
 
 use super::BoxFuture;
-use crate::api::{Caller, gateway_status};
-
-/// A configured API key: its SHA-256 hash and what it grants.
-#[derive(Debug, Clone)]
-pub struct ApiKey {
-    /// SHA-256 of the key, as 32 bytes.
-    pub hash: [u8; 32],
-    /// The identity and grants attached to requests made with the key.
-    pub caller: Caller,
-}
-
-impl ApiKey {
-    /// The entry for a plain-text key (hashed here; the key itself is not kept).
-    pub fn from_plain(key: &str, caller: Caller) -> Self {
-        ApiKey {
-            hash: Sha256::digest(key.as_bytes()).into(),
-            caller,
-        }
-    }
-
-    /// The SHA-256 hash of a key, as configuration holds it (lowercase hex).
-    pub fn hash_hex(key: &str) -> String {
-        Sha256::digest(key.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    }
-}
+use crate::caller::ApiKey;
+use crate::status;
 
 /// Adds [`Auth`] to a service.
 #[derive(Debug, Clone)]
@@ -71,28 +44,6 @@ impl<S> Layer<S> for AuthLayer {
 pub struct Auth<S> {
     inner: S,
     keys: Arc<[ApiKey]>,
-}
-
-// === impl Auth ===
-
-impl<S> Auth<S> {
-    fn find(&self, presented: &str) -> Option<&Caller> {
-        let hash: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
-        // Look at every key whatever matches, and compare without early exit, so
-        // the time taken says nothing about how close a guess was.
-        let mut found = None;
-        for key in self.keys.iter() {
-            let diff = key
-                .hash
-                .iter()
-                .zip(hash.iter())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-            if diff == 0 {
-                found = Some(&key.caller);
-            }
-        }
-        found
-    }
 }
 
 impl<S, B> Service<http::Request<B>> for Auth<S>
@@ -125,7 +76,7 @@ where
             .map(str::trim);
         let refusal = match presented {
             None => "missing api key: send `authorization: Bearer <key>`",
-            Some(key) => match self.find(key) {
+            Some(key) => match ApiKey::find(&self.keys, key) {
                 Some(caller) => {
                     request.extensions_mut().insert(caller.clone());
                     return Box::pin(self.inner.call(request));
@@ -133,7 +84,12 @@ where
                 None => "unknown api key",
             },
         };
-        let status = gateway_status(Code::Unauthenticated, "API_KEY_INVALID", refusal);
+        let status = status::gateway(
+            Code::Unauthenticated,
+            "API_KEY_INVALID",
+            refusal,
+            Default::default(),
+        );
         Box::pin(async move { Ok(status.into_http()) })
     }
 }

@@ -18,8 +18,8 @@ use tonic::Code;
 use tower::{Layer, Service};
 
 use super::BoxFuture;
-use crate::api::gateway_status;
 use crate::salesforce::with_deadline;
+use crate::status;
 
 /// When the current call must be answered by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,10 +127,11 @@ where
             match tokio::time::timeout_at(deadline, call).await {
                 Ok(result) => result,
                 Err(_) => {
-                    let status = gateway_status(
+                    let status = status::gateway(
                         Code::DeadlineExceeded,
                         "DEADLINE_EXCEEDED",
-                        &format!("no answer within the call's deadline of {budget:?}"),
+                        format!("no answer within the call's deadline of {budget:?}"),
+                        Default::default(),
                     );
                     Ok(status.into_http())
                 }

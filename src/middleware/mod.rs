@@ -1,36 +1,29 @@
-//! Tower layers in front of the gRPC services, composed in [`layers`]; and the
-//! caller-side limits they and the handlers enforce ([`Limits`]).
+//! Tower layers in front of the gRPC services, composed in [`layers`]. They enforce the
+//! caller-side limits of [`crate::limits`] for the identities of [`crate::caller`], and
+//! refuse with the statuses of [`crate::status`]; they know nothing of the handlers.
 //!
 //! In their order: `deadline`, `auth`, `rate_limit`, `admission` (permission and
 //! stream slots, from the headers), `request_body` (the message, whole and in
 //! time), `overload` (the in-flight bound), `request_size` (tonic's refusals
-//! reworded); `stream_slots` is the bookkeeping of open streams.
+//! reworded).
 
 mod admission;
 mod auth;
 mod deadline;
-mod limits;
 mod overload;
 mod rate_limit;
 mod request_body;
 mod request_size;
 mod stack;
-mod stream_slots;
 
 pub use admission::{Admission, AdmissionLayer};
-pub use auth::{ApiKey, Auth, AuthLayer};
+pub use auth::{Auth, AuthLayer};
 pub use deadline::{Deadline, DeadlineLayer, DeadlineService, parse_grpc_timeout};
-pub use limits::{
-    DEFAULT_BURST, DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_MAX_RECORDS, DEFAULT_MAX_REQUEST_BYTES,
-    DEFAULT_MAX_STREAMS, DEFAULT_MAX_STREAMS_PER_CALLER, DEFAULT_RATE_PER_SECOND, Limits,
-    RateLimit, ZeroRateLimit,
-};
 pub use overload::{Overload, OverloadLayer};
 pub use rate_limit::{RateLimitLayer, RateLimitService, RateLimits};
 pub use request_body::{RequestBody, RequestBodyLayer};
 pub use request_size::{RequestSize, RequestSizeLayer};
 pub use stack::{GatewayLayers, LayerSettings, layers};
-pub use stream_slots::{AdmittedStream, StreamSlot, StreamSlots};
 
 /// The future of every layer's service: the layers wrap tonic's router, whose
 /// futures they cannot name.

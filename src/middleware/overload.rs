@@ -13,7 +13,7 @@
 //!
 //! The permit is held until the handler's response is ready. For a unary call
 //! that is the whole call; for a server stream it is the opening only — open
-//! streams are bounded separately, by [`super::StreamSlots`].
+//! streams are bounded separately, by [`crate::limits::StreamSlots`].
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -22,7 +22,7 @@ use tokio::sync::Semaphore;
 use tower::{Layer, Service};
 
 use super::BoxFuture;
-use crate::api::overloaded;
+use crate::status::overloaded;
 
 /// Adds [`Overload`] to a service.
 #[derive(Debug, Clone)]

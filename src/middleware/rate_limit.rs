@@ -28,8 +28,9 @@ use tonic::Status;
 use tower::{Layer, Service};
 
 use super::BoxFuture;
-use super::limits::{Limits, RateLimit};
-use crate::api::{Caller, rate_limited};
+use crate::caller::Caller;
+use crate::limits::{Limits, RateLimit};
+use crate::status::rate_limited;
 
 /// One key's bucket and the quota it was built from (for the error message).
 #[derive(Debug)]

@@ -25,7 +25,7 @@ use tonic::body::Body;
 use tower::{Layer, Service, ServiceExt};
 
 use super::BoxFuture;
-use crate::api::{request_body_timeout, shutting_down};
+use crate::status::{request_body_timeout, shutting_down};
 
 /// The gRPC message prefix: a compression flag and a 4-byte length.
 const PREFIX: usize = 5;

@@ -23,7 +23,7 @@ use tonic::{Code, Status};
 use tower::{Layer, Service};
 
 use super::BoxFuture;
-use crate::api::{malformed_request, request_too_large, undecodable};
+use crate::status::{malformed_request, request_too_large, undecodable};
 
 /// The start of tonic's message for a request over `max_decoding_message_size`.
 const TONIC_TOO_LARGE: &str = "Error, decoded message length too large: found ";

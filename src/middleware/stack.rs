@@ -7,9 +7,11 @@ use tower::ServiceBuilder;
 use tower::layer::util::{Identity, Stack};
 
 use super::{
-    AdmissionLayer, ApiKey, AuthLayer, DeadlineLayer, Limits, OverloadLayer, RateLimitLayer,
-    RateLimits, RequestBodyLayer, RequestSizeLayer, StreamSlots,
+    AdmissionLayer, AuthLayer, DeadlineLayer, OverloadLayer, RateLimitLayer, RateLimits,
+    RequestBodyLayer, RequestSizeLayer,
 };
+use crate::caller::ApiKey;
+use crate::limits::{Limits, StreamSlots};
 
 /// The gateway's layers, outermost first (see [`layers`]).
 pub type GatewayLayers = ServiceBuilder<

@@ -4,13 +4,13 @@
 //! # Layout
 //!
 //! - this file: [`Gateway`] and [`serve`], which puts the services and layers together;
-//! - [`transport`]: the connection-level settings ([`Transport`]);
+//! - `fd_limit`: `max_connections` fitted under the process's open-file limit;
 //! - `accept`: the accept loop (connection cap, accept-error backoff, bounded shutdown);
 //! - `connection`: one connection (HTTP/2 settings, first-request and idle timeouts).
 
 mod accept;
 mod connection;
-pub mod transport;
+mod fd_limit;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -20,14 +20,15 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
 
-use crate::api::{PageTokenKey, SalesforceApi, TriggerApi, health};
-use crate::middleware::{self, ApiKey, Limits};
+use crate::api::{SalesforceApi, TriggerApi, health};
+use crate::caller::ApiKey;
+use crate::config::PageTokenKey;
+use crate::limits::{Limits, Transport};
+use crate::middleware;
 use crate::pb::trigger_service_server::TriggerServiceServer;
 use crate::pb::{self, salesforce_service_server::SalesforceServiceServer};
 use crate::salesforce::Client;
 use crate::triggers::{Engine, TriggerConfig};
-
-pub use transport::Transport;
 
 /// Everything the server needs: the Salesforce connections by name and the API keys.
 #[derive(Debug)]
@@ -51,14 +52,6 @@ pub struct Gateway {
     /// across them and across restarts.
     pub page_token_key: PageTokenKey,
 }
-
-/// The default per-call deadline: long enough for a slow Salesforce query, short
-/// enough that nothing hangs.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-/// The default ceiling on a caller's own deadline: Salesforce's own limit on a REST
-/// request, 10 minutes
-/// (<https://developer.salesforce.com/docs/atlas.en-us.salesforce_app_limits_cheatsheet.meta/salesforce_app_limits_cheatsheet/salesforce_app_limits_platform_api.htm>).
-pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// A server that failed to start or stopped with an error.
 pub type ServeError = Box<dyn std::error::Error + Send + Sync>;
@@ -145,7 +138,7 @@ pub async fn serve(
     };
     let service = middleware::layers(settings, gateway.api_keys, &gateway.limits).service(routes);
     let mut transport = gateway.transport;
-    let fitted = transport::fit_to_fd_limit(transport.max_connections, transport::fd_soft_limit());
+    let fitted = fd_limit::fit_to_fd_limit(transport.max_connections, fd_limit::fd_soft_limit());
     if fitted < transport.max_connections {
         tracing::warn!(
             max_connections = transport.max_connections,

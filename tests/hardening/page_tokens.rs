@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
-use sfgate::api::PageTokenKey;
+use sfgate::config::PageTokenKey;
 use sfgate::embedded;
 use sfgate::pb::*;
 use sfgate::sandbox::SandboxConfig;

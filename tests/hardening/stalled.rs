@@ -5,9 +5,8 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use sfgate::api::{Caller, Permission};
+use sfgate::caller::{ApiKey, Caller, Permission};
 use sfgate::embedded;
-use sfgate::middleware::ApiKey;
 use sfgate::pb::ExecuteSoqlQueryRequest;
 use sfgate::sandbox::SandboxConfig;
 use tokio::net::TcpStream;

@@ -10,7 +10,7 @@ use tokio::net::TcpStream;
 use crate::common::{self, authed};
 use crate::raw;
 
-async fn gateway(change: impl FnOnce(&mut sfgate::server::Transport)) -> common::Gateway {
+async fn gateway(change: impl FnOnce(&mut sfgate::limits::Transport)) -> common::Gateway {
     common::start_custom(SandboxConfig::default(), |gateway, _, _| {
         change(&mut gateway.transport)
     })

@@ -1,10 +1,9 @@
-//! Every error a caller can get, built in one place (AIP-193).
+//! The Salesforce client's errors as the caller's statuses, following the README's error
+//! table ("Errors"): the only module that knows both Salesforce errors and gRPC.
 //!
-//! Each status carries exactly one `google.rpc.ErrorInfo`: domain `salesforce.com`
-//! with Salesforce's `errorCode` as the reason when Salesforce refused the call,
-//! domain `sfgate` with the gateway's own reason otherwise. Bad input adds a
-//! `BadRequest` naming each field; errors worth retrying later add `RetryInfo`.
-//! This is the only module that knows both Salesforce errors and gRPC.
+//! Salesforce's refusals keep its `errorCode` as the ErrorInfo reason (domain
+//! `salesforce.com`); what the gateway concludes on its own (unreachable, deadline, budget
+//! reserve) has a gateway reason (domain `sfgate`).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -12,87 +11,8 @@ use std::time::Duration;
 use tonic::{Code, Status};
 use tonic_types::ErrorDetails;
 
-use super::fit;
-
+use super::{DOMAIN_SALESFORCE, DOMAIN_SFGATE, Violation, fit, gateway, invalid_one, jittered};
 use crate::salesforce as sf;
-
-/// The ErrorInfo domain of the gateway's own errors.
-pub(crate) const DOMAIN_SFGATE: &str = "sfgate";
-/// The ErrorInfo domain of errors Salesforce returned.
-pub(crate) const DOMAIN_SALESFORCE: &str = "salesforce.com";
-
-/// One bad field of a request, for a `BadRequest` field violation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Violation {
-    /// The request field's path, e.g. `id` or `fields.LastName`.
-    pub(crate) field: String,
-    /// What is wrong with it.
-    pub(crate) description: String,
-}
-
-impl Violation {
-    pub(crate) fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
-        Violation {
-            field: field.into(),
-            description: description.into(),
-        }
-    }
-}
-
-/// `INVALID_ARGUMENT` from the gateway itself, naming every bad field.
-pub(crate) fn invalid_argument(reason: &str, violations: Vec<Violation>) -> Status {
-    // The details carry each description whole; the message leaves out the query
-    // Salesforce echoes, so the caller's text is said once.
-    let message = match violations.as_slice() {
-        [one] => format!("{}: {}", one.field, fit::without_echo(&one.description)),
-        many => format!(
-            "invalid request: {}",
-            many.iter()
-                .map(|v| format!("{}: {}", v.field, fit::without_echo(&v.description)))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
-    };
-    let mut details = ErrorDetails::new();
-    details.set_error_info(reason, DOMAIN_SFGATE, HashMap::new());
-    for v in violations {
-        details.add_bad_request_violation(v.field, v.description);
-    }
-    fit::status(Code::InvalidArgument, message, details)
-}
-
-/// A gateway error with only an ErrorInfo.
-pub(crate) fn gateway(
-    code: Code,
-    reason: &str,
-    message: impl Into<String>,
-    metadata: HashMap<String, String>,
-) -> Status {
-    let mut details = ErrorDetails::new();
-    details.set_error_info(reason, DOMAIN_SFGATE, metadata);
-    fit::status(code, message, details)
-}
-
-/// `INVALID_ARGUMENT` for one bad field.
-pub(crate) fn invalid_one(violation: Violation) -> Status {
-    invalid_argument("INVALID_ARGUMENT", vec![violation])
-}
-
-/// `INVALID_ARGUMENT` `MALFORMED_REQUEST`: the request message (or its framing) could not
-/// be read; `field` is the request field at fault, or `request`.
-pub(crate) fn malformed_request(field: &str, problem: &str) -> Status {
-    invalid_argument("MALFORMED_REQUEST", vec![Violation::new(field, problem)])
-}
-
-/// `NOT_FOUND` for a connection name the gateway does not have.
-pub(crate) fn unknown_connection(name: &str) -> Status {
-    gateway(
-        Code::NotFound,
-        "CONNECTION_NOT_FOUND",
-        format!("no connection named {name:?} is configured"),
-        [("connection".to_owned(), name.to_owned())].into(),
-    )
-}
 
 /// What a failed Salesforce call was about, for the error's metadata and wording.
 #[derive(Debug, Clone, Default)]
@@ -659,11 +579,6 @@ fn not_found(d: &mut ErrorDetails, ctx: &Context, message: &str) -> Code {
         message.to_owned(),
     );
     Code::NotFound
-}
-
-/// `base` plus up to 50% random jitter, so callers told to retry do not retry in step.
-pub(crate) fn jittered(base: Duration) -> Duration {
-    base + base.mul_f64(rand::random::<f64>() * 0.5)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 //! already owns the producer task whose end is the stream's end.
 //!
 //! ```
-//! # use sfgate::middleware::StreamSlots;
+//! # use sfgate::limits::StreamSlots;
 //! let slots = StreamSlots::new(1, 10);
 //! let slot = slots.acquire("agent").expect("a free slot");
 //! assert!(slots.acquire("agent").is_err()); // its one stream is open
@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tonic::Status;
 
-use crate::api::too_many_streams;
+use crate::status::too_many_streams;
 
 /// Open-stream counts, shared by every handler clone.
 #[derive(Debug, Clone)]

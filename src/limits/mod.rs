@@ -1,11 +1,33 @@
-//! The caller-side limits as configuration: per-key rate limits, the bound on
-//! calls in flight, and the size limits. [`Limits::default`] is what a gateway
-//! without configuration runs with.
+//! The caller-side limits, below both the middleware that enforces most of them and the
+//! handlers that enforce the rest: what one caller, one call or one connection may take.
+//! Their defaults are what a gateway without configuration runs with.
+//!
+//! - this file: [`Limits`] (per-key rate limits, the bound on calls in flight, sizes,
+//!   open streams) and the per-call deadlines ([`DEFAULT_TIMEOUT`], [`MAX_TIMEOUT`]);
+//! - `stream_slots`: [`StreamSlots`], the bookkeeping of open streams;
+//! - `transport`: [`Transport`], what one client connection may hold and for how long.
+
+mod stream_slots;
+mod transport;
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::time::Duration;
 
-use super::stream_slots::StreamSlots;
+pub use stream_slots::{AdmittedStream, StreamSlot, StreamSlots};
+pub use transport::{
+    DEFAULT_FIRST_REQUEST_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_KEEPALIVE_INTERVAL,
+    DEFAULT_KEEPALIVE_TIMEOUT, DEFAULT_MAX_CONCURRENT_STREAMS, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_REQUEST_BODY_TIMEOUT, DEFAULT_SHUTDOWN_GRACE, Transport,
+};
+
+/// The deadline of a call whose caller sets none (`[server] default_timeout_ms`): long
+/// enough for a slow Salesforce query, short enough that nothing hangs.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default ceiling on a caller's own deadline (`[server] max_timeout_ms`): Salesforce's
+/// own limit on a REST request, 10 minutes
+/// (<https://developer.salesforce.com/docs/atlas.en-us.salesforce_app_limits_cheatsheet.meta/salesforce_app_limits_cheatsheet/salesforce_app_limits_platform_api.htm>).
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// How many calls an API key may make.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

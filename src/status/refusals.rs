@@ -9,9 +9,7 @@ use std::time::Duration;
 use tonic::{Code, Status};
 use tonic_types::ErrorDetails;
 
-use super::fit;
-
-use super::status::{DOMAIN_SFGATE, jittered};
+use super::{DOMAIN_SFGATE, fit, jittered};
 
 /// `retry-after` metadata: whole seconds, rounded up, at least 1 (a `0` would
 /// invite an immediate retry that is refused again).
