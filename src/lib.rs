@@ -47,9 +47,9 @@
 //!   per trigger, ordered resumable feeds of new records. Knows nothing of gRPC.
 
 pub mod api;
+pub mod assembly;
 pub mod caller;
 pub mod config;
-pub mod embedded;
 pub mod eventbus;
 pub mod limits;
 pub mod middleware;

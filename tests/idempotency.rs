@@ -9,8 +9,9 @@ use std::sync::Arc;
 
 use common::{authed, fields, with_key};
 use serde_json::{Value, json};
+use sfgate::assembly::embedded;
 use sfgate::caller::{ApiKey, Caller, Permission};
-use sfgate::embedded;
+use sfgate::config::SANDBOX_CONNECTION;
 use sfgate::limits::RateLimit;
 use sfgate::pb::*;
 use sfgate::sandbox::{Sandbox, SandboxConfig};
@@ -53,8 +54,8 @@ async fn a_repeated_key_returns_the_first_record_and_a_reused_key_is_refused() {
             "tenant-b-secret",
             Caller {
                 key_name: "tenant-b".into(),
-                connections: Some(BTreeSet::from([embedded::CONNECTION.to_owned()])),
-                default_connection: embedded::CONNECTION.into(),
+                connections: Some(BTreeSet::from([SANDBOX_CONNECTION.to_owned()])),
+                default_connection: SANDBOX_CONNECTION.into(),
                 permissions: Permission::ALL.into_iter().collect(),
             },
         ));

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 use common::{authed, with_key};
 use prost::Message;
+use sfgate::assembly::{self, embedded};
 use sfgate::caller::{ApiKey, Caller, Permission};
-use sfgate::embedded;
+use sfgate::config::SANDBOX_CONNECTION;
 use sfgate::limits::RateLimit;
 use sfgate::pb::*;
 use sfgate::sandbox::SandboxConfig;
@@ -22,8 +23,8 @@ fn key(name: &str) -> ApiKey {
         &secret(name),
         Caller {
             key_name: name.into(),
-            connections: Some(BTreeSet::from([embedded::CONNECTION.to_owned()])),
-            default_connection: embedded::CONNECTION.into(),
+            connections: Some(BTreeSet::from([SANDBOX_CONNECTION.to_owned()])),
+            default_connection: SANDBOX_CONNECTION.into(),
             permissions: Permission::ALL.into_iter().collect(),
         },
     )
@@ -439,10 +440,10 @@ fn with_upstream(
     let oauth = SandboxConfig::default().oauth;
     let mut config = embedded::connection_config(addr, &oauth.client_id, &oauth.client_secret);
     config.limits = limits;
-    let client = sfgate::salesforce::Client::new(config, embedded::http_client());
+    let client = sfgate::salesforce::Client::new(config, assembly::http_client());
     gateway
         .connections
-        .insert(embedded::CONNECTION.to_owned(), client);
+        .insert(SANDBOX_CONNECTION.to_owned(), client);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

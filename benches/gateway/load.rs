@@ -52,7 +52,7 @@ pub struct Direct {
 impl Direct {
     /// Logs in once (client credentials) and keeps the token.
     pub async fn login(sandbox: SocketAddr) -> Direct {
-        let http = sfgate::embedded::http_client();
+        let http = sfgate::assembly::http_client();
         let body: serde_json::Value = http
             .post(format!("http://{sandbox}/services/oauth2/token"))
             .form(&[

@@ -225,7 +225,7 @@ impl Org {
             .spawn()
             .expect("sfgate sandbox starts");
         let pid = child.id().expect("a running child").to_string();
-        let http = sfgate::embedded::http_client();
+        let http = sfgate::assembly::http_client();
         let give_up = Instant::now() + Duration::from_secs(30);
         while http
             .get(format!("http://{addr}/services/data/"))

@@ -57,7 +57,7 @@ pub(crate) fn server(
         .or_else(|| env_item(env, ENV_LISTEN))
         .or_else(|| raw.listen.map(|l| index.item(l)))
         .unwrap_or(Item {
-            value: DEFAULT_LISTEN.to_owned(),
+            value: DEFAULT_LISTEN.to_string(),
             origin: Origin::File,
         });
     let listen = match listen.value.trim().parse::<SocketAddr>() {

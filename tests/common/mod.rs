@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use sfgate::embedded;
+use sfgate::assembly::embedded;
 use sfgate::pb::salesforce_service_client::SalesforceServiceClient;
 use sfgate::sandbox::{Sandbox, SandboxConfig};
 use tokio::net::TcpListener;

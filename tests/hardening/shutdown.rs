@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use sfgate::embedded;
+use sfgate::assembly::embedded;
 use sfgate::pb::trigger_service_client::TriggerServiceClient;
 use sfgate::pb::{ExecuteSoqlQueryRequest, NewContactTrigger, SubscribeRequest, subscribe_request};
 use sfgate::sandbox::SandboxConfig;

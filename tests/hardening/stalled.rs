@@ -5,8 +5,9 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use sfgate::assembly::embedded;
 use sfgate::caller::{ApiKey, Caller, Permission};
-use sfgate::embedded;
+use sfgate::config::SANDBOX_CONNECTION;
 use sfgate::pb::ExecuteSoqlQueryRequest;
 use sfgate::sandbox::SandboxConfig;
 use tokio::net::TcpStream;
@@ -24,8 +25,8 @@ pub fn key(name: &str, permissions: &[Permission]) -> ApiKey {
         &format!("{name}-secret"),
         Caller {
             key_name: name.into(),
-            connections: Some(BTreeSet::from([embedded::CONNECTION.to_owned()])),
-            default_connection: embedded::CONNECTION.into(),
+            connections: Some(BTreeSet::from([SANDBOX_CONNECTION.to_owned()])),
+            default_connection: SANDBOX_CONNECTION.into(),
             permissions: permissions.iter().copied().collect(),
         },
     )

@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use serde_json::json;
-use sfgate::embedded;
+use sfgate::assembly::{self, embedded};
+use sfgate::config::SANDBOX_CONNECTION;
 use sfgate::pb::salesforce_service_client::SalesforceServiceClient;
 use sfgate::pb::trigger_service_client::TriggerServiceClient;
 use sfgate::pb::*;
@@ -51,8 +52,8 @@ pub async fn start(config: TriggerConfig) -> common::Gateway {
         let mut connection = embedded::connection_config(addr, "sandbox", "sandbox");
         connection.limits.max_queue_wait = None;
         gw.connections.insert(
-            embedded::CONNECTION.into(),
-            sfgate::salesforce::Client::new(connection, embedded::http_client()),
+            SANDBOX_CONNECTION.into(),
+            sfgate::salesforce::Client::new(connection, assembly::http_client()),
         );
     })
     .await

@@ -1,6 +1,6 @@
 //! The zero-configuration default: a sandbox org in-process on a loopback port, a
-//! connection named `sandbox` pointed at it over HTTP, and the documented API key
-//! `sandbox`. The org's Pub/Sub API (its Change Data Capture events) listens on another
+//! connection named [`SANDBOX_CONNECTION`] pointed at it over HTTP, and the documented API
+//! key `sandbox`. The org's Pub/Sub API (its Change Data Capture events) listens on another
 //! ephemeral loopback port; the gateway does not use it yet.
 
 use std::collections::{BTreeSet, HashMap};
@@ -8,15 +8,13 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::caller::{ApiKey, Caller, Permission};
-use crate::config::PageTokenKey;
+use crate::config::{PageTokenKey, SANDBOX_CONNECTION};
 use crate::limits::{self, Limits, RateLimit};
 use crate::salesforce::{AuthFlow, Client, ConnectionConfig, Secret};
 use crate::sandbox::{self, Sandbox, SandboxConfig};
 use crate::server::Gateway;
 use crate::triggers::TriggerConfig;
 
-/// The connection name of the embedded org.
-pub const CONNECTION: &str = "sandbox";
 /// The API key callers of the embedded default send (`authorization: Bearer sandbox`).
 /// Accepted only while the gateway listens on loopback.
 pub const API_KEY: &str = "sandbox";
@@ -46,13 +44,13 @@ pub async fn start(config: SandboxConfig) -> std::io::Result<Embedded> {
     let (sandbox_addr, sandbox) = sandbox::spawn(config).await?;
     let pubsub_addr = sandbox.spawn_pubsub().await?;
     let connection = connection_config(sandbox_addr, &client_id, &client_secret);
-    let client = Client::new(connection, http_client());
+    let client = Client::new(connection, super::http_client());
     Ok(Embedded {
         sandbox,
         sandbox_addr,
         pubsub_addr,
         gateway: Gateway {
-            connections: HashMap::from([(CONNECTION.to_owned(), client)]),
+            connections: HashMap::from([(SANDBOX_CONNECTION.to_owned(), client)]),
             api_keys: vec![api_key()],
             default_timeout: limits::DEFAULT_TIMEOUT,
             max_timeout: limits::MAX_TIMEOUT,
@@ -81,7 +79,7 @@ pub fn triggers() -> TriggerConfig {
     }
 }
 
-/// The `sandbox` connection to a sandbox org at `addr`, logging in with the
+/// The [`SANDBOX_CONNECTION`] to a sandbox org at `addr`, logging in with the
 /// client credentials flow.
 pub fn connection_config(
     addr: SocketAddr,
@@ -89,7 +87,7 @@ pub fn connection_config(
     client_secret: &str,
 ) -> ConnectionConfig {
     ConnectionConfig {
-        name: CONNECTION.to_owned(),
+        name: SANDBOX_CONNECTION.to_owned(),
         login_url: reqwest::Url::parse(&format!("http://{addr}"))
             // A socket address always makes a valid http URL.
             .expect("an http URL from a socket address"),
@@ -121,22 +119,9 @@ pub fn api_key() -> ApiKey {
         API_KEY,
         Caller {
             key_name: API_KEY.to_owned(),
-            connections: Some(BTreeSet::from([CONNECTION.to_owned()])),
-            default_connection: CONNECTION.to_owned(),
+            connections: Some(BTreeSet::from([SANDBOX_CONNECTION.to_owned()])),
+            default_connection: SANDBOX_CONNECTION.to_owned(),
             permissions: Permission::ALL.into_iter().collect(),
         },
     )
-}
-
-/// The HTTP client every connection shares: pooled keep-alive connections, no
-/// Nagle delay (calls are small and latency-bound).
-pub fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .tcp_nodelay(true)
-        .pool_idle_timeout(std::time::Duration::from_secs(90))
-        .user_agent(concat!("sfgate/", env!("CARGO_PKG_VERSION")))
-        .build()
-        // Building fails only if the TLS backend cannot initialise, which is a
-        // broken build, not a runtime condition.
-        .expect("the TLS backend initialises")
 }

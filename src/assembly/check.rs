@@ -8,9 +8,8 @@ use std::time::Duration;
 
 use tokio::task::JoinSet;
 
+use crate::config::Config;
 use crate::salesforce::{AuthFlow, Client, ConnectionConfig};
-
-use super::Config;
 
 /// How long one login may take before it is reported as timed out.
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
