@@ -28,7 +28,7 @@ const ENCODE_BUFFER: usize = 512;
 /// Tonic's default: how much encoded data is written before yielding.
 const YIELD_THRESHOLD: usize = 32 * 1024;
 
-/// [`ProstCodec`] with a [`ENCODE_BUFFER`]-byte first encode buffer; set as the
+/// tonic's `ProstCodec` with a 512-byte (`ENCODE_BUFFER`) first encode buffer; set as the
 /// codec of every generated service in `build.rs`.
 #[derive(Debug, Clone)]
 pub struct SmallBufferCodec<T, U>(PhantomData<(T, U)>);

@@ -10,7 +10,7 @@
 //!   embedded sandbox's settings, the start-up warnings;
 //! - [`embedded`]: the zero-configuration default, a sandbox org (with its Pub/Sub API) and
 //!   a gateway pointed at it;
-//! - [`check`]: `sfgate check`, each connection's login tried once;
+//! - [`check`](mod@check): `sfgate check`, each connection's login tried once;
 //! - `standalone`: `sfgate sandbox`, the sandbox org alone ([`run_sandbox`]).
 //!
 //! It sits above everything else: [`crate::config`] never imports it (`.ci/run` checks).

@@ -80,11 +80,11 @@ use source::{LineIndex, env_item, env_segment};
 
 /// `[server] listen` when unset, and where `sfgate` serves without a configuration file.
 pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 50051);
-/// `[server] default_timeout_ms` when unset: [`DEFAULT_TIMEOUT`](crate::limits::DEFAULT_TIMEOUT).
+/// `[server] default_timeout_ms` when unset: [`DEFAULT_TIMEOUT`].
 pub const DEFAULT_TIMEOUT_MS: u64 = DEFAULT_TIMEOUT.as_millis() as u64;
 /// Largest `default_timeout_ms` and `max_timeout_ms` accepted (one hour).
 pub const MAX_TIMEOUT_MS: u64 = 3_600_000;
-/// `[server] max_timeout_ms` when unset: [`MAX_TIMEOUT`](crate::limits::MAX_TIMEOUT), Salesforce's own 10-minute
+/// `[server] max_timeout_ms` when unset: [`MAX_TIMEOUT`], Salesforce's own 10-minute
 /// limit on a request.
 pub const DEFAULT_MAX_TIMEOUT_MS: u64 = MAX_TIMEOUT.as_millis() as u64;
 /// The connection name the embedded sandbox takes (with or without a configuration file).

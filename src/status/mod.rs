@@ -8,8 +8,8 @@
 //!
 //! # Layout
 //!
-//! - this file: the builders every status goes through ([`invalid_argument`], [`gateway`],
-//!   [`Violation`]);
+//! - this file: the builders every status goes through (`invalid_argument`, `gateway`,
+//!   `Violation`);
 //! - `fit`: every status cut to a size any client accepts;
 //! - `refusals`: the refusals of the gateway's own caller-side limits;
 //! - `salesforce`: the mapping of the Salesforce client's errors (the only module that knows
