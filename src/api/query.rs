@@ -8,7 +8,7 @@ use super::{convert, params};
 use crate::config::PageTokenKey;
 use crate::pb::{ExecuteSoqlQueryRequest, ExecuteSoqlQueryResponse};
 use crate::salesforce::{Client, QueryPage};
-use crate::status::{self, Context, Violation};
+use crate::status::{self, Context, Reason, Violation};
 
 /// Salesforce's batch size bounds (`Sforce-Query-Options: batchSize`).
 const MIN_PAGE: i32 = 200;
@@ -39,7 +39,7 @@ pub(crate) async fn run(
         None
     } else {
         let soql = params::bind(&req.query, &req.params, "query", "params")
-            .map_err(|v| status::invalid_argument("INVALID_QUERY_PARAMS", v))?;
+            .map_err(|v| status::invalid_argument(Reason::InvalidQueryParams, v))?;
         Some(soql)
     };
 
@@ -173,7 +173,7 @@ fn limits(
     if violations.is_empty() {
         Ok((batch, max))
     } else {
-        Err(status::invalid_argument("INVALID_PAGING", violations))
+        Err(status::invalid_argument(Reason::InvalidPaging, violations))
     }
 }
 

@@ -10,7 +10,7 @@ mod permission;
 
 use std::collections::BTreeSet;
 
-use tonic::{Code, Status};
+use tonic::Status;
 
 use crate::status;
 
@@ -30,6 +30,8 @@ pub struct Caller {
     pub permissions: BTreeSet<Permission>,
 }
 
+// === impl Caller ===
+
 impl Caller {
     /// The connection a request should use, if the caller may use it and may do `needs`.
     /// Permission is checked before existence (AIP-193).
@@ -45,60 +47,27 @@ impl Caller {
             requested
         };
         if name.is_empty() {
-            return Err(status::invalid_argument(
-                "CONNECTION_REQUIRED",
-                vec![status::Violation::new(
-                    "connection",
-                    format!(
-                        "is required: api key {:?} may use several connections and has no \
-                         default_connection",
-                        self.key_name
-                    ),
-                )],
-            ));
+            return Err(status::connection_required(&self.key_name));
         }
         if self.connections.as_ref().is_some_and(|c| !c.contains(name)) {
-            return Err(status::gateway(
-                Code::PermissionDenied,
-                "CONNECTION_NOT_ALLOWED",
-                format!(
-                    "api key {:?} may not use connection {name:?}",
-                    self.key_name
-                ),
-                [("connection".to_owned(), name.to_owned())].into(),
-            ));
+            return Err(status::connection_not_allowed(&self.key_name, name));
         }
         Ok(name)
     }
-}
 
-impl Caller {
     /// `PERMISSION_DENIED` `PERMISSION_MISSING` unless the key holds `needs`.
     pub fn check_permission(&self, needs: Permission) -> Result<(), Status> {
         if self.permissions.contains(&needs) {
             return Ok(());
         }
-        Err(status::gateway(
-            Code::PermissionDenied,
-            "PERMISSION_MISSING",
-            format!(
-                "api key {:?} lacks the {:?} permission",
-                self.key_name,
-                needs.as_str()
-            ),
-            [("permission".to_owned(), needs.as_str().to_owned())].into(),
-        ))
+        Err(status::permission_missing(&self.key_name, needs.as_str()))
     }
 }
 
 /// The caller of a request, or `UNAUTHENTICATED` if the auth layer set none.
 pub(crate) fn of<T>(request: &tonic::Request<T>) -> Result<&Caller, Status> {
-    request.extensions().get::<Caller>().ok_or_else(|| {
-        status::gateway(
-            Code::Unauthenticated,
-            "API_KEY_INVALID",
-            "missing api key: send `authorization: Bearer <key>`",
-            Default::default(),
-        )
-    })
+    request
+        .extensions()
+        .get::<Caller>()
+        .ok_or_else(status::no_api_key)
 }

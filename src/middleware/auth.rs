@@ -9,7 +9,6 @@
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use tonic::Code;
 use tower::{Layer, Service};
 
 use super::BoxFuture;
@@ -75,21 +74,15 @@ where
             })
             .map(str::trim);
         let refusal = match presented {
-            None => "missing api key: send `authorization: Bearer <key>`",
+            None => status::no_api_key(),
             Some(key) => match ApiKey::find(&self.keys, key) {
                 Some(caller) => {
                     request.extensions_mut().insert(caller.clone());
                     return Box::pin(self.inner.call(request));
                 }
-                None => "unknown api key",
+                None => status::unknown_api_key(),
             },
         };
-        let status = status::gateway(
-            Code::Unauthenticated,
-            "API_KEY_INVALID",
-            refusal,
-            Default::default(),
-        );
-        Box::pin(async move { Ok(status.into_http()) })
+        Box::pin(async move { Ok(refusal.into_http()) })
     }
 }

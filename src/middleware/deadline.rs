@@ -14,7 +14,6 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::time::Instant;
-use tonic::Code;
 use tower::{Layer, Service};
 
 use super::BoxFuture;
@@ -126,15 +125,7 @@ where
         Box::pin(async move {
             match tokio::time::timeout_at(deadline, call).await {
                 Ok(result) => result,
-                Err(_) => {
-                    let status = status::gateway(
-                        Code::DeadlineExceeded,
-                        "DEADLINE_EXCEEDED",
-                        format!("no answer within the call's deadline of {budget:?}"),
-                        Default::default(),
-                    );
-                    Ok(status.into_http())
-                }
+                Err(_) => Ok(status::deadline_exceeded(budget).into_http()),
             }
         })
     }

@@ -10,14 +10,22 @@
 //!
 //! - this file: the builders every status goes through (`invalid_argument`, `gateway`,
 //!   `Violation`);
+//! - `reason`: [`Reason`], the closed set of the gateway's own reasons;
 //! - `fit`: every status cut to a size any client accepts;
+//! - `caller`: the refusals of who is calling (key, permission, connection);
 //! - `refusals`: the refusals of the gateway's own caller-side limits;
+//! - `triggers`: how a trigger stream ends, or fails to start;
 //! - `salesforce`: the mapping of the Salesforce client's errors (the only module that knows
 //!   both Salesforce errors and gRPC).
 
+mod caller;
 mod fit;
+#[cfg(test)]
+mod readme;
+mod reason;
 mod refusals;
 mod salesforce;
+mod triggers;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -25,16 +33,32 @@ use std::time::Duration;
 use tonic::{Code, Status};
 use tonic_types::ErrorDetails;
 
-pub(crate) use refusals::{
-    overloaded, rate_limited, request_body_timeout, request_too_large, shutting_down,
-    too_many_streams,
+pub(crate) use caller::{
+    connection_not_allowed, connection_required, no_api_key, permission_missing, unknown_api_key,
+    unknown_connection,
 };
-pub(crate) use salesforce::{Context, from_salesforce};
+pub use reason::Reason;
+pub(crate) use refusals::{
+    deadline_exceeded, overloaded, rate_limited, request_body_timeout, request_too_large,
+    shutting_down, too_many_streams,
+};
+pub(crate) use salesforce::{Context, ErrorCode, from_salesforce};
+pub(crate) use triggers::{subscribe_failed, trigger_ended};
 
 /// The ErrorInfo domain of the gateway's own errors.
-pub(crate) const DOMAIN_SFGATE: &str = "sfgate";
+const DOMAIN_SFGATE: &str = "sfgate";
 /// The ErrorInfo domain of errors Salesforce returned.
 pub(crate) const DOMAIN_SALESFORCE: &str = "salesforce.com";
+
+/// Sets the one `ErrorInfo` of a gateway's own status: `reason`, domain `sfgate`. Every
+/// gateway reason goes through here, so it is always one of [`Reason`].
+pub(crate) fn set_gateway_info(
+    details: &mut ErrorDetails,
+    reason: Reason,
+    metadata: HashMap<String, String>,
+) {
+    details.set_error_info(reason.as_str(), DOMAIN_SFGATE, metadata);
+}
 
 /// One bad field of a request, for a `BadRequest` field violation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +70,7 @@ pub(crate) struct Violation {
 }
 
 impl Violation {
+    /// `description` of what is wrong with the request field `field`.
     pub(crate) fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
         Violation {
             field: field.into(),
@@ -55,7 +80,7 @@ impl Violation {
 }
 
 /// `INVALID_ARGUMENT` from the gateway itself, naming every bad field.
-pub(crate) fn invalid_argument(reason: &str, violations: Vec<Violation>) -> Status {
+pub(crate) fn invalid_argument(reason: Reason, violations: Vec<Violation>) -> Status {
     // The details carry each description whole; the message leaves out the query
     // Salesforce echoes, so the caller's text is said once.
     let message = match violations.as_slice() {
@@ -69,7 +94,7 @@ pub(crate) fn invalid_argument(reason: &str, violations: Vec<Violation>) -> Stat
         ),
     };
     let mut details = ErrorDetails::new();
-    details.set_error_info(reason, DOMAIN_SFGATE, HashMap::new());
+    set_gateway_info(&mut details, reason, HashMap::new());
     for v in violations {
         details.add_bad_request_violation(v.field, v.description);
     }
@@ -79,33 +104,26 @@ pub(crate) fn invalid_argument(reason: &str, violations: Vec<Violation>) -> Stat
 /// A gateway error with only an ErrorInfo.
 pub(crate) fn gateway(
     code: Code,
-    reason: &str,
+    reason: Reason,
     message: impl Into<String>,
     metadata: HashMap<String, String>,
 ) -> Status {
     let mut details = ErrorDetails::new();
-    details.set_error_info(reason, DOMAIN_SFGATE, metadata);
+    set_gateway_info(&mut details, reason, metadata);
     fit::status(code, message, details)
 }
 
 /// `INVALID_ARGUMENT` for one bad field.
 pub(crate) fn invalid_one(violation: Violation) -> Status {
-    invalid_argument("INVALID_ARGUMENT", vec![violation])
+    invalid_argument(Reason::InvalidArgument, vec![violation])
 }
 
 /// `INVALID_ARGUMENT` `MALFORMED_REQUEST`: the request message (or its framing) could not
 /// be read; `field` is the request field at fault, or `request`.
 pub(crate) fn malformed_request(field: &str, problem: &str) -> Status {
-    invalid_argument("MALFORMED_REQUEST", vec![Violation::new(field, problem)])
-}
-
-/// `NOT_FOUND` for a connection name the gateway does not have.
-pub(crate) fn unknown_connection(name: &str) -> Status {
-    gateway(
-        Code::NotFound,
-        "CONNECTION_NOT_FOUND",
-        format!("no connection named {name:?} is configured"),
-        [("connection".to_owned(), name.to_owned())].into(),
+    invalid_argument(
+        Reason::MalformedRequest,
+        vec![Violation::new(field, problem)],
     )
 }
 

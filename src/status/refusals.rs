@@ -1,7 +1,7 @@
 //! The statuses of the gateway's own caller-side limits (rate limits, overload,
-//! request size, open streams): each `RESOURCE_EXHAUSTED` or `UNAVAILABLE` with
-//! one ErrorInfo in domain `sfgate` naming the limit, a QuotaFailure where a
-//! quota was spent, and RetryInfo only where waiting helps.
+//! request size, open streams, the request message's timeout, the call's deadline) and of
+//! its shutdown: each with one ErrorInfo in domain `sfgate` naming the limit, a
+//! QuotaFailure where a quota was spent, and RetryInfo only where waiting helps.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -9,7 +9,7 @@ use std::time::Duration;
 use tonic::{Code, Status};
 use tonic_types::ErrorDetails;
 
-use super::{DOMAIN_SFGATE, fit, jittered};
+use super::{Reason, fit, gateway, jittered, set_gateway_info};
 
 /// `retry-after` metadata: whole seconds, rounded up, at least 1 (a `0` would
 /// invite an immediate retry that is refused again).
@@ -27,9 +27,9 @@ pub(crate) fn rate_limited(key_name: &str, per_second: u32, burst: u32, wait: Du
         wait.as_secs_f64()
     );
     let mut d = ErrorDetails::new();
-    d.set_error_info(
-        "RATE_LIMITED",
-        DOMAIN_SFGATE,
+    set_gateway_info(
+        &mut d,
+        Reason::RateLimited,
         HashMap::from([
             ("apiKey".to_owned(), key_name.to_owned()),
             ("ratePerSecond".to_owned(), per_second.to_string()),
@@ -56,9 +56,9 @@ const RETRY_OVERLOADED: Duration = Duration::from_millis(100);
 /// flight: ErrorInfo `OVERLOADED` and a short, jittered RetryInfo.
 pub(crate) fn overloaded(max_in_flight: usize) -> Status {
     let mut d = ErrorDetails::new();
-    d.set_error_info(
-        "OVERLOADED",
-        DOMAIN_SFGATE,
+    set_gateway_info(
+        &mut d,
+        Reason::Overloaded,
         HashMap::from([("maxConcurrentCalls".to_owned(), max_in_flight.to_string())]),
     );
     d.set_retry_info(Some(jittered(RETRY_OVERLOADED)));
@@ -83,7 +83,7 @@ pub(crate) fn request_too_large(limit: usize, found: Option<usize>) -> Status {
         None => "the request".to_owned(),
     };
     let mut d = ErrorDetails::new();
-    d.set_error_info("REQUEST_TOO_LARGE", DOMAIN_SFGATE, metadata);
+    set_gateway_info(&mut d, Reason::RequestTooLarge, metadata);
     d.add_quota_failure_violation(
         "request",
         format!("at most {limit} bytes per request message"),
@@ -116,9 +116,9 @@ pub(crate) fn too_many_streams(key_name: &str, limit: usize, per_caller: bool) -
         )
     };
     let mut d = ErrorDetails::new();
-    d.set_error_info(
-        "TOO_MANY_STREAMS",
-        DOMAIN_SFGATE,
+    set_gateway_info(
+        &mut d,
+        Reason::TooManyStreams,
         HashMap::from([
             ("apiKey".to_owned(), key_name.to_owned()),
             ("limit".to_owned(), limit.to_string()),
@@ -140,9 +140,9 @@ pub(crate) fn too_many_streams(key_name: &str, limit: usize, per_caller: bool) -
 /// Nothing of the call ran.
 pub(crate) fn request_body_timeout(timeout: Duration) -> Status {
     let mut d = ErrorDetails::new();
-    d.set_error_info(
-        "REQUEST_BODY_TIMEOUT",
-        DOMAIN_SFGATE,
+    set_gateway_info(
+        &mut d,
+        Reason::RequestBodyTimeout,
         HashMap::from([("timeoutMs".to_owned(), timeout.as_millis().to_string())]),
     );
     fit::status(
@@ -160,9 +160,20 @@ pub(crate) fn request_body_timeout(timeout: Duration) -> Status {
 /// takes the retry).
 pub(crate) fn shutting_down() -> Status {
     let mut d = ErrorDetails::new();
-    d.set_error_info("GATEWAY_SHUTTING_DOWN", DOMAIN_SFGATE, HashMap::new());
+    set_gateway_info(&mut d, Reason::GatewayShuttingDown, HashMap::new());
     d.set_retry_info(Some(jittered(RETRY_OVERLOADED)));
     fit::status(Code::Unavailable, "the gateway is shutting down; retry", d)
+}
+
+/// `DEADLINE_EXCEEDED` for a call that outlived its deadline of `budget` (the caller's
+/// `grpc-timeout` less a margin, or the gateway's default).
+pub(crate) fn deadline_exceeded(budget: Duration) -> Status {
+    gateway(
+        Code::DeadlineExceeded,
+        Reason::DeadlineExceeded,
+        format!("no answer within the call's deadline of {budget:?}"),
+        Default::default(),
+    )
 }
 
 #[cfg(test)]
