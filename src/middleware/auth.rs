@@ -1,17 +1,17 @@
-//! Caller authentication: `authorization: Bearer <key>` → a [`Caller`] in the
-//! request extensions.
+//! Caller authentication: `authorization: Bearer <key>` → a [`Caller`](crate::caller::Caller)
+//! in the request extensions, or `UNAUTHENTICATED` `API_KEY_INVALID`.
 //!
-//! Keys are configured as SHA-256 hashes, so the configuration never holds a
-//! usable key; a presented key is hashed and compared with every configured hash
-//! in constant time. Only the gateway's own services (`/sfgate.v1.*`) are guarded:
-//! health and reflection stay open so probes and grpcurl work without a key.
+//! Keys are configured as SHA-256 hashes ([`ApiKey`]), so the configuration never holds a
+//! usable key; a presented key is hashed and compared with every configured hash in
+//! constant time. The layer wraps the gateway's own services only: health and reflection
+//! stay open so probes and grpcurl work without a key.
 
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
-use tower::{Layer, Service};
+use tonic::Status;
+use tower::Layer;
 
-use super::BoxFuture;
+use super::check::{Check, Checked};
 use crate::caller::ApiKey;
 use crate::status;
 
@@ -31,39 +31,15 @@ impl AuthLayer {
 impl<S> Layer<S> for AuthLayer {
     type Service = Auth<S>;
     fn layer(&self, inner: S) -> Auth<S> {
-        Auth {
-            inner,
-            keys: self.keys.clone(),
-        }
+        Checked::new(self.clone(), inner)
     }
 }
 
-/// Refuses requests to the gateway's services without a known API key.
-#[derive(Debug, Clone)]
-pub struct Auth<S> {
-    inner: S,
-    keys: Arc<[ApiKey]>,
-}
+/// Refuses calls without a known API key; attaches the caller of the others.
+pub type Auth<S> = Checked<AuthLayer, S>;
 
-impl<S, B> Service<http::Request<B>> for Auth<S>
-where
-    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>>,
-    S::Future: Send + 'static,
-    S::Error: 'static,
-    B: Send + 'static,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = BoxFuture<Result<Self::Response, Self::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
-        if !super::is_gateway_call(&request) {
-            return Box::pin(self.inner.call(request));
-        }
+impl Check for AuthLayer {
+    fn check<B>(&self, request: &mut http::Request<B>) -> Result<(), Status> {
         let presented = request
             .headers()
             .get(http::header::AUTHORIZATION)
@@ -73,16 +49,11 @@ where
                     .or_else(|| v.strip_prefix("bearer "))
             })
             .map(str::trim);
-        let refusal = match presented {
-            None => status::no_api_key(),
-            Some(key) => match ApiKey::find(&self.keys, key) {
-                Some(caller) => {
-                    request.extensions_mut().insert(caller.clone());
-                    return Box::pin(self.inner.call(request));
-                }
-                None => status::unknown_api_key(),
-            },
+        let Some(key) = presented else {
+            return Err(status::no_api_key());
         };
-        Box::pin(async move { Ok(refusal.into_http()) })
+        let caller = ApiKey::find(&self.keys, key).ok_or_else(status::unknown_api_key)?;
+        request.extensions_mut().insert(caller.clone());
+        Ok(())
     }
 }

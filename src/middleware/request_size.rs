@@ -13,6 +13,8 @@
 //! answers `INTERNAL`, as if the gateway were broken. The caller sent it: this layer
 //! answers `INVALID_ARGUMENT` `MALFORMED_REQUEST` instead. Everything else passes untouched.
 //!
+//! Not a guard but a rewording, so it wraps every service, health and reflection included.
+//!
 //! It recognises tonic's refusals by the `Status` tonic leaves in the response's
 //! extensions: their code and their message's start (tonic has no error type for them).
 //! The end-to-end tests fail if tonic ever words them otherwise.

@@ -1,5 +1,5 @@
-//! The gRPC server: the services, health, reflection, the layers, the accept loop and a
-//! shutdown bounded by its grace period.
+//! The gRPC server: the services each with its layers, health, reflection, the accept loop
+//! and a shutdown bounded by its grace period.
 //!
 //! # Layout
 //!
@@ -24,7 +24,7 @@ use crate::api::{SalesforceApi, TriggerApi, health};
 use crate::caller::ApiKey;
 use crate::config::PageTokenKey;
 use crate::limits::{Limits, Transport};
-use crate::middleware;
+use crate::middleware::{GatewayLayers, LayerSettings};
 use crate::pb::trigger_service_server::TriggerServiceServer;
 use crate::pb::{self, salesforce_service_server::SalesforceServiceServer};
 use crate::salesforce::Client;
@@ -114,29 +114,33 @@ pub async fn serve(
         // Graceful shutdown waits for open streams: end them (UNAVAILABLE, with a cursor).
         engine.shutdown();
     };
-    let max_request_bytes = gateway.limits.max_request_bytes;
-    let routes = Routes::new(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
-        .add_service(SalesforceServiceServer::new(api).max_decoding_message_size(max_request_bytes))
-        .add_service(
-            TriggerServiceServer::new(triggers).max_decoding_message_size(max_request_bytes),
-        )
-        .prepare();
     tracing::info!(
         default_timeout_ms = gateway.default_timeout.as_millis() as u64,
         max_timeout_ms = gateway.max_timeout.as_millis() as u64,
         "a call without a grpc-timeout ends after default_timeout_ms; a caller's \
          grpc-timeout is honoured up to max_timeout_ms"
     );
-    let settings = middleware::LayerSettings {
+    let settings = LayerSettings {
         default_timeout: gateway.default_timeout,
         max_timeout: gateway.max_timeout.max(gateway.default_timeout),
         request_body_timeout: gateway.transport.request_body_timeout,
         stream_slots,
         closing: closing_rx,
     };
-    let service = middleware::layers(settings, gateway.api_keys, &gateway.limits).service(routes);
+    let layers = GatewayLayers::new(settings, gateway.api_keys, &gateway.limits);
+    let max_request_bytes = gateway.limits.max_request_bytes;
+    // Each service with its own layers: the gateway's guarded, health and reflection not.
+    let routes =
+        Routes::new(layers.unguarded(health_service))
+            .add_service(layers.unguarded(reflection_v1))
+            .add_service(layers.unguarded(reflection_v1alpha))
+            .add_service(layers.unary(
+                SalesforceServiceServer::new(api).max_decoding_message_size(max_request_bytes),
+            ))
+            .add_service(layers.streaming(
+                TriggerServiceServer::new(triggers).max_decoding_message_size(max_request_bytes),
+            ))
+            .prepare();
     let mut transport = gateway.transport;
     let fitted = fd_limit::fit_to_fd_limit(transport.max_connections, fd_limit::fd_soft_limit());
     if fitted < transport.max_connections {
@@ -147,6 +151,6 @@ pub async fn serve(
         );
         transport.max_connections = fitted;
     }
-    accept::run(listener, service, transport, shutdown).await;
+    accept::run(listener, routes, transport, shutdown).await;
     Ok(())
 }
