@@ -7,7 +7,6 @@
 
 pub mod codec;
 mod convert;
-mod decimal;
 pub mod health;
 mod idempotency;
 mod page_token;

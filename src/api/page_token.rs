@@ -2,10 +2,10 @@
 //! and its params, and authenticated with an HMAC so that only tokens this gateway issued
 //! are accepted.
 //!
-//! Usually it wraps Salesforce's `nextRecordsUrl`. When `max_records` cut a
-//! Salesforce page short, it names that page (its locator URL, or the query
-//! itself for the first page) plus how many of its records were already returned,
-//! so no record is skipped or repeated.
+//! It wraps where the next page starts ([`PageStart`]: usually Salesforce's
+//! `nextRecordsUrl`). When `max_records` cut a Salesforce page short, it names that page
+//! (its locator URL, or the query itself for the first page) plus how many of its records
+//! were already returned, so no record is skipped or repeated.
 //!
 //! A token is `base64url(json) "." base64url(mac)`, the MAC being the first 16 bytes of
 //! HMAC-SHA256 under the [`PageTokenKey`] over a domain label and the JSON. Without it a
@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::PageTokenKey;
+use crate::salesforce::PageStart;
 use crate::status::Violation;
 
 /// The format version, first in every token's JSON.
@@ -39,22 +40,6 @@ fn mac(key: &PageTokenKey, json: &[u8]) -> Hmac<Sha256> {
     mac
 }
 
-/// Where the next page comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) enum Resume {
-    /// A Salesforce `nextRecordsUrl` (or the URL of a page that was cut short).
-    #[serde(rename = "u")]
-    Locator(String),
-    /// The query's first page, run again (it was cut short).
-    #[serde(rename = "q")]
-    Query {
-        /// The bound SOQL.
-        soql: String,
-        /// `queryAll`.
-        all_rows: bool,
-    },
-}
-
 /// A decoded page token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct PageToken {
@@ -65,7 +50,7 @@ pub(crate) struct PageToken {
     /// Fingerprint of the query, to refuse a token sent with another query.
     h: String,
     /// Where the next page starts.
-    pub(crate) r: Resume,
+    pub(crate) r: PageStart,
     /// Records of that page already returned.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub(crate) skip: usize,
@@ -97,7 +82,7 @@ pub(crate) fn encode(
     key: &PageTokenKey,
     connection: &str,
     fingerprint: &str,
-    resume: Resume,
+    resume: PageStart,
     skip: usize,
 ) -> String {
     let token = PageToken {
@@ -172,9 +157,9 @@ mod tests {
         let key = PageTokenKey::generate();
         let url = "/services/data/v62.0/query/01g000000000001AAA-2000";
         let h = fingerprint("SELECT Id FROM Contact", false);
-        let t = encode(&key, "sandbox", &h, Resume::Locator(url.into()), 3);
+        let t = encode(&key, "sandbox", &h, PageStart::Locator(url.into()), 3);
         let back = decode(&key, "sandbox", &t, None).unwrap();
-        assert_eq!((back.r, back.skip), (Resume::Locator(url.into()), 3));
+        assert_eq!((back.r, back.skip), (PageStart::Locator(url.into()), 3));
         assert!(decode(&key, "sandbox", &t, Some(&h)).is_ok());
         let other = fingerprint("SELECT Id FROM Contact", true);
         assert!(decode(&key, "sandbox", &t, Some(&other)).is_err());
@@ -194,7 +179,7 @@ mod tests {
             &key,
             "a",
             &h,
-            Resume::Locator("/services/data/v62.0/query/x".into()),
+            PageStart::Locator("/services/data/v62.0/query/x".into()),
             0,
         );
         // The same key configured elsewhere (a replica, a restart) reads it.

@@ -1,5 +1,6 @@
 //! Decimal text and doubles: which of Salesforce's decimals a double carries
-//! exactly, and a double written as a plain decimal.
+//! exactly, which doubles Salesforce should receive (as JSON or as a SOQL literal), and a
+//! double written as a plain decimal.
 //!
 //! Salesforce's number and currency fields hold up to 18 digits
 //! (<https://developer.salesforce.com/docs/platform/field-reference/references/field-reference/salesforce-field-reference-opportunity.html>:
@@ -11,7 +12,7 @@
 
 /// The double that carries the JSON number `text` exactly, or `None` when none
 /// does (too many significant digits for a double, or beyond its range).
-pub(crate) fn carried(text: &str) -> Option<f64> {
+pub fn carried(text: &str) -> Option<f64> {
     let n: f64 = text.parse().ok().filter(|n: &f64| n.is_finite())?;
     // `Display` writes the shortest text that reads back as `n`, in positional form.
     let shortest = n.to_string();
@@ -52,9 +53,45 @@ fn canonical(text: &str) -> Option<(bool, String, i64)> {
 }
 
 /// The number of digits after the decimal point in `n`'s shortest positional text.
-pub(crate) fn decimal_places(n: f64) -> usize {
+pub fn decimal_places(n: f64) -> usize {
     let text = n.to_string();
     text.split_once('.').map_or(0, |(_, frac)| frac.len())
+}
+
+/// The largest magnitude below which every whole double is an exact integer: 2^53.
+pub const MAX_EXACT_INTEGER: f64 = 9_007_199_254_740_992.0;
+
+/// The most decimal places a number sent to Salesforce may need: Salesforce's numbers hold at
+/// most 18 digits (field reference: precision ≤ 18), so a value needing more could only be
+/// matched or stored after a rounding nobody asked for.
+pub const MAX_DECIMAL_PLACES: usize = 18;
+
+/// Why a double is not sent to Salesforce.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+pub enum Inexact {
+    /// NaN or an infinity.
+    #[error("must be a finite number")]
+    NotFinite,
+    /// A whole number beyond 2^53, which the caller's JSON-to-double step may already have
+    /// rounded.
+    #[error("whole number beyond 2^53 cannot be carried exactly as a double; send it as a string")]
+    BeyondExactIntegers,
+}
+
+/// A double as the JSON number Salesforce should receive: a whole number as an integer (one
+/// beyond 2^53 refused), anything else as the double.
+pub fn json_number(n: f64) -> Result<serde_json::Number, Inexact> {
+    if !n.is_finite() {
+        return Err(Inexact::NotFinite);
+    }
+    if n.fract() == 0.0 {
+        if n.abs() > MAX_EXACT_INTEGER {
+            return Err(Inexact::BeyondExactIntegers);
+        }
+        // Exact: |n| <= 2^53 fits an i64 without rounding.
+        return Ok(serde_json::Number::from(n as i64));
+    }
+    serde_json::Number::from_f64(n).ok_or(Inexact::NotFinite)
 }
 
 #[cfg(test)]

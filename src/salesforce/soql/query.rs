@@ -1,11 +1,13 @@
-//! SOQL: `query`, `queryAll` and following `nextRecordsUrl`.
+//! Running SOQL: `query`, `queryAll` and following `nextRecordsUrl`, page by page
+//! ([`Pages`]) or every record ([`Client::for_each_record`])
+//! (<https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_query.htm>).
 
 use http::Method;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::client::{ApiPath, ApiRequest};
-use super::{Client, Error};
+use crate::salesforce::client::{ApiPath, ApiRequest};
+use crate::salesforce::{Client, Error};
 
 /// One page of query results.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -74,6 +76,142 @@ impl Client {
     }
 }
 
+/// The page sizes Salesforce honours (`Sforce-Query-Options: batchSize`): from 200 to 2000
+/// records, though a page may hold fewer
+/// (<https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/headers_queryoptions.htm>).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchSize(u32);
+
+impl BatchSize {
+    /// The smallest batch size Salesforce honours.
+    pub const MIN: u32 = 200;
+    /// The largest batch size Salesforce honours, and its default.
+    pub const MAX: u32 = 2000;
+
+    /// `n` records per page, if Salesforce honours that.
+    pub fn new(n: u32) -> Option<BatchSize> {
+        (Self::MIN..=Self::MAX).contains(&n).then_some(BatchSize(n))
+    }
+
+    /// The number of records.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+/// Where a page of a query's results comes from: the query itself (its first page), or the
+/// locator Salesforce gave for a later one (a `nextRecordsUrl`). Serializable, so a caller
+/// can be handed a way back to a page (sfgate's page tokens carry it as `{"q": …}` or
+/// `{"u": …}`); a locator read back is checked like any `nextRecordsUrl` before it is used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PageStart {
+    /// A Salesforce `nextRecordsUrl`.
+    #[serde(rename = "u")]
+    Locator(String),
+    /// The query's first page.
+    #[serde(rename = "q")]
+    Query {
+        /// The SOQL, its values already bound.
+        soql: String,
+        /// `queryAll`: deleted and archived rows too.
+        all_rows: bool,
+    },
+}
+
+/// A query's results read page after page, following `nextRecordsUrl` (only ever one this
+/// connection's instance gave).
+#[derive(Debug)]
+pub struct Pages<'c> {
+    client: &'c Client,
+    batch: Option<BatchSize>,
+    /// Where the page in hand came from, to read it again.
+    start: PageStart,
+    page: QueryPage,
+}
+
+impl Pages<'_> {
+    /// Where the page in hand came from: fetching it again gives the same records.
+    pub fn start(&self) -> &PageStart {
+        &self.start
+    }
+
+    /// Rows matching the whole query, as the page in hand says.
+    pub fn total_size(&self) -> u64 {
+        self.page.total_size
+    }
+
+    /// The records of the page in hand, taken out of it.
+    pub fn take_records(&mut self) -> Vec<Value> {
+        std::mem::take(&mut self.page.records)
+    }
+
+    /// Where the next page starts, if there is one.
+    pub fn next_start(&self) -> Option<PageStart> {
+        self.page
+            .next_records_url
+            .clone()
+            .filter(|_| !self.page.done)
+            .map(PageStart::Locator)
+    }
+
+    /// Moves to the next page; `false` (and nothing fetched) after the last one.
+    pub async fn next(&mut self) -> Result<bool, Error> {
+        let Some(next) = self.next_start() else {
+            return Ok(false);
+        };
+        self.page = self.client.page(&next, self.batch).await?;
+        self.start = next;
+        Ok(true)
+    }
+}
+
+// === impl Pages ===
+
+impl Client {
+    /// The page at `start` and, through [`Pages::next`], the ones after it, `batch` records
+    /// at a time (Salesforce's default when `None`).
+    pub async fn pages(
+        &self,
+        start: PageStart,
+        batch: Option<BatchSize>,
+    ) -> Result<Pages<'_>, Error> {
+        let page = self.page(&start, batch).await?;
+        Ok(Pages {
+            client: self,
+            batch,
+            start,
+            page,
+        })
+    }
+
+    /// Runs `soql` and hands every record of every page to `each`, in Salesforce's order.
+    pub async fn for_each_record(
+        &self,
+        soql: &str,
+        mut each: impl FnMut(Value),
+    ) -> Result<(), Error> {
+        let start = PageStart::Query {
+            soql: soql.to_owned(),
+            all_rows: false,
+        };
+        let mut pages = self.pages(start, None).await?;
+        loop {
+            pages.take_records().into_iter().for_each(&mut each);
+            if !pages.next().await? {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn page(&self, start: &PageStart, batch: Option<BatchSize>) -> Result<QueryPage, Error> {
+        let batch = batch.map(BatchSize::get);
+        match start {
+            PageStart::Locator(url) => self.query_more(url, batch).await,
+            PageStart::Query { soql, all_rows } => self.query(soql, *all_rows, batch).await,
+        }
+    }
+}
+
 /// Accepts `/services/data/<segments>` where each segment is non-empty, made of
 /// `[A-Za-z0-9._-]`, and not `.` or `..`: no scheme, host, query, escapes or traversal.
 fn check_next_records_url(path: &str) -> Result<(), Error> {
@@ -100,12 +238,6 @@ fn check_next_records_url(path: &str) -> Result<(), Error> {
         return refuse("must be a plain path under /services/data/");
     }
     Ok(())
-}
-
-/// Escapes `value` for use inside a single-quoted SOQL string literal: `\` first, then `'`
-/// (the two characters SOQL reserves).
-pub fn escape_soql_string(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('\'', "\\'")
 }
 
 #[cfg(test)]
@@ -149,13 +281,6 @@ mod tests {
                 "{bad}"
             );
         }
-    }
-
-    #[test]
-    fn soql_strings_escape_backslash_before_quote() {
-        assert_eq!(escape_soql_string(r"O'Brien"), r"O\'Brien");
-        assert_eq!(escape_soql_string(r"a\'b"), r"a\\\'b");
-        assert_eq!(escape_soql_string("plain"), "plain");
     }
 
     #[test]
