@@ -114,8 +114,10 @@ fn fields_json(
 ) -> Result<serde_json::Map<String, serde_json::Value>, Status> {
     validate::field_names(fields, "fields")
         .map_err(|v| status::invalid_argument(Reason::InvalidFields, v))?;
-    let fields = fields.cloned().unwrap_or_default();
-    convert::struct_to_json(&fields, "fields").map_err(status::invalid_one)
+    match fields {
+        Some(fields) => convert::struct_to_json(fields, "fields").map_err(status::invalid_one),
+        None => Ok(serde_json::Map::new()),
+    }
 }
 
 /// Creates the record; its Id comes back. With an idempotency key (`upstream_key`, already

@@ -39,17 +39,12 @@ impl Client {
         batch_size: Option<u32>,
     ) -> Result<QueryPage, Error> {
         let resource = if all_rows { "queryAll" } else { "query" };
-        self.send(ApiRequest {
-            method: Method::GET,
-            path: ApiPath::Data(&[resource]),
-            query: &[("q", soql)],
-            body: None,
-            batch_size,
-            done_on_retry: None,
-            idempotency_key: None,
-        })
-        .await?
-        .json()
+        let path = [resource];
+        let query = [("q", soql)];
+        let request = ApiRequest::new(Method::GET, ApiPath::Data(&path))
+            .with_query(&query)
+            .with_batch_size(batch_size);
+        self.send(request).await?.json()
     }
 
     /// Fetches the page at `next_records_url`, which must be a path under `/services/data/`
@@ -62,17 +57,9 @@ impl Client {
         batch_size: Option<u32>,
     ) -> Result<QueryPage, Error> {
         check_next_records_url(next_records_url)?;
-        self.send(ApiRequest {
-            method: Method::GET,
-            path: ApiPath::Checked(next_records_url),
-            query: &[],
-            body: None,
-            batch_size,
-            done_on_retry: None,
-            idempotency_key: None,
-        })
-        .await?
-        .json()
+        let request = ApiRequest::new(Method::GET, ApiPath::Checked(next_records_url))
+            .with_batch_size(batch_size);
+        self.send(request).await?.json()
     }
 }
 
