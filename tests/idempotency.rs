@@ -7,7 +7,7 @@ mod common;
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
-use common::{authed, fields, with_key};
+use common::{authed, fields, leads_named, with_key};
 use serde_json::{Value, json};
 use sfgate::assembly::embedded;
 use sfgate::caller::{ApiKey, Caller, Permission};
@@ -25,16 +25,6 @@ fn lead(last: &str, key: &str) -> CreateObjectRequest {
         idempotency_key: key.into(),
         ..Default::default()
     }
-}
-
-fn leads_named(sandbox: &Sandbox, last: &str) -> usize {
-    sandbox.with_data(|d| {
-        let mut n = 0;
-        d.scan("Lead", &mut |r| {
-            n += usize::from(r.get("LastName") == Some(&Value::from(last)))
-        });
-        n
-    })
 }
 
 fn company_leads(sandbox: &Sandbox) -> usize {

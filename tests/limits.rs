@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use common::{authed, with_key};
+use common::{authed, lookup, reason, with_key};
 use prost::Message;
 use sfgate::assembly::{self, embedded};
 use sfgate::caller::{ApiKey, Caller, Permission};
@@ -32,21 +32,6 @@ fn key(name: &str) -> ApiKey {
 
 fn secret(name: &str) -> String {
     format!("{name}-secret")
-}
-
-fn lookup() -> ExecuteSoqlQueryRequest {
-    ExecuteSoqlQueryRequest {
-        query: "SELECT Id FROM Contact LIMIT 1".into(),
-        ..Default::default()
-    }
-}
-
-fn reason(status: &tonic::Status) -> (Code, String, String) {
-    let details = status.get_error_details();
-    let info = details
-        .error_info()
-        .unwrap_or_else(|| panic!("every error carries an ErrorInfo: {status:?}"));
-    (status.code(), info.reason.clone(), info.domain.clone())
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use common::{authed, fields, with_key};
+use common::{authed, fields, lookup, reason, with_key};
 use serde_json::json;
 use sfgate::assembly::{self, embedded};
 use sfgate::caller::{ApiKey, Caller, Permission};
@@ -17,21 +17,6 @@ use sfgate::salesforce::Client;
 use sfgate::sandbox::SandboxConfig;
 use tonic::Code;
 use tonic_types::StatusExt;
-
-fn reason(status: &tonic::Status) -> (Code, String, String) {
-    let details = status.get_error_details();
-    let info = details
-        .error_info()
-        .expect("every error carries an ErrorInfo");
-    (status.code(), info.reason.clone(), info.domain.clone())
-}
-
-fn lookup() -> ExecuteSoqlQueryRequest {
-    ExecuteSoqlQueryRequest {
-        query: "SELECT Id FROM Contact LIMIT 1".into(),
-        ..Default::default()
-    }
-}
 
 #[tokio::test]
 async fn daily_limit_is_resource_exhausted_with_quota_failure_and_no_retry_info() {

@@ -14,7 +14,7 @@ use tokio::net::TcpStream;
 use tonic::Code;
 use tonic_types::StatusExt;
 
-use crate::common::{self, with_key};
+use crate::common::{self, reason, with_key};
 
 const QUERY: &str = "/sfgate.v1.SalesforceService/ExecuteSoqlQuery";
 const SUBSCRIBE: &str = "/sfgate.v1.TriggerService/Subscribe";
@@ -85,13 +85,6 @@ pub async fn status_of(response: h2::client::ResponseFuture, within: Duration) -
         .expect("an answer in time")
 }
 
-fn reason(status: &tonic::Status) -> String {
-    status
-        .get_details_error_info()
-        .map(|i| i.reason)
-        .unwrap_or_default()
-}
-
 #[tokio::test]
 async fn stalled_calls_hold_no_in_flight_slot_and_are_refused_after_the_body_timeout() {
     let gw = common::start_custom(SandboxConfig::default(), |gateway, _, _| {
@@ -126,7 +119,7 @@ async fn stalled_calls_hold_no_in_flight_slot_and_are_refused_after_the_body_tim
     for (response, _body) in held {
         let status = status_of(response, Duration::from_secs(5)).await;
         assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
-        assert_eq!(reason(&status), "REQUEST_BODY_TIMEOUT");
+        assert_eq!(reason(&status).1, "REQUEST_BODY_TIMEOUT");
         let info = status.get_details_error_info().unwrap();
         assert_eq!(info.metadata["timeoutMs"], "2000");
     }
@@ -152,12 +145,12 @@ async fn stream_quotas_and_permissions_apply_before_the_body() {
     let (response, _body) = stalled(&mut h2, SUBSCRIBE, embedded::API_KEY).await;
     let status = status_of(response, Duration::from_secs(1)).await;
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
-    assert_eq!(reason(&status), "TOO_MANY_STREAMS");
+    assert_eq!(reason(&status).1, "TOO_MANY_STREAMS");
     // A key without the triggers permission: refused at once too.
     let (response, _body) = stalled(&mut h2, SUBSCRIBE, "reader-secret").await;
     let status = status_of(response, Duration::from_secs(1)).await;
     assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
-    assert_eq!(reason(&status), "PERMISSION_MISSING");
+    assert_eq!(reason(&status).1, "PERMISSION_MISSING");
     // So is a unary call it may not make.
     let (response, _body) = stalled(
         &mut h2,

@@ -2,12 +2,11 @@
 
 use std::time::{Duration, Instant};
 
-use sfgate::pb::ExecuteSoqlQueryRequest;
 use sfgate::sandbox::SandboxConfig;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use crate::common::{self, authed};
+use crate::common::{self, authed, lookup};
 use crate::raw;
 
 async fn gateway(change: impl FnOnce(&mut sfgate::limits::Transport)) -> common::Gateway {
@@ -15,13 +14,6 @@ async fn gateway(change: impl FnOnce(&mut sfgate::limits::Transport)) -> common:
         change(&mut gateway.transport)
     })
     .await
-}
-
-fn lookup() -> ExecuteSoqlQueryRequest {
-    ExecuteSoqlQueryRequest {
-        query: "SELECT Id FROM Contact LIMIT 1".into(),
-        ..Default::default()
-    }
 }
 
 #[tokio::test]

@@ -3,12 +3,9 @@
 //! schemas, replay ids and the retention window, flow-control requests, publishing; and the
 //! event bus faults (delayed delivery, gap events, dropped streams).
 
-mod pubsub_support;
-mod sandbox_support;
-
 use std::time::{Duration, Instant};
 
-use pubsub_support::{Bus, assert_pubsub_error, fetch, more, replay};
+use crate::pubsub_support::{Bus, assert_pubsub_error, fetch, more, replay};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sfgate::eventbus::v1::{

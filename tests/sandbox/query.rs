@@ -1,11 +1,9 @@
 //! SOQL over HTTP: errors, paging by batch size and locators, queryAll.
 
-mod sandbox_support;
-
 use std::collections::HashSet;
 
+use crate::support::{Org, Reply, V, assert_error, message};
 use reqwest::{Method, StatusCode};
-use sandbox_support::{Org, Reply, V, assert_error, message};
 use serde_json::{Value, json};
 use sfgate::sandbox::SandboxConfig;
 

@@ -2,10 +2,8 @@
 //! subrequests, allOrNone, the 25-subrequest limit, long queries, collections
 //! inside, one API call per request, and the fault switches.
 
-mod sandbox_support;
-
+use crate::support::{Org, V, assert_error};
 use reqwest::{Method, StatusCode};
-use sandbox_support::{Org, V, assert_error};
 use serde_json::{Value, json};
 
 fn enc(s: &str) -> String {

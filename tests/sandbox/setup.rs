@@ -1,9 +1,7 @@
 //! Building and serving a sandbox: seed files, bad seeds, shutdown.
 
-mod sandbox_support;
-
+use crate::support::{Org, V, assert_error};
 use reqwest::StatusCode;
-use sandbox_support::{Org, V, assert_error};
 use serde_json::json;
 use sfgate::sandbox::{Sandbox, SandboxConfig, SandboxError};
 

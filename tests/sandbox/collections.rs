@@ -2,10 +2,8 @@
 //! results in order, allOrNone, the 200-record limit, chunks of types, upsert,
 //! delete, retrieve, one API call per request, and the fault switches.
 
-mod sandbox_support;
-
+use crate::support::{Org, V, assert_error};
 use reqwest::{Method, StatusCode};
-use sandbox_support::{Org, V, assert_error};
 use serde_json::{Value, json};
 use sfgate::sandbox::{SandboxConfig, Seed};
 
@@ -35,7 +33,7 @@ async fn leads_of(org: &Org, company: &str) -> u64 {
     r.body["totalSize"].as_u64().unwrap()
 }
 
-fn items(r: &sandbox_support::Reply) -> &Vec<Value> {
+fn items(r: &crate::support::Reply) -> &Vec<Value> {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     r.body
         .as_array()

@@ -1,9 +1,7 @@
 //! sObject create, read, update, delete and upsert over real sockets.
 
-mod sandbox_support;
-
+use crate::support::{Org, V, assert_error, message};
 use reqwest::{Method, StatusCode};
-use sandbox_support::{Org, V, assert_error, message};
 use serde_json::{Value, json};
 use sfgate::sandbox::ids;
 

@@ -1,10 +1,8 @@
 //! Validation rules from a seed: a save that breaks one is refused with
 //! `FIELD_CUSTOM_VALIDATION_EXCEPTION`, as an org with active rules does.
 
-mod sandbox_support;
-
+use crate::support::{Org, assert_error, message};
 use reqwest::StatusCode;
-use sandbox_support::{Org, assert_error, message};
 use serde_json::json;
 use sfgate::sandbox::SandboxConfig;
 

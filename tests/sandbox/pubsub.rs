@@ -3,13 +3,9 @@
 //! returns: event contents (CREATE, UPDATE with its bitmaps, DELETE, UNDELETE,
 //! transactions), replay (LATEST, EARLIEST, CUSTOM), channels, flow control and keepalive.
 
-mod common;
-mod pubsub_support;
-mod sandbox_support;
-
 use std::time::Duration;
 
-use pubsub_support::{Bus, Decoded, V, more, replay};
+use crate::pubsub_support::{Bus, Decoded, V, more, replay};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sfgate::eventbus::v1::{ReplayPreset, TopicRequest};
@@ -437,7 +433,7 @@ async fn an_idle_subscriber_gets_keepalives_with_the_latest_replay_id() {
 
 #[tokio::test]
 async fn the_embedded_default_serves_the_event_bus_on_its_own_port() {
-    let gw = common::start_with(sfgate::sandbox::SandboxConfig::default()).await;
+    let gw = crate::common::start_with(sfgate::sandbox::SandboxConfig::default()).await;
     assert_ne!(gw.pubsub_addr, gw.sandbox_addr);
     assert!(gw.pubsub_addr.ip().is_loopback());
     let channel = tonic::transport::Channel::from_shared(format!("http://{}", gw.pubsub_addr))

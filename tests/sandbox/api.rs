@@ -1,9 +1,7 @@
 //! Versions, sessions, routing errors, describe, limits, bad input, admin routes.
 
-mod sandbox_support;
-
+use crate::support::{Org, V, assert_error, message};
 use reqwest::{Method, StatusCode};
-use sandbox_support::{Org, V, assert_error, message};
 use serde_json::{Value, json};
 use sfgate::sandbox::SandboxConfig;
 

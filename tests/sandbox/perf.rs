@@ -1,15 +1,13 @@
 //! Size and speed: 100,000 records with a non-indexed WHERE, and one-row
 //! lookups per second. Timings are asserted in release builds only:
-//! `cargo test --release --test sandbox_perf -- --include-ignored --nocapture`.
-
-mod sandbox_support;
+//! `cargo test --release --test sandbox perf:: -- --include-ignored --nocapture`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::support::{Org, V};
 use reqwest::StatusCode;
-use sandbox_support::{Org, V};
 use serde_json::{Map, Value, json};
 use sfgate::sandbox::seed::SeedRecord;
 use sfgate::sandbox::{SandboxConfig, Seed};

@@ -1,12 +1,10 @@
 //! Each fault switch, seen from a real HTTP client.
 
-mod sandbox_support;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::support::{Org, V, assert_error, message};
 use reqwest::StatusCode;
-use sandbox_support::{Org, V, assert_error, message};
 use serde_json::{Value, json};
 
 async fn try_create(org: &Org, last: &str) -> Result<reqwest::Response, reqwest::Error> {

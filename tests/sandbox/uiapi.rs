@@ -1,11 +1,10 @@
 //! `POST ui-api/records` and its `Idempotency-Key`.
 
-mod sandbox_support;
-
 use std::sync::Arc;
 
+use crate::common::leads_named;
+use crate::support::{Org, Reply, V, assert_error};
 use reqwest::StatusCode;
-use sandbox_support::{Org, Reply, V, assert_error};
 use serde_json::{Value, json};
 
 async fn ui_create(org: &Org, key: Option<&str>, body: &Value) -> Result<Reply, reqwest::Error> {
@@ -29,16 +28,6 @@ async fn ui_create(org: &Org, key: Option<&str>, body: &Value) -> Result<Reply, 
     })
 }
 
-fn leads_named(org: &Org, last: &str) -> usize {
-    org.sandbox.with_data(|d| {
-        let mut n = 0;
-        d.scan("Lead", &mut |r| {
-            n += usize::from(r.get("LastName") == Some(&Value::from(last)))
-        });
-        n
-    })
-}
-
 #[tokio::test]
 async fn creates_a_record_and_answers_with_it() {
     let org = Org::start().await;
@@ -51,7 +40,7 @@ async fn creates_a_record_and_answers_with_it() {
     assert_eq!(r.body["fields"]["Status"]["value"], "Open - Not Contacted");
     // Without a key, a second request makes a second record.
     ui_create(&org, None, &body).await.unwrap();
-    assert_eq!(leads_named(&org, "Ui"), 2);
+    assert_eq!(leads_named(&org.sandbox, "Ui"), 2);
     let r = ui_create(&org, None, &json!({"apiName": "Nope", "fields": {}}))
         .await
         .unwrap();
@@ -75,11 +64,11 @@ async fn same_key_same_body_creates_once() {
     assert_eq!(a.status, StatusCode::CREATED);
     assert_eq!(b.status, StatusCode::CREATED);
     assert_eq!(a.body["id"], b.body["id"]);
-    assert_eq!(leads_named(&org, "Once"), 1);
+    assert_eq!(leads_named(&org.sandbox, "Once"), 1);
     let other = json!({"apiName": "Lead", "fields": {"LastName": "Other", "Company": "Acme"}});
     let r = ui_create(&org, Some("k-1"), &other).await.unwrap();
     assert_error(&r, 400, "IDEMPOTENCY_KEY_REUSED", None);
-    assert_eq!(leads_named(&org, "Other"), 0);
+    assert_eq!(leads_named(&org.sandbox, "Other"), 0);
 }
 
 #[tokio::test]
@@ -93,7 +82,7 @@ async fn retry_after_a_lost_response_does_not_duplicate() {
     org.sandbox.faults().clear();
     let r = ui_create(&org, Some("k-lost"), &body).await.unwrap();
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    assert_eq!(leads_named(&org, "Lost"), 1);
+    assert_eq!(leads_named(&org.sandbox, "Lost"), 1);
 }
 
 #[tokio::test]
@@ -113,5 +102,5 @@ async fn concurrent_requests_with_one_key_create_once() {
         ids.insert(r.body["id"].as_str().unwrap().to_owned());
     }
     assert_eq!(ids.len(), 1);
-    assert_eq!(leads_named(&org, "Racy"), 1);
+    assert_eq!(leads_named(&org.sandbox, "Racy"), 1);
 }

@@ -20,7 +20,7 @@ use tonic::metadata::MetadataValue;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status, Streaming};
 
-pub use crate::sandbox_support::{Org, V};
+pub use crate::support::{Org, V};
 
 /// A sandbox org, its REST API and its Pub/Sub API.
 pub struct Bus {

@@ -1,10 +1,8 @@
 //! `If-Modified-Since` on describe over real sockets: 304 while the metadata
 //! is unchanged, the full answer again after a change.
 
-mod sandbox_support;
-
+use crate::support::{Org, V};
 use reqwest::{Method, StatusCode};
-use sandbox_support::{Org, V};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc2822;
 

@@ -2,9 +2,7 @@
 //! with Salesforce's error codes and messages, and describe reporting the sizes
 //! and values every write is checked against.
 
-mod sandbox_support;
-
-use sandbox_support::{Org, assert_error, message};
+use crate::support::{Org, assert_error, message};
 use serde_json::{Value, json};
 use sfgate::sandbox::{SandboxConfig, Seed};
 
