@@ -17,7 +17,9 @@ pub struct TopicAssignment {
 }
 
 const DUPLICATE_VALUE: &str = "DUPLICATE_VALUE";
-/// Key prefixes of `Topic` and `TopicAssignment` (salesforce-api.md §4.1: `0TO`, `0FT`).
+/// Key prefixes of `Topic` (`0TO`, as the Topic Ids of Salesforce's Connect REST API examples)
+/// and `TopicAssignment` (`0FT`: commonly cited, not in Salesforce's documentation; the
+/// object: <https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_topicassignment.htm>).
 const TOPIC_PREFIX: &str = "0TO";
 const ASSIGNMENT_PREFIX: &str = "0FT";
 

@@ -1,5 +1,6 @@
-//! `POST …/ui-api/records`: create with an optional `Idempotency-Key`
-//! (salesforce-api.md §3.5a).
+//! `POST …/ui-api/records`: create with an optional `Idempotency-Key` ("Prevent Record
+//! Duplication with Idempotent Record Writes",
+//! <https://developer.salesforce.com/docs/atlas.en-us.uiapi.meta/uiapi/ui_api_features_records_idempotent.htm>).
 //!
 //! The first request with a key stores its answer; a later request with the
 //! same key and the same body gets that answer again and creates nothing, so a
