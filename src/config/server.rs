@@ -182,21 +182,21 @@ fn page_token_key(
 }
 
 /// `[server] max_connections`: client connections open at once.
-pub const MAX_CONNECTIONS: &str = "max_connections";
+pub(super) const MAX_CONNECTIONS: &str = "max_connections";
 /// `[server] max_concurrent_streams`: calls open at once on one connection.
-pub const MAX_CONCURRENT_STREAMS: &str = "max_concurrent_streams";
+pub(super) const MAX_CONCURRENT_STREAMS: &str = "max_concurrent_streams";
 /// `[server] first_request_timeout_ms`: a new connection's time to send a request.
-pub const FIRST_REQUEST_TIMEOUT_MS: &str = "first_request_timeout_ms";
+pub(super) const FIRST_REQUEST_TIMEOUT_MS: &str = "first_request_timeout_ms";
 /// `[server] idle_timeout_ms`: a connection without calls is closed after it.
-pub const IDLE_TIMEOUT_MS: &str = "idle_timeout_ms";
+pub(super) const IDLE_TIMEOUT_MS: &str = "idle_timeout_ms";
 /// `[server] keepalive_interval_ms`: how often a quiet connection is pinged.
-pub const KEEPALIVE_INTERVAL_MS: &str = "keepalive_interval_ms";
+pub(super) const KEEPALIVE_INTERVAL_MS: &str = "keepalive_interval_ms";
 /// `[server] keepalive_timeout_ms`: how long a ping may go unanswered.
-pub const KEEPALIVE_TIMEOUT_MS: &str = "keepalive_timeout_ms";
+pub(super) const KEEPALIVE_TIMEOUT_MS: &str = "keepalive_timeout_ms";
 /// `[server] request_body_timeout_ms`: a call's message must arrive within it.
-pub const REQUEST_BODY_TIMEOUT_MS: &str = "request_body_timeout_ms";
+pub(super) const REQUEST_BODY_TIMEOUT_MS: &str = "request_body_timeout_ms";
 /// `[server] shutdown_grace_ms`: how long calls in flight may finish at shutdown.
-pub const SHUTDOWN_GRACE_MS: &str = "shutdown_grace_ms";
+pub(super) const SHUTDOWN_GRACE_MS: &str = "shutdown_grace_ms";
 
 /// One day, in milliseconds: the longest interval any of the timeouts takes.
 const DAY_MS: u64 = 86_400_000;

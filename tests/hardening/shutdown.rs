@@ -29,7 +29,7 @@ async fn free_addr() -> std::net::SocketAddr {
 
 /// `sfgate serve --config` on the embedded sandbox, with `server` lines added to `[server]`;
 /// returns once its health service answers SERVING.
-pub async fn serve_process(dir: &Path, server: &str) -> (Child, std::net::SocketAddr) {
+pub(crate) async fn serve_process(dir: &Path, server: &str) -> (Child, std::net::SocketAddr) {
     let addr = free_addr().await;
     let config = dir.join("sfgate.toml");
     std::fs::write(

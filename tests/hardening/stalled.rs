@@ -20,7 +20,7 @@ const QUERY: &str = "/sfgate.v1.SalesforceService/ExecuteSoqlQuery";
 const SUBSCRIBE: &str = "/sfgate.v1.TriggerService/Subscribe";
 
 /// A key named `name` (presented as `<name>-secret`) with `permissions`.
-pub fn key(name: &str, permissions: &[Permission]) -> ApiKey {
+pub(crate) fn key(name: &str, permissions: &[Permission]) -> ApiKey {
     ApiKey::from_plain(
         &format!("{name}-secret"),
         Caller {
@@ -33,7 +33,7 @@ pub fn key(name: &str, permissions: &[Permission]) -> ApiKey {
 }
 
 /// An HTTP/2 connection to the gateway, its driver running in a task.
-pub async fn h2_connection(addr: std::net::SocketAddr) -> h2::client::SendRequest<Bytes> {
+pub(crate) async fn h2_connection(addr: std::net::SocketAddr) -> h2::client::SendRequest<Bytes> {
     let tcp = TcpStream::connect(addr).await.unwrap();
     let (h2, connection) = h2::client::handshake(tcp).await.unwrap();
     tokio::spawn(connection);
@@ -42,7 +42,7 @@ pub async fn h2_connection(addr: std::net::SocketAddr) -> h2::client::SendReques
 
 /// A call to `path` with `key` whose message announces 100 bytes of which 7 arrive; the
 /// stream stays open. Returns the response to come and the stream (keep it alive).
-pub async fn stalled(
+pub(crate) async fn stalled(
     h2: &mut h2::client::SendRequest<Bytes>,
     path: &str,
     key: &str,
@@ -62,7 +62,10 @@ pub async fn stalled(
 }
 
 /// The gRPC status of an answer: in its headers (trailers-only) or its trailers.
-pub async fn status_of(response: h2::client::ResponseFuture, within: Duration) -> tonic::Status {
+pub(crate) async fn status_of(
+    response: h2::client::ResponseFuture,
+    within: Duration,
+) -> tonic::Status {
     let read = async {
         let response = response.await.expect("a response");
         if let Some(status) = tonic::Status::from_header_map(response.headers()) {

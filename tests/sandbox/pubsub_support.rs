@@ -20,10 +20,10 @@ use tonic::metadata::MetadataValue;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status, Streaming};
 
-pub use crate::support::{Org, V};
+pub(crate) use crate::support::{Org, V};
 
 /// A sandbox org, its REST API and its Pub/Sub API.
-pub struct Bus {
+pub(crate) struct Bus {
     pub org: Org,
     pub addr: SocketAddr,
     /// The `instanceurl` the token endpoint hands out.
@@ -32,14 +32,14 @@ pub struct Bus {
 }
 
 /// An open Subscribe call: send FetchRequests on `requests`, read `responses`.
-pub struct Sub {
+pub(crate) struct Sub {
     pub requests: mpsc::Sender<FetchRequest>,
     pub responses: Streaming<FetchResponse>,
 }
 
 /// A change event decoded with its schema: the header's fields and the record's.
 #[derive(Debug, Clone)]
-pub struct Decoded {
+pub(crate) struct Decoded {
     pub replay_id: Vec<u8>,
     pub schema_id: String,
     pub header: BTreeMap<String, Value>,
@@ -50,11 +50,11 @@ pub struct Decoded {
 }
 
 impl Bus {
-    pub async fn start() -> Bus {
+    pub(crate) async fn start() -> Bus {
         Bus::with(SandboxConfig::default()).await
     }
 
-    pub async fn with(config: SandboxConfig) -> Bus {
+    pub(crate) async fn with(config: SandboxConfig) -> Bus {
         let org_id = config.oauth.org_id.clone();
         let org = Org::with(config).await;
         let addr = org.sandbox.spawn_pubsub().await.expect("pubsub serves");
@@ -66,7 +66,7 @@ impl Bus {
         }
     }
 
-    pub async fn channel(&self) -> Channel {
+    pub(crate) async fn channel(&self) -> Channel {
         Channel::from_shared(format!("http://{}", self.addr))
             .unwrap()
             .connect()
@@ -74,16 +74,16 @@ impl Bus {
             .expect("pubsub accepts connections")
     }
 
-    pub async fn client(&self) -> PubSubClient<Channel> {
+    pub(crate) async fn client(&self) -> PubSubClient<Channel> {
         PubSubClient::new(self.channel().await)
     }
 
     /// `message` with the org's authentication metadata.
-    pub fn req<T>(&self, message: T) -> Request<T> {
+    pub(crate) fn req<T>(&self, message: T) -> Request<T> {
         self.req_as(message, &self.org.token, &self.instance_url, &self.org_id)
     }
 
-    pub fn req_as<T>(&self, message: T, token: &str, url: &str, tenant: &str) -> Request<T> {
+    pub(crate) fn req_as<T>(&self, message: T, token: &str, url: &str, tenant: &str) -> Request<T> {
         let mut r = Request::new(message);
         let m = r.metadata_mut();
         for (k, v) in [
@@ -99,7 +99,7 @@ impl Bus {
     }
 
     /// Opens Subscribe with `first` as the first FetchRequest.
-    pub async fn open(&self, first: FetchRequest) -> Result<Sub, Status> {
+    pub(crate) async fn open(&self, first: FetchRequest) -> Result<Sub, Status> {
         let (tx, rx) = mpsc::channel(16);
         tx.send(first).await.unwrap();
         let responses = self
@@ -115,7 +115,7 @@ impl Bus {
     }
 
     /// Subscribes to `topic` from `preset` (after `replay_id` for CUSTOM), asking for `n`.
-    pub async fn subscribe(
+    pub(crate) async fn subscribe(
         &self,
         topic: &str,
         preset: ReplayPreset,
@@ -128,7 +128,7 @@ impl Bus {
     }
 
     /// Decodes an event with the schema GetSchema returns for its schema id.
-    pub async fn decode(&self, event: &ConsumerEvent) -> Decoded {
+    pub(crate) async fn decode(&self, event: &ConsumerEvent) -> Decoded {
         let pe = event.event.as_ref().expect("event");
         let info = self
             .client()
@@ -184,7 +184,7 @@ impl Bus {
     }
 
     /// Creates a record over REST with `Sforce-Call-Options: client=pubsub-test`.
-    pub async fn create(&self, sobject: &str, body: Value) -> String {
+    pub(crate) async fn create(&self, sobject: &str, body: Value) -> String {
         let r = self
             .org
             .client
@@ -202,7 +202,7 @@ impl Bus {
             .to_owned()
     }
 
-    pub async fn update(&self, sobject: &str, id: &str, body: Value) {
+    pub(crate) async fn update(&self, sobject: &str, id: &str, body: Value) {
         let r = self
             .org
             .patch(&format!("/sobjects/{sobject}/{id}"), &body)
@@ -210,7 +210,7 @@ impl Bus {
         assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
     }
 
-    pub async fn admin(
+    pub(crate) async fn admin(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -229,7 +229,7 @@ impl Bus {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
-    pub async fn set_bus(&self, settings: Value) {
+    pub(crate) async fn set_bus(&self, settings: Value) {
         let (status, body) = self
             .admin(reqwest::Method::PUT, "/__sandbox/event-bus", Some(settings))
             .await;
@@ -237,7 +237,7 @@ impl Bus {
     }
 }
 
-pub fn fetch(topic: &str, preset: ReplayPreset, replay_id: &[u8], n: i32) -> FetchRequest {
+pub(crate) fn fetch(topic: &str, preset: ReplayPreset, replay_id: &[u8], n: i32) -> FetchRequest {
     FetchRequest {
         topic_name: topic.into(),
         replay_preset: preset.into(),
@@ -248,13 +248,13 @@ pub fn fetch(topic: &str, preset: ReplayPreset, replay_id: &[u8], n: i32) -> Fet
 }
 
 /// More credit on an open subscription.
-pub fn more(n: i32) -> FetchRequest {
+pub(crate) fn more(n: i32) -> FetchRequest {
     fetch("", ReplayPreset::Latest, &[], n)
 }
 
 impl Sub {
     /// The next FetchResponse, waiting at most `within`.
-    pub async fn next(&mut self, within: Duration) -> Option<Result<FetchResponse, Status>> {
+    pub(crate) async fn next(&mut self, within: Duration) -> Option<Result<FetchResponse, Status>> {
         tokio::time::timeout(within, self.responses.message())
             .await
             .ok()
@@ -262,7 +262,7 @@ impl Sub {
     }
 
     /// Reads FetchResponses until `n` events arrived (keepalives skipped); fails after 10 s.
-    pub async fn events(&mut self, n: usize) -> Vec<ConsumerEvent> {
+    pub(crate) async fn events(&mut self, n: usize) -> Vec<ConsumerEvent> {
         let mut out = Vec::new();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         while out.len() < n {
@@ -278,7 +278,7 @@ impl Sub {
     }
 
     /// Asserts no event arrives within `within` (keepalives are fine).
-    pub async fn quiet(&mut self, within: Duration) {
+    pub(crate) async fn quiet(&mut self, within: Duration) {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
@@ -294,7 +294,7 @@ impl Sub {
     }
 
     /// The status the stream ends with (skipping anything before it); fails after 10 s.
-    pub async fn error(&mut self) -> Status {
+    pub(crate) async fn error(&mut self) -> Status {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
@@ -309,7 +309,7 @@ impl Sub {
 
 /// Asserts a Pub/Sub API error: gRPC code, `error-code` trailer (without Salesforce's
 /// prefix), and the rpc id in both the message and the `rpc-id` trailer.
-pub fn assert_pubsub_error(status: &Status, code: Code, error_code: &str) {
+pub(crate) fn assert_pubsub_error(status: &Status, code: Code, error_code: &str) {
     assert_eq!(status.code(), code, "{status:?}");
     let got = status
         .metadata()
@@ -334,7 +334,7 @@ pub fn assert_pubsub_error(status: &Status, code: Code, error_code: &str) {
 }
 
 /// An Avro value as JSON: unions unwrapped, enums as their symbol, records as objects.
-pub fn to_json(v: Avro) -> Value {
+pub(crate) fn to_json(v: Avro) -> Value {
     match v {
         Avro::Null => Value::Null,
         Avro::Boolean(b) => json!(b),
@@ -354,7 +354,7 @@ pub fn to_json(v: Avro) -> Value {
 impl Decoded {
     /// The field names a bitmap header field (`changedFields`, `nulledFields`) lists:
     /// `Title`, `Name.LastName`.
-    pub fn bitmap_names(&self, key: &str) -> Vec<String> {
+    pub(crate) fn bitmap_names(&self, key: &str) -> Vec<String> {
         let mut names = Vec::new();
         for element in self.header[key].as_array().unwrap() {
             let element = element.as_str().unwrap();
@@ -388,6 +388,6 @@ fn bits(hex: &str) -> Vec<usize> {
     (0..128).filter(|b| n & (1 << b) != 0).collect()
 }
 
-pub fn replay(id: &[u8]) -> u64 {
+pub(crate) fn replay(id: &[u8]) -> u64 {
     u64::from_be_bytes(id.try_into().expect("8-byte replay id"))
 }

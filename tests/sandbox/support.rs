@@ -6,16 +6,16 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::Value;
 use sfgate::sandbox::{Sandbox, SandboxConfig, spawn};
 
-pub const V: &str = "/services/data/v60.0";
+pub(crate) const V: &str = "/services/data/v60.0";
 
-pub struct Org {
+pub(crate) struct Org {
     pub base: String,
     pub sandbox: Sandbox,
     pub token: String,
     pub client: Client,
 }
 
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Value,
@@ -23,11 +23,11 @@ pub struct Reply {
 }
 
 impl Org {
-    pub async fn start() -> Org {
+    pub(crate) async fn start() -> Org {
         Org::with(SandboxConfig::default()).await
     }
 
-    pub async fn with(config: SandboxConfig) -> Org {
+    pub(crate) async fn with(config: SandboxConfig) -> Org {
         let (addr, sandbox) = spawn(config).await.expect("sandbox starts");
         let token = sandbox.auth().issue_session();
         Org {
@@ -39,12 +39,12 @@ impl Org {
     }
 
     /// Sends `method` to `path` (relative to the instance URL) with the session.
-    pub async fn send(&self, method: Method, path: &str, body: Option<&str>) -> Reply {
+    pub(crate) async fn send(&self, method: Method, path: &str, body: Option<&str>) -> Reply {
         self.raw(method, path, body, Some(&format!("Bearer {}", self.token)))
             .await
     }
 
-    pub async fn raw(
+    pub(crate) async fn raw(
         &self,
         method: Method,
         path: &str,
@@ -73,16 +73,16 @@ impl Org {
         }
     }
 
-    pub async fn get(&self, path: &str) -> Reply {
+    pub(crate) async fn get(&self, path: &str) -> Reply {
         self.send(Method::GET, &format!("{V}{path}"), None).await
     }
 
-    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+    pub(crate) async fn post(&self, path: &str, body: &Value) -> Reply {
         self.send(Method::POST, &format!("{V}{path}"), Some(&body.to_string()))
             .await
     }
 
-    pub async fn patch(&self, path: &str, body: &Value) -> Reply {
+    pub(crate) async fn patch(&self, path: &str, body: &Value) -> Reply {
         self.send(
             Method::PATCH,
             &format!("{V}{path}"),
@@ -91,12 +91,12 @@ impl Org {
         .await
     }
 
-    pub async fn delete(&self, path: &str) -> Reply {
+    pub(crate) async fn delete(&self, path: &str) -> Reply {
         self.send(Method::DELETE, &format!("{V}{path}"), None).await
     }
 
     /// Creates a record and returns its Id, asserting success.
-    pub async fn create(&self, sobject: &str, body: Value) -> String {
+    pub(crate) async fn create(&self, sobject: &str, body: Value) -> String {
         let r = self.post(&format!("/sobjects/{sobject}/"), &body).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         r.body["id"].as_str().expect("id").to_owned()
@@ -105,7 +105,7 @@ impl Org {
 
 /// Asserts Salesforce's error envelope: one error with this code, and a
 /// `fields` key exactly when `fields` is Some.
-pub fn assert_error(r: &Reply, status: u16, code: &str, fields: Option<&[&str]>) {
+pub(crate) fn assert_error(r: &Reply, status: u16, code: &str, fields: Option<&[&str]>) {
     assert_eq!(r.status.as_u16(), status, "{}", r.text);
     let arr = r
         .body
@@ -133,6 +133,6 @@ pub fn assert_error(r: &Reply, status: u16, code: &str, fields: Option<&[&str]>)
     );
 }
 
-pub fn message(r: &Reply) -> &str {
+pub(crate) fn message(r: &Reply) -> &str {
     r.body[0]["message"].as_str().unwrap_or("")
 }

@@ -40,7 +40,7 @@ struct Stored {
 
 /// Remembered answers by idempotency key.
 #[derive(Debug, Default)]
-pub struct IdempotencyKeys {
+pub(crate) struct IdempotencyKeys {
     // std Mutex held for check, create and store, so one key creates once.
     // It is taken before the store's lock (never the other way round) and
     // never across an await.
@@ -125,7 +125,7 @@ fn create(sh: &Shared, body: &[u8], late: std::time::Duration) -> Result<String,
 }
 
 /// `POST …/ui-api/records`.
-pub async fn create_record(
+pub(super) async fn create_record(
     State(sh): State<Arc<Shared>>,
     Extension(_v): Extension<ApiVersion>,
     Extension(faults): Extension<FaultConfig>,
