@@ -38,14 +38,16 @@
 //! - [`limits`]: the caller-side limits ([`limits::Limits`], [`limits::Transport`], the
 //!   per-call deadlines) and the bookkeeping of open streams.
 //! - [`status`]: every status built in one place (AIP-193: one `ErrorInfo`, details
-//!   naming the field), cut to a size any client accepts; the gateway's own refusals; the
-//!   mapping of Salesforce's errors (the only module that knows both gRPC and Salesforce
-//!   errors).
+//!   naming the field), cut to a size any client accepts; [`status::Reason`], the closed
+//!   set of the gateway's own reasons; the gateway's refusals; the mapping of Salesforce's
+//!   errors (the only module that knows both gRPC and Salesforce errors).
 //! - [`api`]: the gRPC handlers: validation and conversion; the services' protobuf codec
 //!   (a small first encode buffer, decode errors answered `INVALID_ARGUMENT`); signed
 //!   page tokens; each connection's health from its grant's state.
-//! - [`salesforce`]: the Salesforce REST client: OAuth flows and token cache,
-//!   queries, records, topics, limits. Knows nothing of gRPC.
+//! - [`salesforce`]: the Salesforce REST client: OAuth flows and token cache, records,
+//!   topics, limits; SOQL as text and as calls, owned by `salesforce::soql` (quoting,
+//!   literals, placeholders, select lists, a feed's windows, paging); Salesforce's decimals
+//!   and datetimes. Knows nothing of gRPC.
 //! - [`triggers`]: the engine behind `TriggerService`: one shared source and feed per
 //!   trigger (polling is the one source today), ordered resumable feeds of new records.
 //!   Knows nothing of gRPC.
