@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use http::Method;
 use serde::Deserialize;
 
-use super::client::{ApiPath, ApiRequest};
+use super::request::{ApiPath, ApiRequest};
 use super::{Client, Error, key_prefixes};
 
 /// The parts of `GET /sobjects/{SObject}/describe` the gateway uses.

@@ -7,7 +7,8 @@
 //! - [`client`]: [`Client`] and [`ConnectionConfig`]; every call goes through one `send` that
 //!   bounds it by the deadline and retries what is safe to retry, and each attempt adds the
 //!   token, takes a request slot, keeps the daily budget reserve, tracks `Sforce-Limit-Info`,
-//!   and refreshes once on `INVALID_SESSION_ID`.
+//!   and refreshes once on `INVALID_SESSION_ID`; `request`: one call as sent (`ApiRequest`,
+//!   built with `ApiRequest::new` and its `with_*` options) and a successful answer.
 //! - [`deadline`]: the caller's deadline as a task-local ([`with_deadline`]).
 //! - [`upstream`]: [`UpstreamLimits`] (concurrency ceiling, budget reserve, retries, default
 //!   timeout) and the shared state behind them; `retry`: what is retried and the backoff.
@@ -45,6 +46,7 @@ pub mod id;
 mod key_prefixes;
 pub mod limits;
 mod records;
+mod request;
 mod retry;
 pub mod secret;
 pub mod soql;

@@ -4,7 +4,7 @@ use http::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::client::{ApiPath, ApiRequest};
+use super::request::{ApiPath, ApiRequest};
 use super::{Client, Error, RecordId};
 
 /// The 201 body: `{"id","success","errors"}` from the sObject API, a record representation

@@ -6,7 +6,7 @@ use http::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::salesforce::client::{ApiPath, ApiRequest};
+use crate::salesforce::request::{ApiPath, ApiRequest};
 use crate::salesforce::{Client, Error};
 
 /// One page of query results.
