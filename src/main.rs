@@ -1,22 +1,20 @@
 //! The `sfgate` command: `sfgate serve` (the default), `check`, `hash-key`, `health` and
 //! `sandbox`.
+//! Parsing the command line and starting logging only: what each command runs is
+//! [`sfgate::assembly`]'s.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
-use sfgate::config::{self, Config, ENV_LISTEN, ENV_LOG, Flags, ProcessEnv};
-use sfgate::middleware::ApiKey;
-use sfgate::sandbox::SandboxConfig;
-use sfgate::{embedded, health_probe, sandbox, server};
-
-/// Where `sfgate` serves gRPC without configuration.
-const DEFAULT_LISTEN: SocketAddr =
-    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 50051);
+use sfgate::assembly::{self, shutdown_signal};
+use sfgate::caller::ApiKey;
+use sfgate::config::{ENV_LOG, ProcessEnv};
+use sfgate::health_probe;
+use sfgate::server::ServeError;
 
 /// A gRPC gateway that lets voice agents and services act on Salesforce.
 #[derive(Debug, Parser)]
@@ -37,11 +35,11 @@ enum Command {
     Check(CheckArgs),
     /// Print the SHA-256 hash of an API key, as `[api_keys.NAME] sha256` takes it.
     HashKey(HashKeyArgs),
-    /// Run the sandbox org alone: a Salesforce-compatible REST API in memory.
-    Sandbox(SandboxArgs),
     /// Probe a running gateway over gRPC health; exit 0 when it is SERVING (1 not serving,
     /// 3 no answer, 4 unknown service).
     Health(health_probe::HealthArgs),
+    /// Run the sandbox org alone: a Salesforce-compatible REST API in memory.
+    Sandbox(SandboxArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -99,10 +97,15 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command.unwrap_or(Command::Serve(cli.serve)) {
-        Command::Serve(args) => runtime.block_on(serve(args)),
-        Command::Check(args) => runtime.block_on(check(args)),
+        Command::Serve(args) => {
+            runtime.block_on(assembly::serve(args.config, args.listen, shutdown_signal()))
+        }
+        Command::Check(args) => runtime.block_on(assembly::run_check(&args.config)),
         Command::HashKey(args) => hash_key(args),
-        Command::Sandbox(args) => runtime.block_on(run_sandbox(args)),
+        Command::Sandbox(args) => runtime.block_on(async {
+            let stop = shutdown_signal();
+            assembly::run_sandbox(args.listen, args.seed, args.pubsub_listen, stop).await
+        }),
         Command::Health(args) => {
             // Its own exit codes (see health_probe's module docs).
             let code = runtime.block_on(health_probe::run(args, &ProcessEnv));
@@ -134,95 +137,8 @@ fn log_filter() -> Result<EnvFilter, String> {
     Ok(EnvFilter::new("info"))
 }
 
-async fn serve(args: ServeArgs) -> Result<(), server::ServeError> {
-    let Some(path) = args.config else {
-        config::check_env_without_file(&ProcessEnv)?;
-        let listen = match (args.listen, std::env::var(ENV_LISTEN)) {
-            (Some(flag), _) => flag,
-            (None, Ok(value)) => value.trim().parse().map_err(|_| {
-                format!("{ENV_LISTEN}: {value:?} is not an address like 127.0.0.1:50051")
-            })?,
-            (None, Err(_)) => DEFAULT_LISTEN,
-        };
-        return serve_embedded(listen).await;
-    };
-    let flags = Flags {
-        listen: args.listen,
-    };
-    let config = Config::load_with_flags(&path, &ProcessEnv, &flags)?;
-    for warning in config.startup_warnings() {
-        tracing::warn!("{warning}");
-    }
-    let listen = config.server.listen;
-    let mut gateway = config.gateway(&embedded::http_client());
-    let listener = TcpListener::bind(listen).await?;
-    if let Some(sandbox_config) = config.sandbox_config() {
-        let org = embedded::start(sandbox_config).await?;
-        tracing::info!(
-            sandbox = %format!("http://{}", org.sandbox_addr),
-            pubsub = %org.pubsub_addr,
-            "embedded sandbox org started"
-        );
-        gateway.connections.extend(org.gateway.connections);
-        // The documented sandbox key is for a gateway only this machine can reach.
-        if listen.ip().is_loopback() {
-            gateway.api_keys.extend(org.gateway.api_keys);
-            // ...and it keeps the embedded default's limits (no rate limit for it).
-            gateway
-                .limits
-                .rate_limits
-                .extend(org.gateway.limits.rate_limits);
-        }
-    }
-    tracing::info!(
-        listen = %listener.local_addr()?,
-        connections = ?gateway.connections.keys().collect::<Vec<_>>(),
-        "sfgate serving gRPC"
-    );
-    server::serve(listener, gateway, shutdown_signal()).await
-}
-
-async fn serve_embedded(listen: SocketAddr) -> Result<(), server::ServeError> {
-    if !listen.ip().is_loopback() {
-        return Err(format!(
-            "the embedded sandbox's api key `{}` is only accepted on loopback; listen on 127.0.0.1 or [::1], or give a --config with api keys",
-            embedded::API_KEY
-        )
-        .into());
-    }
-    let listener = TcpListener::bind(listen).await?;
-    let config = SandboxConfig::default();
-    let defaults = sandbox_defaults(&config);
-    let embedded = embedded::start(config).await?;
-    tracing::info!(
-        sandbox = %format!("http://{}", embedded.sandbox_addr),
-        pubsub = %embedded.pubsub_addr,
-        "embedded sandbox org started ({defaults})"
-    );
-    tracing::info!(
-        listen = %listener.local_addr()?,
-        connection = embedded::CONNECTION,
-        "sfgate serving gRPC; callers send `authorization: Bearer {}`",
-        embedded::API_KEY
-    );
-    server::serve(listener, embedded.gateway, shutdown_signal()).await
-}
-
-async fn check(args: CheckArgs) -> Result<(), server::ServeError> {
-    let config = Config::load(&args.config, &ProcessEnv)?;
-    for warning in config.startup_warnings() {
-        println!("warning: {warning}");
-    }
-    let report = sfgate::config::check(&config).await;
-    println!("{report}");
-    if report.is_ok() {
-        Ok(())
-    } else {
-        Err("some connections cannot log in".into())
-    }
-}
-
-fn hash_key(args: HashKeyArgs) -> Result<(), server::ServeError> {
+/// Prints the SHA-256 of the key given, or read from standard input.
+fn hash_key(args: HashKeyArgs) -> Result<(), ServeError> {
     let key = match args.key {
         Some(k) => k,
         None => {
@@ -237,81 +153,4 @@ fn hash_key(args: HashKeyArgs) -> Result<(), server::ServeError> {
     }
     println!("{}", ApiKey::hash_hex(key));
     Ok(())
-}
-
-async fn run_sandbox(args: SandboxArgs) -> Result<(), server::ServeError> {
-    let mut config = SandboxConfig::default();
-    if let Some(seed) = args.seed {
-        config.seed_path = Some(seed);
-    }
-    let defaults = sandbox_defaults(&config);
-    let org = sandbox::Sandbox::new(config)?;
-    let listener = TcpListener::bind(args.listen).await?;
-    let pubsub = match args.pubsub_listen {
-        Some(addr) => Some(TcpListener::bind(addr).await?),
-        None => None,
-    };
-    tracing::info!(url = %format!("http://{}", listener.local_addr()?), "sandbox org serving ({defaults})");
-    // One signal stops both servers.
-    let (stop, stopped) = tokio::sync::watch::channel(());
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        let _ = stop.send(());
-    });
-    let until_stopped = |mut rx: tokio::sync::watch::Receiver<()>| async move {
-        let _ = rx.changed().await;
-    };
-    let pubsub = match pubsub {
-        Some(listener) => {
-            tracing::info!(addr = %listener.local_addr()?, "sandbox org serving the Pub/Sub API (plaintext gRPC)");
-            let org = org.clone();
-            let stop = until_stopped(stopped.clone());
-            Some(tokio::spawn(org.serve_pubsub(listener, stop)))
-        }
-        None => None,
-    };
-    org.serve(listener, until_stopped(stopped)).await?;
-    if let Some(task) = pubsub {
-        task.await.map_err(std::io::Error::other)??;
-    }
-    Ok(())
-}
-
-/// The documented sandbox credentials, printed on start so a new user can log in.
-fn sandbox_defaults(config: &SandboxConfig) -> String {
-    format!(
-        "client id `{}`, client secret `{}`, user `{}` with password `{}`",
-        config.oauth.client_id,
-        config.oauth.client_secret,
-        config.oauth.username,
-        config.oauth.password
-    )
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::warn!(error = %e, "cannot listen for ctrl-c");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
 }

@@ -2,45 +2,9 @@
 
 mod common;
 
-use common::{authed, fields, str_field, value};
+use common::{authed, create, fields, query, str_field, value};
 use serde_json::json;
 use sfgate::pb::*;
-
-async fn create(
-    client: &mut salesforce_service_client::SalesforceServiceClient<tonic::transport::Channel>,
-    sobject: &str,
-    f: serde_json::Value,
-) -> String {
-    client
-        .create_object(authed(CreateObjectRequest {
-            sobject: sobject.into(),
-            fields: Some(fields(f)),
-            ..Default::default()
-        }))
-        .await
-        .expect("create succeeds")
-        .into_inner()
-        .id
-}
-
-async fn query(
-    client: &mut salesforce_service_client::SalesforceServiceClient<tonic::transport::Channel>,
-    soql: &str,
-    params: serde_json::Value,
-) -> ExecuteSoqlQueryResponse {
-    let serde_json::Value::Object(params) = params else {
-        panic!("params object")
-    };
-    client
-        .execute_soql_query(authed(ExecuteSoqlQueryRequest {
-            query: soql.into(),
-            params: params.into_iter().map(|(k, v)| (k, value(v))).collect(),
-            ..Default::default()
-        }))
-        .await
-        .expect("query succeeds")
-        .into_inner()
-}
 
 #[tokio::test]
 async fn caller_lookup_by_phone_binds_the_value_and_finds_the_contact() {

@@ -4,31 +4,15 @@
 
 mod common;
 
-use common::{authed, value};
+use common::{authed, query_request};
 use serde_json::json;
 use sfgate::pb::*;
 use tonic::Code;
-use tonic_types::StatusExt;
 
 /// The BadRequest fields of a refusal (and that it is one).
 fn violations(status: &tonic::Status) -> Vec<String> {
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    status
-        .get_error_details()
-        .bad_request()
-        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
-        .unwrap_or_default()
-}
-
-fn query(soql: &str, params: serde_json::Value) -> ExecuteSoqlQueryRequest {
-    let serde_json::Value::Object(map) = params else {
-        panic!("params must be an object")
-    };
-    ExecuteSoqlQueryRequest {
-        query: soql.into(),
-        params: map.into_iter().map(|(k, v)| (k, value(v))).collect(),
-        ..Default::default()
-    }
+    common::bad_fields(status)
 }
 
 #[tokio::test]
@@ -64,7 +48,7 @@ async fn a_value_refused_for_what_it_is_gets_exactly_one_violation() {
         ),
     ] {
         let err = client
-            .execute_soql_query(authed(query(soql, params.clone())))
+            .execute_soql_query(authed(query_request(soql, params.clone())))
             .await
             .unwrap_err();
         assert_eq!(violations(&err), [field], "{soql} {params}: {err:?}");
@@ -112,7 +96,7 @@ async fn a_datetime_param_in_any_salesforce_form_names_the_same_instant() {
     let mut client = gw.client().await;
     // A seeded record's CreatedDate, exactly as Salesforce returns it.
     let page = client
-        .execute_soql_query(authed(query(
+        .execute_soql_query(authed(query_request(
             "SELECT Id, CreatedDate FROM Contact ORDER BY CreatedDate LIMIT 1",
             json!({}),
         )))
@@ -128,7 +112,7 @@ async fn a_datetime_param_in_any_salesforce_form_names_the_same_instant() {
     forms.push(created);
     for form in forms {
         let page = client
-            .execute_soql_query(authed(query(
+            .execute_soql_query(authed(query_request(
                 "SELECT Id FROM Contact WHERE Id = :id AND CreatedDate = :t",
                 json!({"id": id, "t": {"datetime": form}}),
             )))
@@ -139,7 +123,7 @@ async fn a_datetime_param_in_any_salesforce_form_names_the_same_instant() {
     }
     // The case: the very form sfgate returns in CreatedDate.
     let page = client
-        .execute_soql_query(authed(query(
+        .execute_soql_query(authed(query_request(
             "SELECT Id FROM Contact WHERE CreatedDate > :t",
             json!({"t": {"datetime": "2020-03-17T21:04:32.000+0000"}}),
         )))
@@ -181,7 +165,7 @@ async fn dates_and_datetimes_salesforce_would_not_read_as_sent_are_refused_namin
         (json!("esc\u{1b}[0m"), "params.v"),
     ] {
         let err = client
-            .execute_soql_query(authed(query(
+            .execute_soql_query(authed(query_request(
                 "SELECT Id FROM Opportunity WHERE CloseDate = :v",
                 json!({ "v": param }),
             )))
@@ -216,7 +200,7 @@ async fn numbers_bind_as_plain_decimals_or_are_refused_naming_the_param() {
         (json!(-2.5e-10), 1),
     ] {
         let page = client
-            .execute_soql_query(authed(query(
+            .execute_soql_query(authed(query_request(
                 "SELECT Id FROM Opportunity WHERE Id = :id AND Amount > :n",
                 json!({"id": id, "n": n}),
             )))
@@ -227,7 +211,7 @@ async fn numbers_bind_as_plain_decimals_or_are_refused_naming_the_param() {
     }
     for n in [json!(1.5e-308), json!(1e-19), json!(1e300), json!(-1e17)] {
         let err = client
-            .execute_soql_query(authed(query(
+            .execute_soql_query(authed(query_request(
                 "SELECT Id FROM Opportunity WHERE Amount > :n",
                 json!({ "n": n }),
             )))

@@ -13,10 +13,10 @@ use std::time::Duration;
 
 use common::{authed, fields, str_field, with_key};
 use serde_json::json;
-use sfgate::api::{Caller, Permission};
+use sfgate::assembly::{self, embedded};
+use sfgate::caller::{ApiKey, Caller, Permission};
 use sfgate::config::Config;
-use sfgate::embedded;
-use sfgate::middleware::ApiKey;
+use sfgate::config::SANDBOX_CONNECTION;
 use sfgate::pb::*;
 use sfgate::salesforce::{AuthFlow, Client, ConnectionConfig, Secret};
 use sfgate::sandbox::{self, SandboxConfig};
@@ -83,7 +83,7 @@ async fn every_flow_obtains_a_token_and_queries() {
     config.oauth.jwt_public_key_pem = Some(certificate);
     config.oauth.security_token = "tok3n".into();
     let (addr, org) = sandbox::spawn(config).await.unwrap();
-    let http = embedded::http_client();
+    let http = assembly::http_client();
     let flows = [
         AuthFlow::ClientCredentials {
             client_id: "sandbox".into(),
@@ -210,7 +210,7 @@ client_secret_env = "BAD_SECRET"
     let config =
         Config::from_toml(&toml, "test.toml", &PathBuf::from("."), &env).expect("valid file");
     let started = std::time::Instant::now();
-    let report = sfgate::config::check(&config).await;
+    let report = sfgate::assembly::check(&config).await;
     assert!(
         started.elapsed() < std::time::Duration::from_secs(5),
         "no hang"
@@ -238,7 +238,7 @@ async fn two_orgs_never_see_each_others_records() {
         };
         gateway
             .connections
-            .insert("other".into(), Client::new(b, embedded::http_client()));
+            .insert("other".into(), Client::new(b, assembly::http_client()));
         let caller = |name: &str, conns: &[&str]| Caller {
             key_name: name.into(),
             connections: Some(
@@ -247,7 +247,7 @@ async fn two_orgs_never_see_each_others_records() {
                     .map(|c| (*c).to_owned())
                     .collect::<BTreeSet<_>>(),
             ),
-            default_connection: embedded::CONNECTION.into(),
+            default_connection: SANDBOX_CONNECTION.into(),
             permissions: Permission::ALL.into_iter().collect(),
         };
         gateway.api_keys.push(ApiKey::from_plain(
@@ -327,8 +327,8 @@ async fn logs_of_a_whole_session_carry_no_secret_or_token() {
     let gw = common::start_custom(config, |gateway, addr, _| {
         let c = embedded::connection_config(addr, "sandbox", "cl1ent-s3cret-XYZ");
         gateway.connections.insert(
-            embedded::CONNECTION.into(),
-            Client::new(c, embedded::http_client()),
+            SANDBOX_CONNECTION.into(),
+            Client::new(c, assembly::http_client()),
         );
     })
     .await;
@@ -358,8 +358,8 @@ async fn logs_of_a_whole_session_carry_no_secret_or_token() {
     let bad_secret = common::start_custom(SandboxConfig::default(), |gateway, addr, _| {
         let c = embedded::connection_config(addr, "sandbox", "wr0ng-s3cret-XYZ");
         gateway.connections.insert(
-            embedded::CONNECTION.into(),
-            Client::new(c, embedded::http_client()),
+            SANDBOX_CONNECTION.into(),
+            Client::new(c, assembly::http_client()),
         );
     })
     .await;
@@ -411,8 +411,8 @@ async fn refresh_token_gateway() -> (
             ..embedded::connection_config(addr, "sandbox", "sandbox")
         };
         gateway.connections.insert(
-            embedded::CONNECTION.into(),
-            Client::new(c, embedded::http_client()),
+            SANDBOX_CONNECTION.into(),
+            Client::new(c, assembly::http_client()),
         );
         gateway.triggers = TriggerConfig {
             poll_interval: Duration::from_millis(100),
@@ -551,8 +551,8 @@ async fn a_token_is_re_minted_ahead_of_the_session_lifetime_without_making_calle
         let mut c = embedded::connection_config(addr, "sandbox", "sandbox");
         c.limits.session_lifetime = Some(lifetime);
         gateway.connections.insert(
-            embedded::CONNECTION.into(),
-            Client::new(c, embedded::http_client()),
+            SANDBOX_CONNECTION.into(),
+            Client::new(c, assembly::http_client()),
         );
     })
     .await;

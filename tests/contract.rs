@@ -5,9 +5,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::authed;
+use common::{authed, lookup};
 use prost::Message;
-use sfgate::pb::ExecuteSoqlQueryRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
@@ -44,10 +43,6 @@ async fn health_reports_the_server_and_each_service() {
 async fn shutdown_lets_calls_in_flight_finish() {
     let gw = common::start().await;
     let mut client = gw.client().await;
-    let lookup = || ExecuteSoqlQueryRequest {
-        query: "SELECT Id FROM Contact LIMIT 1".into(),
-        ..Default::default()
-    };
     client.execute_soql_query(authed(lookup())).await.unwrap();
     gw.sandbox.faults().update(|f| f.latency_ms = 500);
     let in_flight = tokio::spawn(async move { client.execute_soql_query(authed(lookup())).await });

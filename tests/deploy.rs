@@ -233,9 +233,9 @@ fn the_configmap_is_a_configuration_the_gateway_accepts_with_the_deployments_env
         "no embedded sandbox in production"
     );
     assert!(
-        config.startup_warnings().is_empty(),
+        sfgate::assembly::startup_warnings(&config).is_empty(),
         "{:?}",
-        config.startup_warnings()
+        sfgate::assembly::startup_warnings(&config)
     );
 
     // Every secret the file names comes from the Deployment's environment: without one,

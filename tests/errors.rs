@@ -3,29 +3,11 @@
 
 mod common;
 
-use common::{authed, fields, value, with_key};
+use common::{anatomy, authed, fields, value, with_key};
 use serde_json::json;
 use sfgate::pb::*;
 use tonic::Code;
 use tonic_types::StatusExt;
-
-/// The code, ErrorInfo (reason, domain) and BadRequest fields of a status.
-fn anatomy(status: &tonic::Status) -> (Code, String, String, Vec<String>) {
-    let details = status.get_error_details();
-    let info = details
-        .error_info()
-        .expect("every error carries an ErrorInfo");
-    let fields = details
-        .bad_request()
-        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
-        .unwrap_or_default();
-    (
-        status.code(),
-        info.reason.clone(),
-        info.domain.clone(),
-        fields,
-    )
-}
 
 #[tokio::test]
 async fn malformed_ids_are_refused_naming_the_field_before_any_upstream_call() {

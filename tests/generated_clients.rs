@@ -12,12 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
+use common::root;
 use sfgate::sandbox::SandboxConfig;
 use sfgate::triggers::TriggerConfig;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// A gateway whose pollers find a new record within about 1.5 s (the defaults would take up
 /// to 7 s), with the sandbox's API budget raised so polling every 100 ms is allowed.

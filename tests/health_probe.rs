@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::authed;
-use sfgate::embedded;
+use sfgate::assembly::embedded;
 use sfgate::pb::ExecuteSoqlQueryRequest;
 use sfgate::salesforce::{AuthFlow, Client, ConnectionConfig, Secret};
 use sfgate::sandbox::SandboxConfig;
@@ -190,8 +190,8 @@ async fn a_connection_whose_grant_was_revoked_exits_1_while_the_server_still_ser
             ..embedded::connection_config(addr, "sandbox", "sandbox")
         };
         gateway.connections.insert(
-            embedded::CONNECTION.into(),
-            Client::new(c, embedded::http_client()),
+            sfgate::config::SANDBOX_CONNECTION.into(),
+            Client::new(c, sfgate::assembly::http_client()),
         );
     })
     .await;

@@ -7,11 +7,12 @@ mod common;
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
-use common::{authed, fields, with_key};
+use common::{authed, fields, leads_named, with_key};
 use serde_json::{Value, json};
-use sfgate::api::{Caller, Permission};
-use sfgate::embedded;
-use sfgate::middleware::{ApiKey, RateLimit};
+use sfgate::assembly::embedded;
+use sfgate::caller::{ApiKey, Caller, Permission};
+use sfgate::config::SANDBOX_CONNECTION;
+use sfgate::limits::RateLimit;
 use sfgate::pb::*;
 use sfgate::sandbox::{Sandbox, SandboxConfig};
 use tonic::Code;
@@ -24,16 +25,6 @@ fn lead(last: &str, key: &str) -> CreateObjectRequest {
         idempotency_key: key.into(),
         ..Default::default()
     }
-}
-
-fn leads_named(sandbox: &Sandbox, last: &str) -> usize {
-    sandbox.with_data(|d| {
-        let mut n = 0;
-        d.scan("Lead", &mut |r| {
-            n += usize::from(r.get("LastName") == Some(&Value::from(last)))
-        });
-        n
-    })
 }
 
 fn company_leads(sandbox: &Sandbox) -> usize {
@@ -53,8 +44,8 @@ async fn a_repeated_key_returns_the_first_record_and_a_reused_key_is_refused() {
             "tenant-b-secret",
             Caller {
                 key_name: "tenant-b".into(),
-                connections: Some(BTreeSet::from([embedded::CONNECTION.to_owned()])),
-                default_connection: embedded::CONNECTION.into(),
+                connections: Some(BTreeSet::from([SANDBOX_CONNECTION.to_owned()])),
+                default_connection: SANDBOX_CONNECTION.into(),
                 permissions: Permission::ALL.into_iter().collect(),
             },
         ));

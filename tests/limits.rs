@@ -6,11 +6,12 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use common::{authed, with_key};
+use common::{authed, lookup, reason, with_key};
 use prost::Message;
-use sfgate::api::{Caller, Permission};
-use sfgate::embedded;
-use sfgate::middleware::{ApiKey, RateLimit};
+use sfgate::assembly::{self, embedded};
+use sfgate::caller::{ApiKey, Caller, Permission};
+use sfgate::config::SANDBOX_CONNECTION;
+use sfgate::limits::RateLimit;
 use sfgate::pb::*;
 use sfgate::sandbox::SandboxConfig;
 use tonic::Code;
@@ -22,8 +23,8 @@ fn key(name: &str) -> ApiKey {
         &secret(name),
         Caller {
             key_name: name.into(),
-            connections: Some(BTreeSet::from([embedded::CONNECTION.to_owned()])),
-            default_connection: embedded::CONNECTION.into(),
+            connections: Some(BTreeSet::from([SANDBOX_CONNECTION.to_owned()])),
+            default_connection: SANDBOX_CONNECTION.into(),
             permissions: Permission::ALL.into_iter().collect(),
         },
     )
@@ -31,21 +32,6 @@ fn key(name: &str) -> ApiKey {
 
 fn secret(name: &str) -> String {
     format!("{name}-secret")
-}
-
-fn lookup() -> ExecuteSoqlQueryRequest {
-    ExecuteSoqlQueryRequest {
-        query: "SELECT Id FROM Contact LIMIT 1".into(),
-        ..Default::default()
-    }
-}
-
-fn reason(status: &tonic::Status) -> (Code, String, String) {
-    let details = status.get_error_details();
-    let info = details
-        .error_info()
-        .unwrap_or_else(|| panic!("every error carries an ErrorInfo: {status:?}"));
-    (status.code(), info.reason.clone(), info.domain.clone())
 }
 
 #[tokio::test]
@@ -439,10 +425,10 @@ fn with_upstream(
     let oauth = SandboxConfig::default().oauth;
     let mut config = embedded::connection_config(addr, &oauth.client_id, &oauth.client_secret);
     config.limits = limits;
-    let client = sfgate::salesforce::Client::new(config, embedded::http_client());
+    let client = sfgate::salesforce::Client::new(config, assembly::http_client());
     gateway
         .connections
-        .insert(embedded::CONNECTION.to_owned(), client);
+        .insert(SANDBOX_CONNECTION.to_owned(), client);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

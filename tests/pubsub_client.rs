@@ -5,13 +5,13 @@
 //! decodes a Contact CREATE and an UPDATE with its changedFields bitmap, resumes after a
 //! replay id, and reads an error code from the trailers.
 
+mod common;
+
 use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use common::root;
 
 /// A loopback port nothing listens on (now).
 fn free_port() -> SocketAddr {

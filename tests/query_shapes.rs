@@ -6,36 +6,13 @@
 
 mod common;
 
-use common::{authed, value};
+use common::{authed, query, query_request};
 use prost_types::value::Kind;
 use serde_json::{Value, json};
-use sfgate::pb::salesforce_service_client::SalesforceServiceClient;
 use sfgate::pb::*;
 use sfgate::sandbox::SandboxConfig;
 use tonic::Code;
-use tonic::transport::Channel;
 use tonic_types::StatusExt;
-
-type Client = SalesforceServiceClient<Channel>;
-
-fn request(soql: &str, params: Value) -> ExecuteSoqlQueryRequest {
-    let Value::Object(params) = params else {
-        panic!("params object")
-    };
-    ExecuteSoqlQueryRequest {
-        query: soql.into(),
-        params: params.into_iter().map(|(k, v)| (k, value(v))).collect(),
-        ..Default::default()
-    }
-}
-
-async fn query(client: &mut Client, soql: &str, params: Value) -> ExecuteSoqlQueryResponse {
-    client
-        .execute_soql_query(authed(request(soql, params)))
-        .await
-        .unwrap_or_else(|e| panic!("{soql}: {e:?}"))
-        .into_inner()
-}
 
 /// A record as JSON, exactly as the caller's client library would read it
 /// (whole doubles as integers, so `json!` literals compare).
@@ -128,7 +105,7 @@ async fn aggregate_rows_reach_the_caller_as_aggregate_results() {
     let first = client
         .execute_soql_query(authed(ExecuteSoqlQueryRequest {
             max_records: 2,
-            ..request(soql, json!({"skip": "nobody"}))
+            ..query_request(soql, json!({"skip": "nobody"}))
         }))
         .await
         .unwrap()
@@ -344,7 +321,7 @@ async fn salesforces_refusals_name_the_query() {
         ),
     ] {
         let err = client
-            .execute_soql_query(authed(request(soql, json!({}))))
+            .execute_soql_query(authed(query_request(soql, json!({}))))
             .await
             .unwrap_err();
         let (code, why, domain, fields, description) = refusal(&err);

@@ -4,28 +4,10 @@
 
 mod common;
 
-use common::{authed, fields, value};
+use common::{authed, fields, reason_and_fields, value};
 use serde_json::json;
 use sfgate::pb::*;
 use tonic::Code;
-use tonic_types::StatusExt;
-
-/// Code, ErrorInfo reason and BadRequest fields.
-fn anatomy(status: &tonic::Status) -> (Code, String, Vec<String>) {
-    let d = status.get_error_details();
-    let fields = d
-        .bad_request()
-        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
-        .unwrap_or_default();
-    (
-        status.code(),
-        d.error_info()
-            .unwrap_or_else(|| panic!("ErrorInfo in {status:?}"))
-            .reason
-            .clone(),
-        fields,
-    )
-}
 
 #[tokio::test]
 async fn salesforces_field_checks_name_the_field_the_caller_sent() {
@@ -81,7 +63,7 @@ async fn salesforces_field_checks_name_the_field_the_caller_sent() {
             .await
             .unwrap_err();
         assert_eq!(
-            anatomy(&err),
+            reason_and_fields(&err),
             (
                 Code::InvalidArgument,
                 reason.to_owned(),
@@ -99,7 +81,7 @@ async fn salesforces_field_checks_name_the_field_the_caller_sent() {
         .await
         .unwrap_err();
     assert_eq!(
-        anatomy(&err),
+        reason_and_fields(&err),
         (
             Code::InvalidArgument,
             "JSON_PARSER_ERROR".to_owned(),
@@ -171,7 +153,7 @@ async fn attributes_is_refused_as_a_field_before_any_call() {
         .await
         .unwrap_err();
     assert_eq!(
-        anatomy(&err),
+        reason_and_fields(&err),
         (
             Code::InvalidArgument,
             "INVALID_FIELDS".to_owned(),
@@ -186,6 +168,9 @@ async fn attributes_is_refused_as_a_field_before_any_call() {
         }))
         .await
         .unwrap_err();
-    assert_eq!(anatomy(&err).2, vec!["fields.attributes".to_owned()]);
+    assert_eq!(
+        reason_and_fields(&err).2,
+        vec!["fields.attributes".to_owned()]
+    );
     assert_eq!(gw.sandbox.requests().total, before);
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{authed, fields};
+use common::{authed, bad_fields, create, fields};
 use serde_json::json;
 use sfgate::pb::*;
 use sfgate::sandbox::{SandboxConfig, Seed};
@@ -21,29 +21,6 @@ fn config() -> SandboxConfig {
         seed: Some(seed),
         ..SandboxConfig::default()
     }
-}
-
-fn fields_of(err: &tonic::Status) -> Vec<String> {
-    err.get_details_bad_request()
-        .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
-        .unwrap_or_default()
-}
-
-async fn create(
-    client: &mut salesforce_service_client::SalesforceServiceClient<tonic::transport::Channel>,
-    sobject: &str,
-    body: serde_json::Value,
-) -> String {
-    client
-        .create_object(authed(CreateObjectRequest {
-            sobject: sobject.into(),
-            fields: Some(fields(body)),
-            ..Default::default()
-        }))
-        .await
-        .expect("create")
-        .into_inner()
-        .id
 }
 
 #[tokio::test]
@@ -79,7 +56,7 @@ async fn an_id_of_another_sobject_is_refused_on_id_before_any_call() {
             .await
             .expect_err("refused");
         assert_eq!(err.code(), Code::InvalidArgument, "{sobject} {id}: {err:?}");
-        assert_eq!(fields_of(&err), ["id"], "{sobject} {id}");
+        assert_eq!(bad_fields(&err), ["id"], "{sobject} {id}");
         let err = client
             .delete_object(authed(DeleteObjectRequest {
                 sobject: sobject.into(),
@@ -88,7 +65,7 @@ async fn an_id_of_another_sobject_is_refused_on_id_before_any_call() {
             }))
             .await
             .expect_err("refused");
-        assert_eq!(fields_of(&err), ["id"], "{sobject} {id}");
+        assert_eq!(bad_fields(&err), ["id"], "{sobject} {id}");
     }
     assert_eq!(gw.sandbox.requests().total, before, "no call was made");
     // The right sObject still works.
@@ -133,6 +110,6 @@ async fn when_only_salesforce_can_tell_its_refusal_of_the_record_id_names_id() {
         assert_eq!(err.code(), Code::InvalidArgument, "{reason}: {err:?}");
         let info = err.get_details_error_info().expect("ErrorInfo");
         assert_eq!(info.reason, "MALFORMED_ID", "{reason}");
-        assert_eq!(fields_of(&err), ["id"], "{reason}");
+        assert_eq!(bad_fields(&err), ["id"], "{reason}");
     }
 }

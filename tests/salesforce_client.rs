@@ -5,6 +5,8 @@
 //! and records everything it saw. An unscripted request gets a 500 naming it, so a test that
 //! forgets an expectation fails loudly.
 
+mod common;
+
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,6 +18,7 @@ use axum::extract::{Form, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use common::json_map;
 use serde_json::{Value, json};
 use sfgate::salesforce::{
     ApiError, AuthError, AuthFlow, Client, ConnectionConfig, Error, RecordId, Secret,
@@ -270,10 +273,6 @@ fn page(records: Value, next: Option<&str>) -> Value {
 
 fn bearer(n: usize) -> Option<String> {
     Some(format!("Bearer tok-{n}"))
-}
-
-fn fields(v: Value) -> serde_json::Map<String, Value> {
-    v.as_object().unwrap().clone()
 }
 
 // === token flows ===
@@ -567,7 +566,7 @@ async fn an_invalid_session_refreshes_once_and_retries_once() {
     );
 
     let id = client
-        .create("Account", &fields(json!({"Name": "Acme"})))
+        .create("Account", &json_map(json!({"Name": "Acme"})))
         .await
         .unwrap();
 
@@ -694,7 +693,7 @@ async fn error_bodies_reach_the_caller_whole() {
         {"errorCode": "INVALID_FIELD", "message": "No such column 'X__c' on sobject of type Account", "fields": []}
     ]));
     let err = client
-        .create("Account", &fields(json!({"X__c": 1})))
+        .create("Account", &json_map(json!({"X__c": 1})))
         .await
         .unwrap_err();
     let Error::Api { status, errors } = err else {
@@ -752,11 +751,11 @@ async fn crud_builds_the_documented_requests() {
     let id = RecordId::parse("003RO0000035WQg").unwrap();
 
     let created = client
-        .create("Contact", &fields(json!({"LastName": "Smith"})))
+        .create("Contact", &json_map(json!({"LastName": "Smith"})))
         .await
         .unwrap();
     client
-        .update("Contact", &id, &fields(json!({"Email": null})))
+        .update("Contact", &id, &json_map(json!({"Email": null})))
         .await
         .unwrap();
     client.delete("Contact", &id).await.unwrap();
@@ -794,7 +793,7 @@ async fn sobject_names_cannot_alter_the_path() {
         json!({"id": "001D000000IqhSLIAZ", "errors": [], "success": true}),
     );
     client
-        .create("../../evil?x=1", &fields(json!({})))
+        .create("../../evil?x=1", &json_map(json!({})))
         .await
         .unwrap();
     let seen = fake.seen();

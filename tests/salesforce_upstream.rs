@@ -8,6 +8,8 @@
 //! client talks to the fake over real sockets, and a paused clock would jump ahead while a
 //! response is on the wire. Timing assertions are one-sided with wide margins.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,7 +19,8 @@ use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use serde_json::{Map, Value, json};
+use common::json_map;
+use serde_json::{Value, json};
 use sfgate::salesforce::{
     AuthFlow, Client, ConnectionConfig, Error, RecordId, Secret, UpstreamLimits, with_deadline,
 };
@@ -165,10 +168,6 @@ fn fast_retries() -> UpstreamLimits {
         retry_base: Duration::from_millis(1),
         ..Default::default()
     }
-}
-
-fn fields(v: Value) -> Map<String, Value> {
-    v.as_object().unwrap().clone()
 }
 
 const SOQL: &str = "SELECT Id FROM Contact";
@@ -363,7 +362,7 @@ async fn unable_to_lock_row_is_retried() {
     let client = fake.client(fast_retries());
     let id = RecordId::parse("003D000000QNKXMIA5").unwrap();
     client
-        .update("Contact", &id, &fields(json!({"Title": "CTO"})))
+        .update("Contact", &id, &json_map(json!({"Title": "CTO"})))
         .await
         .unwrap();
     assert_eq!(fake.requests(), 2);
@@ -383,7 +382,7 @@ async fn a_create_answered_503_is_returned_not_retried() {
     let fake = Fake::start(|_, _| maintenance()).await;
     let client = fake.client(fast_retries());
     let err = client
-        .create("Contact", &fields(json!({"LastName": "Doe"})))
+        .create("Contact", &json_map(json!({"LastName": "Doe"})))
         .await
         .unwrap_err();
     assert!(
@@ -415,7 +414,7 @@ async fn a_create_that_could_not_connect_is_retried() {
     };
     let client = Client::new(config, reqwest::Client::new());
     let err = client
-        .create("Contact", &fields(json!({"LastName": "Doe"})))
+        .create("Contact", &json_map(json!({"LastName": "Doe"})))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Unreachable(_)), "{err:?}");

@@ -7,31 +7,16 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use common::{authed, fields, with_key};
+use common::{authed, fields, lookup, reason, with_key};
 use serde_json::json;
-use sfgate::api::{Caller, Permission};
-use sfgate::embedded;
-use sfgate::middleware::ApiKey;
+use sfgate::assembly::{self, embedded};
+use sfgate::caller::{ApiKey, Caller, Permission};
+use sfgate::config::SANDBOX_CONNECTION;
 use sfgate::pb::*;
 use sfgate::salesforce::Client;
 use sfgate::sandbox::SandboxConfig;
 use tonic::Code;
 use tonic_types::StatusExt;
-
-fn reason(status: &tonic::Status) -> (Code, String, String) {
-    let details = status.get_error_details();
-    let info = details
-        .error_info()
-        .expect("every error carries an ErrorInfo");
-    (status.code(), info.reason.clone(), info.domain.clone())
-}
-
-fn lookup() -> ExecuteSoqlQueryRequest {
-    ExecuteSoqlQueryRequest {
-        query: "SELECT Id FROM Contact LIMIT 1".into(),
-        ..Default::default()
-    }
-}
 
 #[tokio::test]
 async fn daily_limit_is_resource_exhausted_with_quota_failure_and_no_retry_info() {
@@ -159,8 +144,8 @@ async fn a_wrong_client_secret_is_failed_precondition_not_unauthenticated() {
     let gw = common::start_custom(SandboxConfig::default(), |gateway, addr, _| {
         let config = embedded::connection_config(addr, "sandbox", "not-the-secret");
         gateway.connections.insert(
-            embedded::CONNECTION.into(),
-            Client::new(config, embedded::http_client()),
+            SANDBOX_CONNECTION.into(),
+            Client::new(config, assembly::http_client()),
         );
     })
     .await;
@@ -194,8 +179,8 @@ async fn a_token_whose_instance_url_is_off_the_allowlist_is_refused() {
         let mut config = embedded::connection_config(addr, "sandbox", "sandbox");
         config.allowed_hosts.clear();
         gateway.connections.insert(
-            embedded::CONNECTION.into(),
-            Client::new(config, embedded::http_client()),
+            SANDBOX_CONNECTION.into(),
+            Client::new(config, assembly::http_client()),
         );
     })
     .await;
@@ -267,8 +252,8 @@ async fn grants_are_checked_per_permission_and_connection() {
             readonly,
             Caller {
                 key_name: "reader".into(),
-                connections: Some(BTreeSet::from([embedded::CONNECTION.to_owned()])),
-                default_connection: embedded::CONNECTION.into(),
+                connections: Some(BTreeSet::from([SANDBOX_CONNECTION.to_owned()])),
+                default_connection: SANDBOX_CONNECTION.into(),
                 permissions: BTreeSet::from([Permission::Query]),
             },
         ));
@@ -277,7 +262,7 @@ async fn grants_are_checked_per_permission_and_connection() {
             Caller {
                 key_name: "ops".into(),
                 connections: None,
-                default_connection: embedded::CONNECTION.into(),
+                default_connection: SANDBOX_CONNECTION.into(),
                 permissions: Permission::ALL.into_iter().collect(),
             },
         ));

@@ -18,13 +18,13 @@ use tonic_health::pb::health_client::HealthClient;
 /// The Salesforce API version both paths use.
 const VERSION: &str = "v62.0";
 /// A sample Contact's phone: the lookup finds exactly one row.
-pub const PHONE: &str = "+14155550100";
+pub(crate) const PHONE: &str = "+14155550100";
 /// The lookup through sfgate: the phone is a bound parameter.
 const LOOKUP_BOUND: &str = "SELECT Id, Name, Account.Name FROM Contact WHERE Phone = :phone";
 
 /// What one call does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// `SELECT Id, Name, Account.Name FROM Contact WHERE Phone = '+14155550100'`.
     Lookup,
     /// A Lead with FirstName, LastName, Company and Phone.
@@ -32,7 +32,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Action::Lookup => "Contact lookup",
             Action::Create => "Lead create",
@@ -43,7 +43,7 @@ impl Action {
 /// The floor: the sandbox's REST API with a warm, pooled reqwest client and a cached token,
 /// parsing every JSON answer as a caller would.
 #[derive(Debug, Clone)]
-pub struct Direct {
+pub(crate) struct Direct {
     http: reqwest::Client,
     base: String,
     token: String,
@@ -51,8 +51,8 @@ pub struct Direct {
 
 impl Direct {
     /// Logs in once (client credentials) and keeps the token.
-    pub async fn login(sandbox: SocketAddr) -> Direct {
-        let http = sfgate::embedded::http_client();
+    pub(crate) async fn login(sandbox: SocketAddr) -> Direct {
+        let http = sfgate::assembly::http_client();
         let body: serde_json::Value = http
             .post(format!("http://{sandbox}/services/oauth2/token"))
             .form(&[
@@ -108,7 +108,7 @@ impl Direct {
 impl Direct {
     /// Creates a Contact (no phone: the lookups' Contact stays the only match) and returns
     /// its Id, as the trigger section's "another service creates a record".
-    pub async fn create_contact(&self, last_name: &str) -> Result<String, String> {
+    pub(crate) async fn create_contact(&self, last_name: &str) -> Result<String, String> {
         let resp = self
             .http
             .post(format!("{}/sobjects/Contact/", self.base))
@@ -132,14 +132,14 @@ fn lead_json() -> serde_json::Value {
 
 /// A generated tonic client on one or more HTTP/2 connections to sfgate.
 #[derive(Debug, Clone)]
-pub struct Gateway {
+pub(crate) struct Gateway {
     clients: Vec<SalesforceServiceClient<Channel>>,
     auth: MetadataValue<tonic::metadata::Ascii>,
 }
 
 impl Gateway {
     /// `channels` connections; callers are spread over them round-robin.
-    pub async fn connect(addr: SocketAddr, key: &str, channels: usize) -> Gateway {
+    pub(crate) async fn connect(addr: SocketAddr, key: &str, channels: usize) -> Gateway {
         let mut clients = Vec::new();
         for _ in 0..channels.max(1) {
             let channel = Channel::from_shared(format!("http://{addr}"))
@@ -162,7 +162,7 @@ impl Gateway {
         r
     }
 
-    pub async fn call(&self, worker: usize, action: Action) -> Result<(), String> {
+    pub(crate) async fn call(&self, worker: usize, action: Action) -> Result<(), String> {
         let mut client = self.clients[worker % self.clients.len()].clone();
         match action {
             Action::Lookup => {
@@ -220,7 +220,7 @@ fn lead_struct() -> prost_types::Struct {
 
 /// Where calls go.
 #[derive(Debug, Clone)]
-pub enum Target {
+pub(crate) enum Target {
     Direct(Direct),
     Gateway(Gateway),
     /// sfgate's `grpc.health.v1.Health/Check`, whatever the action: the gRPC hop alone, with
@@ -230,7 +230,7 @@ pub enum Target {
 
 impl Target {
     /// The health service of the sfgate at `addr`, on its own connection.
-    pub async fn health(addr: SocketAddr) -> Target {
+    pub(crate) async fn health(addr: SocketAddr) -> Target {
         let channel = Channel::from_shared(format!("http://{addr}"))
             .expect("a valid URI")
             .tcp_nodelay(true)
@@ -240,7 +240,7 @@ impl Target {
         Target::Health(HealthClient::new(channel))
     }
 
-    pub async fn call(&self, worker: usize, action: Action) -> Result<(), String> {
+    pub(crate) async fn call(&self, worker: usize, action: Action) -> Result<(), String> {
         match self {
             Target::Direct(d) => d.call(action).await,
             Target::Gateway(g) => g.call(worker, action).await,
@@ -260,7 +260,7 @@ impl Target {
 
 /// What a load run saw.
 #[derive(Debug, Default)]
-pub struct Run {
+pub(crate) struct Run {
     /// Latency of every successful call.
     pub samples: Vec<Duration>,
     pub wall: Duration,
@@ -272,7 +272,7 @@ pub struct Run {
 }
 
 impl Run {
-    pub fn merge(&mut self, other: Run) {
+    pub(crate) fn merge(&mut self, other: Run) {
         self.samples.extend(other.samples);
         self.wall += other.wall;
         self.errors += other.errors;
@@ -282,7 +282,7 @@ impl Run {
 
 /// When a closed loop stops.
 #[derive(Debug, Clone, Copy)]
-pub enum Stop {
+pub(crate) enum Stop {
     /// After this many calls in all.
     Calls(usize),
     /// At this time.
@@ -290,7 +290,12 @@ pub enum Stop {
 }
 
 /// `concurrency` workers calling back to back until `stop`.
-pub async fn closed_loop(target: &Target, action: Action, concurrency: usize, stop: Stop) -> Run {
+pub(crate) async fn closed_loop(
+    target: &Target,
+    action: Action,
+    concurrency: usize,
+    stop: Stop,
+) -> Run {
     let left = Arc::new(AtomicUsize::new(match stop {
         Stop::Calls(n) => n,
         Stop::At(_) => usize::MAX,
@@ -343,7 +348,7 @@ pub async fn closed_loop(target: &Target, action: Action, concurrency: usize, st
 /// Latency counts from when the call actually started; how late calls started against the
 /// schedule (timer granularity, a busy load generator) is kept apart in `lag`, so it shows
 /// whether the generator held the rate without being charged to either target.
-pub async fn open_loop(
+pub(crate) async fn open_loop(
     target: &Target,
     action: Action,
     rate: f64,

@@ -14,18 +14,18 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 /// The API key the bench's gateway accepts.
-pub const API_KEY: &str = "bench-key";
+pub(crate) const API_KEY: &str = "bench-key";
 /// The bench's connection name.
-pub const CONNECTION: &str = "bench";
+pub(crate) const CONNECTION: &str = "bench";
 
 /// The release binary `cargo bench` built next to this harness.
-pub fn binary() -> PathBuf {
+pub(crate) fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_sfgate"))
 }
 
 /// A running sfgate process; killed when dropped.
 #[derive(Debug)]
-pub struct Process {
+pub(crate) struct Process {
     pub child: Child,
     pub addr: SocketAddr,
     pub pid: String,
@@ -44,19 +44,19 @@ async fn free_addr() -> SocketAddr {
 /// `sfgate serve --config` with one client-credentials connection to `sandbox`,
 /// `max_concurrent` upstream requests in flight and no caller-side limits, written to
 /// `dir/bench.toml`.
-pub async fn gateway(dir: &Path, sandbox: SocketAddr, max_concurrent: usize) -> Process {
+pub(crate) async fn gateway(dir: &Path, sandbox: SocketAddr, max_concurrent: usize) -> Process {
     gateway_with(dir, sandbox, max_concurrent, "").await
 }
 
 /// Like [`gateway`], with `connection_keys` (TOML lines) added to the connection's table.
-pub async fn gateway_with(
+pub(crate) async fn gateway_with(
     dir: &Path,
     sandbox: SocketAddr,
     max_concurrent: usize,
     connection_keys: &str,
 ) -> Process {
     let config = dir.join("bench.toml");
-    let hash = sfgate::middleware::ApiKey::hash_hex(API_KEY);
+    let hash = sfgate::caller::ApiKey::hash_hex(API_KEY);
     std::fs::write(
         &config,
         format!(
@@ -108,7 +108,7 @@ permissions = ["query", "write", "triggers"]
 
 /// `sfgate serve --config` with `text` written to `dir/name` (its connection's secret in
 /// `SFGATE_BENCH_CLIENT_SECRET`), serving once its health says so.
-pub async fn serve_config(dir: &Path, name: &str, text: &str) -> Process {
+pub(crate) async fn serve_config(dir: &Path, name: &str, text: &str) -> Process {
     let config = dir.join(name);
     std::fs::write(&config, text).expect("write the config");
     let mut cmd = Command::new(binary());
@@ -121,7 +121,7 @@ pub async fn serve_config(dir: &Path, name: &str, text: &str) -> Process {
 
 /// The connection table every bench gateway uses: the bench's sandbox org, `max_concurrent`
 /// requests in flight to it.
-pub fn connection_table(sandbox: SocketAddr, max_concurrent: usize) -> String {
+pub(crate) fn connection_table(sandbox: SocketAddr, max_concurrent: usize) -> String {
     format!(
         r#"[connections.{CONNECTION}]
 login_url = "http://{sandbox}"
@@ -136,7 +136,7 @@ max_concurrent = {max_concurrent}
 }
 
 /// The zero-configuration `sfgate` (embedded sandbox org, key `sandbox`).
-pub async fn embedded() -> Process {
+pub(crate) async fn embedded() -> Process {
     spawn(Command::new(binary()), "sfgate.v1.SalesforceService").await
 }
 
@@ -185,7 +185,7 @@ async fn wait_serving(addr: SocketAddr, service: &str) {
 
 impl Process {
     /// Ends the process (SIGKILL: nothing of it is measured after this).
-    pub async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         let _ = self.child.kill().await;
     }
 }
@@ -194,7 +194,7 @@ impl Process {
 /// direct client and sfgate both cross a process boundary to reach it. Driven over its admin
 /// routes: latency (`/__sandbox/faults`), request counts (`/__sandbox/requests`).
 #[derive(Debug)]
-pub struct Org {
+pub(crate) struct Org {
     pub child: Child,
     pub addr: SocketAddr,
     pub pid: String,
@@ -206,7 +206,7 @@ pub struct Org {
 
 /// Request counts of the org, from `GET /__sandbox/requests`.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Counts {
+pub(crate) struct Counts {
     pub total: u64,
     pub token: u64,
     pub query: u64,
@@ -214,7 +214,7 @@ pub struct Counts {
 }
 
 impl Org {
-    pub async fn start() -> Org {
+    pub(crate) async fn start() -> Org {
         let addr = free_addr().await;
         let child = Command::new(binary())
             .args(["sandbox", "--listen", &addr.to_string()])
@@ -225,7 +225,7 @@ impl Org {
             .spawn()
             .expect("sfgate sandbox starts");
         let pid = child.id().expect("a running child").to_string();
-        let http = sfgate::embedded::http_client();
+        let http = sfgate::assembly::http_client();
         let give_up = Instant::now() + Duration::from_secs(30);
         while http
             .get(format!("http://{addr}/services/data/"))
@@ -253,7 +253,7 @@ impl Org {
     }
 
     /// Adds `ms` of latency to every API request.
-    pub async fn set_latency(&self, ms: u64) {
+    pub(crate) async fn set_latency(&self, ms: u64) {
         self.http
             .put(format!("http://{}/__sandbox/faults", self.addr))
             .body(format!(r#"{{"latencyMs": {ms}}}"#))
@@ -264,7 +264,7 @@ impl Org {
     }
 
     /// Requests by route so far.
-    pub async fn requests(&self) -> Counts {
+    pub(crate) async fn requests(&self) -> Counts {
         let v: serde_json::Value = self
             .http
             .get(format!("http://{}/__sandbox/requests", self.addr))
@@ -283,7 +283,7 @@ impl Org {
         }
     }
 
-    pub async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         self.resetter.abort();
         let _ = self.child.kill().await;
     }

@@ -8,7 +8,7 @@ use crate::stats::Summary;
 
 /// What one Python process measured.
 #[derive(Debug)]
-pub struct PyRun {
+pub(crate) struct PyRun {
     /// Process start to the first lookup answered (imports, login or channel, first call).
     pub first_answer: Duration,
     /// The OAuth login alone (simple-salesforce only).
@@ -18,13 +18,13 @@ pub struct PyRun {
 }
 
 /// The repository's `.venv` Python (`scripts/setup` makes it), if there is one.
-pub fn interpreter() -> Option<PathBuf> {
+pub(crate) fn interpreter() -> Option<PathBuf> {
     let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
     python.exists().then_some(python)
 }
 
 /// Runs `clients.py` with `args` and reads its JSON line.
-pub async fn run(python: &Path, args: &[String]) -> Result<PyRun, String> {
+pub(crate) async fn run(python: &Path, args: &[String]) -> Result<PyRun, String> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/python/clients.py");
     let out = tokio::process::Command::new(python)
         .arg(script)

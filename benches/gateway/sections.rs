@@ -15,7 +15,7 @@ mod throughput;
 
 /// The report: markdown text, and what went wrong (errors where there must be none).
 #[derive(Debug, Default)]
-pub struct Report {
+pub(crate) struct Report {
     pub text: String,
     pub failures: Vec<String>,
 }
@@ -72,7 +72,7 @@ fn time_of_day() -> String {
 }
 
 /// The whole run.
-pub async fn run(opts: Opts) -> Report {
+pub(crate) async fn run(opts: Opts) -> Report {
     let sizes = opts.sizes;
     let mut report = Report::default();
     let mode = if sizes.smoke { "smoke" } else { "full" };

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 /// Latency percentiles of one measured series.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub n: usize,
     pub p50: Duration,
     pub p99: Duration,
@@ -15,7 +15,7 @@ pub struct Summary {
 
 impl Summary {
     /// Summarises `samples` (sorted here); `wall` is the time the series took.
-    pub fn of(mut samples: Vec<Duration>, wall: Duration) -> Summary {
+    pub(crate) fn of(mut samples: Vec<Duration>, wall: Duration) -> Summary {
         samples.sort_unstable();
         let n = samples.len();
         if n == 0 {
@@ -34,12 +34,12 @@ impl Summary {
 }
 
 /// Milliseconds with two decimals, as every table prints them.
-pub fn ms(d: Duration) -> String {
+pub(crate) fn ms(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1e3)
 }
 
 /// `b − a` in milliseconds (signed) and `b / a`, for "added latency".
-pub fn added(a: Duration, b: Duration) -> String {
+pub(crate) fn added(a: Duration, b: Duration) -> String {
     let diff = (b.as_secs_f64() - a.as_secs_f64()) * 1e3;
     let ratio = b.as_secs_f64() / a.as_secs_f64().max(1e-9);
     format!("{diff:+.2} ms (×{ratio:.2})")
@@ -47,12 +47,12 @@ pub fn added(a: Duration, b: Duration) -> String {
 
 /// User + system CPU time of process `pid` (`self` for this one), from `/proc/<pid>/stat`.
 /// Linux reports it in clock ticks of 10 ms (`getconf CLK_TCK` = 100).
-pub fn cpu_time(pid: &str) -> Option<Duration> {
+pub(crate) fn cpu_time(pid: &str) -> Option<Duration> {
     stat_ticks(pid, 11)
 }
 
 /// The same for the children this process has waited for (h2load).
-pub fn children_cpu_time() -> Option<Duration> {
+pub(crate) fn children_cpu_time() -> Option<Duration> {
     stat_ticks("self", 13)
 }
 
@@ -67,7 +67,7 @@ fn stat_ticks(pid: &str, at: usize) -> Option<Duration> {
 }
 
 /// Resident set size of process `pid` in KiB (`VmRSS` of `/proc/<pid>/status`).
-pub fn rss_kib(pid: &str) -> Option<u64> {
+pub(crate) fn rss_kib(pid: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
@@ -79,7 +79,7 @@ pub fn rss_kib(pid: &str) -> Option<u64> {
 }
 
 /// The 1-minute load average: how busy the shared machine was.
-pub fn load_average() -> String {
+pub(crate) fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
         .and_then(|l| l.split_whitespace().next().map(str::to_owned))
@@ -87,7 +87,7 @@ pub fn load_average() -> String {
 }
 
 /// `nproc`, the CPU model and the memory, for the report's header.
-pub fn machine() -> String {
+pub(crate) fn machine() -> String {
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo

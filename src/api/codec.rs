@@ -21,14 +21,14 @@ use tonic::Status;
 use tonic::codec::{BufferSettings, Codec, DecodeBuf, Decoder};
 use tonic_prost::ProstEncoder;
 
-use super::status;
+use crate::status;
 
 /// First size of a response's encode buffer, in bytes.
 const ENCODE_BUFFER: usize = 512;
 /// Tonic's default: how much encoded data is written before yielding.
 const YIELD_THRESHOLD: usize = 32 * 1024;
 
-/// [`ProstCodec`] with a [`ENCODE_BUFFER`]-byte first encode buffer; set as the
+/// tonic's `ProstCodec` with a 512-byte (`ENCODE_BUFFER`) first encode buffer; set as the
 /// codec of every generated service in `build.rs`.
 #[derive(Debug, Clone)]
 pub struct SmallBufferCodec<T, U>(PhantomData<(T, U)>);
@@ -69,53 +69,6 @@ impl<U: prost::Message + Default> Decoder for RequestDecoder<U> {
     fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<U>, Status> {
         U::decode(buf)
             .map(Some)
-            .map_err(|e| malformed(&e.to_string()))
-    }
-}
-
-/// `INVALID_ARGUMENT` for prost's decode error `text`: `failed to decode Protobuf message:
-/// Msg.field: Inner.field: … what went wrong`. The first `Msg.field` is the request's field.
-pub(crate) fn malformed(text: &str) -> Status {
-    let rest = text
-        .strip_prefix("failed to decode Protobuf message: ")
-        .unwrap_or(text);
-    let mut parts: Vec<&str> = rest.split(": ").collect();
-    let problem = parts.pop().unwrap_or_default();
-    let field = parts
-        .first()
-        .and_then(|first| first.split_once('.'))
-        .map_or("request", |(_, field)| field);
-    status::malformed_request(field, &format!("could not be decoded: {problem}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use tonic::Code;
-    use tonic_types::StatusExt;
-
-    #[test]
-    fn decode_errors_name_the_request_field() {
-        let s = malformed(
-            "failed to decode Protobuf message: CreateObjectRequest.fields: Struct.fields: \
-             Value.kind: Struct.fields: recursion limit reached",
-        );
-        assert_eq!(s.code(), Code::InvalidArgument);
-        let bad = s.get_details_bad_request().unwrap();
-        assert_eq!(bad.field_violations[0].field, "fields");
-        assert!(
-            bad.field_violations[0]
-                .description
-                .contains("recursion limit reached")
-        );
-        let s = malformed("failed to decode Protobuf message: buffer underflow");
-        assert_eq!(
-            s.get_details_bad_request().unwrap().field_violations[0].field,
-            "request"
-        );
-        assert_eq!(
-            s.get_details_error_info().unwrap().reason,
-            "MALFORMED_REQUEST"
-        );
+            .map_err(|e| status::undecodable(&e.to_string()))
     }
 }

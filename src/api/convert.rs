@@ -14,11 +14,8 @@
 use prost_types::{ListValue, Struct, Value as PbValue, value::Kind};
 use serde_json::{Map, Number, Value};
 
-use super::decimal;
-use super::status::Violation;
-
-/// The largest magnitude below which every whole double is an exact integer.
-const MAX_EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+use crate::salesforce::decimal;
+use crate::status::Violation;
 
 /// Converts request `fields` to a JSON object; `path` names the field in errors.
 pub(crate) fn struct_to_json(s: &Struct, path: &str) -> Result<Map<String, Value>, Violation> {
@@ -46,22 +43,10 @@ pub(crate) fn value_to_json(v: &PbValue, path: &str) -> Result<Value, Violation>
     })
 }
 
-/// A double as the JSON number Salesforce should receive: whole numbers as integers.
+/// A double as the JSON number Salesforce should receive: whole numbers as integers
+/// ([`decimal::json_number`]); `path` names it in errors.
 pub(crate) fn number(n: f64, path: &str) -> Result<Number, Violation> {
-    if !n.is_finite() {
-        return Err(Violation::new(path, "must be a finite number"));
-    }
-    if n.fract() == 0.0 {
-        if n.abs() > MAX_EXACT {
-            return Err(Violation::new(
-                path,
-                "whole number beyond 2^53 cannot be carried exactly as a double; send it as a string",
-            ));
-        }
-        // Exact: |n| <= 2^53 fits an i64 without rounding.
-        return Ok(Number::from(n as i64));
-    }
-    Number::from_f64(n).ok_or_else(|| Violation::new(path, "must be a finite number"))
+    decimal::json_number(n).map_err(|e| Violation::new(path, e.to_string()))
 }
 
 /// Converts a JSON object from Salesforce into a `Struct`.

@@ -23,8 +23,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use sha2::{Digest, Sha256};
 use tonic::Status;
 
-use super::status::{self, Violation};
 use crate::pb::CreateObjectResponse;
+use crate::status::{self, Violation};
 
 /// The longest key accepted, in bytes.
 pub(crate) const MAX_KEY_LEN: usize = 255;

@@ -2,10 +2,10 @@
 //! and its params, and authenticated with an HMAC so that only tokens this gateway issued
 //! are accepted.
 //!
-//! Usually it wraps Salesforce's `nextRecordsUrl`. When `max_records` cut a
-//! Salesforce page short, it names that page (its locator URL, or the query
-//! itself for the first page) plus how many of its records were already returned,
-//! so no record is skipped or repeated.
+//! It wraps where the next page starts ([`PageStart`]: usually Salesforce's
+//! `nextRecordsUrl`). When `max_records` cut a Salesforce page short, it names that page
+//! (its locator URL, or the query itself for the first page) plus how many of its records
+//! were already returned, so no record is skipped or repeated.
 //!
 //! A token is `base64url(json) "." base64url(mac)`, the MAC being the first 16 bytes of
 //! HMAC-SHA256 under the [`PageTokenKey`] over a domain label and the JSON. Without it a
@@ -15,15 +15,15 @@
 //! `_file`), so every replica and every restart accepts the others' tokens; without one a
 //! key is generated at start, and tokens then work only on the process that issued them.
 
-use std::fmt;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::status::Violation;
+use crate::config::PageTokenKey;
+use crate::salesforce::PageStart;
+use crate::status::Violation;
 
 /// The format version, first in every token's JSON.
 const VERSION: u8 = 2;
@@ -31,73 +31,13 @@ const VERSION: u8 = 2;
 const DOMAIN: &[u8] = b"sfgate page token v2\0";
 /// The MAC's length in a token, in bytes (a 128-bit tag).
 const MAC_BYTES: usize = 16;
-/// The shortest configured key accepted, in bytes.
-pub const MIN_KEY_BYTES: usize = 32;
-
-/// The key page tokens are authenticated with. `Debug` never shows it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct PageTokenKey {
-    bytes: Vec<u8>,
-    generated: bool,
-}
-
-impl PageTokenKey {
-    /// A key from configuration: at least [`MIN_KEY_BYTES`] bytes (of any kind, e.g. the
-    /// output of `openssl rand -base64 48`); `None` if shorter.
-    pub fn new(secret: &[u8]) -> Option<PageTokenKey> {
-        (secret.len() >= MIN_KEY_BYTES).then(|| PageTokenKey {
-            bytes: secret.to_vec(),
-            generated: false,
-        })
-    }
-
-    /// A random 256-bit key, for a gateway configured without one.
-    pub fn generate() -> PageTokenKey {
-        PageTokenKey {
-            bytes: rand::random::<[u8; 32]>().to_vec(),
-            generated: true,
-        }
-    }
-
-    /// Whether the key was generated at start (tokens then do not survive a restart and
-    /// are not accepted by other replicas).
-    pub fn is_generated(&self) -> bool {
-        self.generated
-    }
-
-    fn mac(&self, json: &[u8]) -> Hmac<Sha256> {
-        // HMAC takes a key of any length.
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(&self.bytes).expect("hmac accepts any key length");
-        mac.update(DOMAIN);
-        mac.update(json);
-        mac
-    }
-}
-
-impl fmt::Debug for PageTokenKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PageTokenKey")
-            .field("bytes", &"***")
-            .field("generated", &self.generated)
-            .finish()
-    }
-}
-
-/// Where the next page comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) enum Resume {
-    /// A Salesforce `nextRecordsUrl` (or the URL of a page that was cut short).
-    #[serde(rename = "u")]
-    Locator(String),
-    /// The query's first page, run again (it was cut short).
-    #[serde(rename = "q")]
-    Query {
-        /// The bound SOQL.
-        soql: String,
-        /// `queryAll`.
-        all_rows: bool,
-    },
+/// The MAC of `json` under `key`, over the domain label first.
+fn mac(key: &PageTokenKey, json: &[u8]) -> Hmac<Sha256> {
+    // HMAC takes a key of any length.
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.bytes()).expect("hmac accepts any key length");
+    mac.update(DOMAIN);
+    mac.update(json);
+    mac
 }
 
 /// A decoded page token.
@@ -110,7 +50,7 @@ pub(crate) struct PageToken {
     /// Fingerprint of the query, to refuse a token sent with another query.
     h: String,
     /// Where the next page starts.
-    pub(crate) r: Resume,
+    pub(crate) r: PageStart,
     /// Records of that page already returned.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub(crate) skip: usize,
@@ -142,7 +82,7 @@ pub(crate) fn encode(
     key: &PageTokenKey,
     connection: &str,
     fingerprint: &str,
-    resume: Resume,
+    resume: PageStart,
     skip: usize,
 ) -> String {
     let token = PageToken {
@@ -154,7 +94,7 @@ pub(crate) fn encode(
     };
     // Serializing plain strings and numbers cannot fail.
     let json = serde_json::to_vec(&token).unwrap_or_default();
-    let mac = key.mac(&json).finalize().into_bytes();
+    let mac = mac(key, &json).finalize().into_bytes();
     format!(
         "{}.{}",
         URL_SAFE_NO_PAD.encode(&json),
@@ -186,7 +126,7 @@ pub(crate) fn decode(
         return Err(not_ours());
     }
     // Constant time: the time taken says nothing about how much of a guess was right.
-    key.mac(&json)
+    self::mac(key, &json)
         .verify_truncated_left(&mac)
         .map_err(|_| not_ours())?;
     let parsed: PageToken = serde_json::from_slice(&json)
@@ -217,9 +157,9 @@ mod tests {
         let key = PageTokenKey::generate();
         let url = "/services/data/v62.0/query/01g000000000001AAA-2000";
         let h = fingerprint("SELECT Id FROM Contact", false);
-        let t = encode(&key, "sandbox", &h, Resume::Locator(url.into()), 3);
+        let t = encode(&key, "sandbox", &h, PageStart::Locator(url.into()), 3);
         let back = decode(&key, "sandbox", &t, None).unwrap();
-        assert_eq!((back.r, back.skip), (Resume::Locator(url.into()), 3));
+        assert_eq!((back.r, back.skip), (PageStart::Locator(url.into()), 3));
         assert!(decode(&key, "sandbox", &t, Some(&h)).is_ok());
         let other = fingerprint("SELECT Id FROM Contact", true);
         assert!(decode(&key, "sandbox", &t, Some(&other)).is_err());
@@ -239,7 +179,7 @@ mod tests {
             &key,
             "a",
             &h,
-            Resume::Locator("/services/data/v62.0/query/x".into()),
+            PageStart::Locator("/services/data/v62.0/query/x".into()),
             0,
         );
         // The same key configured elsewhere (a replica, a restart) reads it.

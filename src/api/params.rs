@@ -1,20 +1,22 @@
 //! Binds `:name` placeholders in SOQL to caller values, rendered as escaped literals.
 //!
 //! A value heard on a call (a name, a phone number) is spliced in only as one SOQL
-//! literal: strings are quoted with every quote and backslash escaped, so no value
-//! can end the literal and change the query.
+//! literal ([`crate::salesforce::soql`] renders them): strings are quoted with every quote
+//! and backslash escaped, so no value can end the literal and change the query. What is
+//! the caller's here: which `google.protobuf.Value` becomes which literal, and the request
+//! field each refusal names.
 
 use std::collections::{BTreeSet, HashMap};
 
 use prost_types::{Value as PbValue, value::Kind};
 
-use super::status::Violation;
-use super::{convert, decimal};
-use crate::salesforce::datetime;
+use crate::salesforce::soql::{self, Piece};
+use crate::status::Violation;
 
-/// Replaces every `:name` placeholder outside string literals in `soql` with the
-/// rendered value of `params[name]`. `query_field` and `params_field` name the
-/// request fields in errors (`query`/`params`, or `new_object.where`/`new_object.params`).
+/// Replaces every `:name` placeholder outside string literals in `soql`
+/// ([`soql::pieces`]) with the rendered value of `params[name]`. `query_field` and
+/// `params_field` name the request fields in errors (`query`/`params`, or
+/// `new_object.where`/`new_object.params`).
 pub(crate) fn bind(
     soql: &str,
     params: &HashMap<String, PbValue>,
@@ -24,56 +26,28 @@ pub(crate) fn bind(
     let mut out = String::with_capacity(soql.len() + 16);
     let mut used = BTreeSet::new();
     let mut violations = Vec::new();
-    let mut chars = soql.char_indices().peekable();
-    let mut in_string = false;
-    while let Some((i, c)) = chars.next() {
-        if in_string {
-            out.push(c);
-            match c {
-                // An escape: the next character is part of the literal whatever it is.
-                '\\' => out.extend(chars.next().map(|(_, c)| c)),
-                '\'' => in_string = false,
-                _ => {}
+    for piece in soql::pieces(soql) {
+        let name = match piece {
+            Piece::Text(text) => {
+                out.push_str(text);
+                continue;
             }
-            continue;
-        }
-        match c {
-            '\'' => {
-                in_string = true;
-                out.push(c);
-            }
-            ':' if chars
-                .peek()
-                .is_some_and(|(_, n)| n.is_ascii_alphabetic() || *n == '_') =>
-            {
-                let start = i + 1;
-                let mut end = start;
-                while let Some((j, n)) = chars.peek().copied() {
-                    if !(n.is_ascii_alphanumeric() || n == '_') {
-                        break;
-                    }
-                    end = j + n.len_utf8();
-                    chars.next();
-                }
-                let name = &soql[start..end];
-                // A value refused for what it is still has its placeholder: one fault
-                // is one violation, never also "no placeholder" (nor twice for a
-                // placeholder used twice).
-                let first_use = used.insert(name);
-                match params.get(name) {
-                    Some(v) => match render(v, &format!("{params_field}.{name}")) {
-                        Ok(lit) => out.push_str(&lit),
-                        Err(v) if first_use => violations.push(v),
-                        Err(_) => {}
-                    },
-                    None if first_use => violations.push(Violation::new(
-                        query_field,
-                        format!("placeholder :{name} has no value in {params_field}"),
-                    )),
-                    None => {}
-                }
-            }
-            _ => out.push(c),
+            Piece::Placeholder(name) => name,
+        };
+        // A value refused for what it is still has its placeholder: one fault is one
+        // violation, never also "no placeholder" (nor twice for a placeholder used twice).
+        let first_use = used.insert(name);
+        match params.get(name) {
+            Some(v) => match render(v, &format!("{params_field}.{name}")) {
+                Ok(lit) => out.push_str(&lit),
+                Err(v) if first_use => violations.push(v),
+                Err(_) => {}
+            },
+            None if first_use => violations.push(Violation::new(
+                query_field,
+                format!("placeholder :{name} has no value in {params_field}"),
+            )),
+            None => {}
         }
     }
     for name in params.keys().filter(|k| !used.contains(k.as_str())) {
@@ -89,8 +63,9 @@ pub(crate) fn bind(
     }
 }
 
-/// Renders one value as a SOQL literal.
+/// Renders one value as a SOQL literal ([`soql`]'s), naming `path` in a refusal.
 fn render(v: &PbValue, path: &str) -> Result<String, Violation> {
+    let refused = |e: soql::LiteralError| Violation::new(path, e.to_string());
     match &v.kind {
         Some(Kind::ListValue(list)) => {
             if list.values.is_empty() {
@@ -112,43 +87,14 @@ fn render(v: &PbValue, path: &str) -> Result<String, Violation> {
         }
         None | Some(Kind::NullValue(_)) => Ok("null".to_owned()),
         Some(Kind::BoolValue(b)) => Ok(b.to_string()),
-        Some(Kind::NumberValue(n)) => number_literal(*n, path),
-        Some(Kind::StringValue(s)) => string_literal(s, path),
+        Some(Kind::NumberValue(n)) => soql::number(*n).map_err(refused),
+        Some(Kind::StringValue(s)) => soql::string(s).map_err(refused),
         Some(Kind::StructValue(s)) => temporal(s, path),
     }
 }
 
-/// The most decimal places a bound number may need: Salesforce's numbers hold at
-/// most 18 digits (field reference: precision ≤ 18), so a literal needing more
-/// could only match after a rounding nobody asked for.
-const MAX_DECIMAL_PLACES: usize = 18;
-
-/// A number as a plain SOQL literal: `42`, `-0.5`, `0.000001` — never exponent
-/// notation, which SOQL does not read (`1.5e-308` is `MALFORMED_QUERY`). Whole
-/// numbers beyond 2^53 ([`convert::number`]) and numbers needing more than
-/// [`MAX_DECIMAL_PLACES`] decimal places are refused naming the param.
-fn number_literal(n: f64, path: &str) -> Result<String, Violation> {
-    let whole = convert::number(n, path)?;
-    if n.fract() == 0.0 {
-        return Ok(whole.to_string());
-    }
-    let places = decimal::decimal_places(n);
-    if places > MAX_DECIMAL_PLACES {
-        return Err(Violation::new(
-            path,
-            format!(
-                "{n:e} needs {places} decimal places; a Salesforce number holds at most {MAX_DECIMAL_PLACES} digits"
-            ),
-        ));
-    }
-    // `Display` writes the shortest text that reads back as `n`, positionally.
-    Ok(n.to_string())
-}
-
-/// A `{"date": "YYYY-MM-DD"}` or `{"datetime": "…"}` value as an unquoted literal.
-/// A datetime may take any form Salesforce emits or accepts (`Z`, `±hh:mm`,
-/// `±hhmm`, with or without fractional seconds: [`datetime::parse_datetime`]);
-/// it is sent in UTC. A date must be a real calendar day with a four-digit year.
+/// A `{"date": "YYYY-MM-DD"}` or `{"datetime": "…"}` value as an unquoted literal
+/// ([`soql::date`], [`soql::datetime`]); a refusal names `path.date` or `path.datetime`.
 fn temporal(s: &prost_types::Struct, path: &str) -> Result<String, Violation> {
     const HINT: &str = r#"a struct value must be {"date": "YYYY-MM-DD"} or {"datetime": "YYYY-MM-DDThh:mm:ss[.SSS](Z|±hh:mm|±hhmm)"}"#;
     let mut fields = s.fields.iter();
@@ -158,92 +104,18 @@ fn temporal(s: &prost_types::Struct, path: &str) -> Result<String, Violation> {
     let Some(Kind::StringValue(text)) = &value.kind else {
         return Err(Violation::new(path, HINT));
     };
-    match key.as_str() {
-        "date" => {
-            let field = format!("{path}.date");
-            let d = datetime::parse_date(text).ok_or_else(|| {
-                Violation::new(
-                    &field,
-                    "must be a calendar date YYYY-MM-DD (four-digit year, no sign)",
-                )
-            })?;
-            if !datetime::date_in_range(d) {
-                return Err(Violation::new(field, OUT_OF_RANGE));
-            }
-            Ok(text.clone())
-        }
-        "datetime" => {
-            let field = format!("{path}.datetime");
-            let t = datetime::parse_datetime(text).ok_or_else(|| {
-                Violation::new(
-                    &field,
-                    "must be a datetime such as 2024-05-01T10:00:00Z, 2024-05-01T10:00:00.000+0000 or 2024-05-01T12:00:00+02:00",
-                )
-            })?;
-            if !datetime::datetime_in_range(t) {
-                return Err(Violation::new(field, OUT_OF_RANGE));
-            }
-            if !datetime::whole_milliseconds(t) {
-                return Err(Violation::new(
-                    field,
-                    "has more precision than Salesforce holds: datetimes hold whole milliseconds",
-                ));
-            }
-            Ok(datetime::soql_datetime(t))
-        }
-        _ => Err(Violation::new(path, HINT)),
-    }
-}
-
-/// Why a date or datetime Salesforce cannot hold is refused.
-const OUT_OF_RANGE: &str =
-    "is outside the dates Salesforce holds (1700-01-01 to 4000-12-31T00:00:00Z)";
-
-/// A string as a SOQL literal, unless it holds a control character SOQL has no escape for
-/// (SOQL escapes `\n \r \t \b \f`:
-/// <https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_select_quotedstringescapes.htm>).
-fn string_literal(s: &str, path: &str) -> Result<String, Violation> {
-    let escapable = |c: char| matches!(c, '\n' | '\r' | '\t' | '\u{8}' | '\u{c}');
-    if let Some((i, c)) = s
-        .chars()
-        .enumerate()
-        .find(|(_, c)| c.is_ascii_control() && !escapable(*c))
-    {
-        return Err(Violation::new(
-            path,
-            format!(
-                "has a control character (U+{:04X}) at position {i}, which a SOQL string cannot carry",
-                u32::from(c)
-            ),
-        ));
-    }
-    Ok(quote(s))
-}
-
-/// A quoted SOQL string literal with Salesforce's backslash escapes.
-pub(crate) fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('\'');
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c => out.push(c),
-        }
-    }
-    out.push('\'');
-    out
+    let literal = match key.as_str() {
+        "date" => soql::date(text),
+        "datetime" => soql::datetime(text),
+        _ => return Err(Violation::new(path, HINT)),
+    };
+    literal.map_err(|e| Violation::new(format!("{path}.{key}"), e.to_string()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::convert;
     use serde_json::json;
 
     fn params(v: serde_json::Value) -> HashMap<String, PbValue> {

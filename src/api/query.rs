@@ -1,17 +1,15 @@
-//! `ExecuteSoqlQuery`: binding, paging and `max_records`.
+//! `ExecuteSoqlQuery`: binding, `max_records`, and page tokens over Salesforce's pages
+//! ([`crate::salesforce::Pages`]).
 
 use serde_json::Value;
 use tonic::Status;
 
-use super::page_token::{self, PageTokenKey, Resume};
-use super::status::{self, Context, Violation};
+use super::page_token;
 use super::{convert, params};
+use crate::config::PageTokenKey;
 use crate::pb::{ExecuteSoqlQueryRequest, ExecuteSoqlQueryResponse};
-use crate::salesforce::{Client, QueryPage};
-
-/// Salesforce's batch size bounds (`Sforce-Query-Options: batchSize`).
-const MIN_PAGE: i32 = 200;
-const MAX_PAGE: i32 = 2000;
+use crate::salesforce::{BatchSize, Client, PageStart};
+use crate::status::{self, Context, Reason, Violation};
 
 /// Runs the query, or continues it from `page_token`, returning at most `cap`
 /// records (the gateway's limit).
@@ -38,20 +36,19 @@ pub(crate) async fn run(
         None
     } else {
         let soql = params::bind(&req.query, &req.params, "query", "params")
-            .map_err(|v| status::invalid_argument("INVALID_QUERY_PARAMS", v))?;
+            .map_err(|v| status::invalid_argument(Reason::InvalidQueryParams, v))?;
         Some(soql)
     };
 
-    // `current` says how to fetch the page being read again, should it be cut short.
-    let (fingerprint, mut current, mut skip) = if req.page_token.is_empty() {
+    let (fingerprint, start, mut skip) = if req.page_token.is_empty() {
         let soql =
             bound.ok_or_else(|| status::invalid_one(Violation::new("query", "is required")))?;
         let fp = page_token::fingerprint(&soql, req.include_deleted);
-        let resume = Resume::Query {
+        let start = PageStart::Query {
             soql,
             all_rows: req.include_deleted,
         };
-        (fp, resume, 0)
+        (fp, start, 0)
     } else {
         let fp = bound
             .as_deref()
@@ -60,38 +57,28 @@ pub(crate) async fn run(
             .map_err(status::invalid_one)?;
         (token.fingerprint().to_owned(), token.r, token.skip)
     };
-    let mut page = fetch(client, &current, batch).await.map_err(sf)?;
-    let total_size = page.total_size;
+    let token =
+        |start: PageStart, skip| page_token::encode(key, client.name(), &fingerprint, start, skip);
+    let mut pages = client.pages(start, batch).await.map_err(sf)?;
+    let total_size = pages.total_size();
     let mut records = Vec::new();
     let next_page_token = loop {
         let room = most - records.len();
-        let available = page.records.len().saturating_sub(skip);
-        records.extend(page.records.drain(..).skip(skip).take(room));
+        let page = pages.take_records();
+        let available = page.len().saturating_sub(skip);
+        records.extend(page.into_iter().skip(skip).take(room));
         if available > room {
             // Cut short: the token names this same page and how far into it we got.
-            break Some(page_token::encode(
-                key,
-                client.name(),
-                &fingerprint,
-                current,
-                skip + room,
-            ));
+            break Some(token(pages.start().clone(), skip + room));
         }
         skip = 0;
-        let Some(next) = page.next_records_url.take().filter(|_| !page.done) else {
+        let Some(next) = pages.next_start() else {
             break None;
         };
         if max.is_none_or(|m| records.len() >= m) {
-            break Some(page_token::encode(
-                key,
-                client.name(),
-                &fingerprint,
-                Resume::Locator(next),
-                0,
-            ));
+            break Some(token(next, 0));
         }
-        current = Resume::Locator(next);
-        page = fetch(client, &current, batch).await.map_err(sf)?;
+        pages.next().await.map_err(sf)?;
     };
     Ok(ExecuteSoqlQueryResponse {
         records: records
@@ -141,17 +128,19 @@ pub(crate) fn largest_input(
 fn limits(
     req: &ExecuteSoqlQueryRequest,
     cap: usize,
-) -> Result<(Option<u32>, Option<usize>), Status> {
+) -> Result<(Option<BatchSize>, Option<usize>), Status> {
     let mut violations = Vec::new();
     let batch = match req.page_size {
         0 => None,
-        n if (MIN_PAGE..=MAX_PAGE).contains(&n) => u32::try_from(n).ok(),
-        _ => {
-            violations.push(Violation::new(
-                "page_size",
-                format!("must be 0 or from {MIN_PAGE} to {MAX_PAGE}"),
-            ));
-            None
+        n => {
+            let batch = u32::try_from(n).ok().and_then(BatchSize::new);
+            if batch.is_none() {
+                violations.push(Violation::new(
+                    "page_size",
+                    format!("must be 0 or from {} to {}", BatchSize::MIN, BatchSize::MAX),
+                ));
+            }
+            batch
         }
     };
     let max = match usize::try_from(req.max_records) {
@@ -172,17 +161,6 @@ fn limits(
     if violations.is_empty() {
         Ok((batch, max))
     } else {
-        Err(status::invalid_argument("INVALID_PAGING", violations))
-    }
-}
-
-async fn fetch(
-    client: &Client,
-    from: &Resume,
-    batch: Option<u32>,
-) -> Result<QueryPage, crate::salesforce::Error> {
-    match from {
-        Resume::Locator(url) => client.query_more(url, batch).await,
-        Resume::Query { soql, all_rows } => client.query(soql, *all_rows, batch).await,
+        Err(status::invalid_argument(Reason::InvalidPaging, violations))
     }
 }

@@ -7,14 +7,14 @@ use std::sync::Arc;
 use prost_types::Timestamp;
 use tonic::{Request, Response, Status};
 
-use super::caller::{self, Permission};
 use super::idempotency::{self, InFlight};
-use super::page_token::PageTokenKey;
-use super::status::{self, Context, Violation};
 use super::{convert, query, validate};
+use crate::caller::{self, Permission};
+use crate::config::PageTokenKey;
 use crate::pb::salesforce_service_server::SalesforceService;
 use crate::pb::*;
 use crate::salesforce::{Client, RecordId};
+use crate::status::{self, Context, Reason, Violation};
 
 /// The `SalesforceService` implementation over the configured connections.
 #[derive(Debug, Clone)]
@@ -33,7 +33,7 @@ impl SalesforceApi {
     pub fn new(connections: Arc<HashMap<String, Client>>) -> Self {
         SalesforceApi {
             connections,
-            max_records: crate::middleware::DEFAULT_MAX_RECORDS,
+            max_records: crate::limits::DEFAULT_MAX_RECORDS,
             creates: InFlight::default(),
             page_token_key: PageTokenKey::generate(),
         }
@@ -72,7 +72,7 @@ const RECORD_ID: &[(&str, &str)] = &[("Id", "id")];
 fn record_id(id: &str, field: &str) -> Result<RecordId, Status> {
     RecordId::parse(id).map_err(|e| {
         status::invalid_argument(
-            "INVALID_RECORD_ID",
+            Reason::InvalidRecordId,
             vec![Violation::new(field, e.to_string())],
         )
     })
@@ -85,7 +85,7 @@ async fn sobject_of(client: &Client, sobject: &str, id: &RecordId) -> Result<Str
         validate::api_name(sobject, "sobject").map_err(status::invalid_one)?;
         if let Some(why) = client.key_prefix_mismatch(id.key_prefix(), sobject) {
             return Err(status::invalid_argument(
-                "INVALID_RECORD_ID",
+                Reason::InvalidRecordId,
                 vec![Violation::new(
                     "id",
                     format!("is not a {sobject} record Id: {why}"),
@@ -113,9 +113,11 @@ fn fields_json(
     fields: Option<&prost_types::Struct>,
 ) -> Result<serde_json::Map<String, serde_json::Value>, Status> {
     validate::field_names(fields, "fields")
-        .map_err(|v| status::invalid_argument("INVALID_FIELDS", v))?;
-    let fields = fields.cloned().unwrap_or_default();
-    convert::struct_to_json(&fields, "fields").map_err(status::invalid_one)
+        .map_err(|v| status::invalid_argument(Reason::InvalidFields, v))?;
+    match fields {
+        Some(fields) => convert::struct_to_json(fields, "fields").map_err(status::invalid_one),
+        None => Ok(serde_json::Map::new()),
+    }
 }
 
 /// Creates the record; its Id comes back. With an idempotency key (`upstream_key`, already

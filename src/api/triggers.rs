@@ -1,21 +1,19 @@
 //! `TriggerService`: validate the subscription, start it on the trigger engine,
 //! and stream its events, heartbeats and end as gRPC messages.
 
-use std::collections::HashMap;
-
 use futures_util::stream::{self, BoxStream, StreamExt};
 use prost_types::Timestamp;
 use time::OffsetDateTime;
-use tonic::{Code, Request, Response, Status};
+use tonic::{Request, Response, Status};
 
-use super::caller::{self, Permission};
-use super::status::{self, Context, Violation};
 use super::{convert, params, validate};
-use crate::middleware::{AdmittedStream, StreamSlot, StreamSlots};
+use crate::caller::{self, Permission};
+use crate::limits::{AdmittedStream, StreamSlot, StreamSlots};
 use crate::pb::trigger_service_server::TriggerService;
 use crate::pb::*;
 use crate::salesforce as sf;
-use crate::triggers::{End, Engine, Item, Start, SubscribeError, Subscription, Trigger};
+use crate::status::{self, Reason, Violation};
+use crate::triggers::{Engine, Item, Start, Subscription, Trigger};
 
 /// The fields of a "New Contact" event when the request names none.
 const CONTACT_FIELDS: [&str; 7] = [
@@ -86,7 +84,9 @@ impl TriggerService for TriggerApi {
             .engine
             .subscribe(parsed.trigger.clone(), parsed.start)
             .await
-            .map_err(|e| subscribe_error(e, &parsed.trigger, parsed.query_field, uri_field(req)))?;
+            .map_err(|e| {
+                status::subscribe_failed(e, &parsed.trigger, parsed.query_field, uri_field(req))
+            })?;
         Ok(Response::new(messages(subscription, kind, sobject, slot)))
     }
 }
@@ -109,7 +109,7 @@ fn messages(
             let (mut sub, slot) = state?;
             match sub.next().await {
                 Ok(item) => Some((Ok(response(item, kind)), Some((sub, slot)))),
-                Err(end) => Some((Err(end_status(&end, &sobject)), None)),
+                Err(end) => Some((Err(status::trigger_ended(&end, &sobject)), None)),
             }
         }
     })
@@ -142,25 +142,6 @@ fn timestamp(t: OffsetDateTime) -> Timestamp {
         seconds: t.unix_timestamp(),
         nanos: i32::try_from(t.nanosecond()).unwrap_or(0),
     }
-}
-
-/// How a stream ends: `UNAVAILABLE` at shutdown, `RESOURCE_EXHAUSTED` when too
-/// slow; both carry `resumeCursor` in the ErrorInfo metadata.
-fn end_status(end: &End, sobject: &str) -> Status {
-    let (code, reason, cursor) = match end {
-        End::Shutdown { cursor } => (Code::Unavailable, "GATEWAY_SHUTTING_DOWN", cursor),
-        End::TooSlow { cursor } => (Code::ResourceExhausted, "SUBSCRIBER_TOO_SLOW", cursor),
-    };
-    let metadata = HashMap::from([
-        ("resumeCursor".to_owned(), cursor.clone()),
-        ("sobjectType".to_owned(), sobject.to_owned()),
-    ]);
-    status::gateway(
-        code,
-        reason,
-        format!("{end}; resume from the cursor in resumeCursor"),
-        metadata,
-    )
 }
 
 /// Checks the request and builds the trigger, naming every bad field at once.
@@ -269,7 +250,7 @@ fn parse(connection: String, req: &SubscribeRequest) -> Result<Parsed, Status> {
         }
     };
     if !violations.is_empty() {
-        return Err(status::invalid_argument("INVALID_TRIGGER", violations));
+        return Err(status::invalid_argument(Reason::InvalidTrigger, violations));
     }
     Ok(Parsed {
         trigger: Trigger {
@@ -282,62 +263,6 @@ fn parse(connection: String, req: &SubscribeRequest) -> Result<Parsed, Status> {
         query_field,
         start,
     })
-}
-
-/// A subscription that could not start. A query Salesforce refuses (bad sObject,
-/// field or condition) is the caller's mistake: `INVALID_ARGUMENT` naming the
-/// request field it most likely came from.
-fn subscribe_error(
-    e: SubscribeError,
-    trigger: &Trigger,
-    query_field: &str,
-    uri_field: String,
-) -> Status {
-    match e {
-        SubscribeError::UnknownConnection(name) => status::unknown_connection(&name),
-        SubscribeError::Cursor(e) => status::invalid_argument(
-            "INVALID_CURSOR",
-            vec![Violation::new("resume_cursor", e.to_string())],
-        ),
-        SubscribeError::ShuttingDown => status::gateway(
-            Code::Unavailable,
-            "GATEWAY_SHUTTING_DOWN",
-            "the gateway is shutting down; subscribe again",
-            Default::default(),
-        ),
-        SubscribeError::Upstream(sf::Error::Api { errors, .. })
-            if errors.first().is_some_and(|e| {
-                matches!(
-                    e.error_code.as_str(),
-                    "MALFORMED_QUERY"
-                        | "INVALID_FIELD"
-                        | "INVALID_TYPE"
-                        | "INVALID_QUERY_FILTER_OPERATOR"
-                        | "QUERY_TOO_COMPLICATED"
-                        | "NUMBER_OUTSIDE_VALID_RANGE"
-                )
-            }) =>
-        {
-            let code = errors.first().map_or("", |e| e.error_code.as_str());
-            let field = if code == "INVALID_TYPE" && query_field.starts_with("new_object") {
-                "new_object.sobject"
-            } else {
-                query_field
-            };
-            let message = errors
-                .iter()
-                .map(|e| e.message.trim())
-                .collect::<Vec<_>>()
-                .join("; ");
-            status::invalid_argument("INVALID_TRIGGER", vec![Violation::new(field, message)])
-        }
-        SubscribeError::Upstream(e) => {
-            let ctx = Context::new(&trigger.connection)
-                .sobject(&trigger.sobject)
-                .uri_field(uri_field);
-            status::from_salesforce(e, &ctx)
-        }
-    }
 }
 
 /// The request field that makes up most of the trigger query's URI: its `fields`, or its

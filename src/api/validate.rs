@@ -2,7 +2,7 @@
 
 use prost_types::Struct;
 
-use super::status::Violation;
+use crate::status::Violation;
 
 /// Checks a Salesforce API name (sObject or field): a letter, then letters,
 /// digits and single underscores, optionally a namespace prefix and a `__c`-style

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use toml::Spanned;
 
-use crate::api::Permission;
+use crate::caller::Permission;
 
 use super::error::{Origin, Problems};
 use super::raw::RawApiKey;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use toml::Spanned;
 
-use crate::middleware::{Limits, RateLimit};
+use crate::limits::{Limits, RateLimit};
 
 use super::error::Problems;
 use super::raw::{RawApiKey, RawLimits};

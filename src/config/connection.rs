@@ -19,33 +19,33 @@ use super::source::{Env, Item};
 use super::urls;
 
 /// `login_url`: `login`, `test`, or an `https://` My Domain URL.
-pub const LOGIN_URL: &str = "login_url";
+pub(super) const LOGIN_URL: &str = "login_url";
 /// `api_version`: e.g. `62.0`.
-pub const API_VERSION: &str = "api_version";
+pub(super) const API_VERSION: &str = "api_version";
 /// `allowed_hosts`: extra hosts a token's `instance_url` may name.
-pub const ALLOWED_HOSTS: &str = "allowed_hosts";
+pub(super) const ALLOWED_HOSTS: &str = "allowed_hosts";
 /// `flow`: one of [`FLOWS`].
-pub const FLOW: &str = "flow";
+pub(super) const FLOW: &str = "flow";
 /// `client_id`: the connected app's consumer key (not a secret).
-pub const CLIENT_ID: &str = "client_id";
+pub(super) const CLIENT_ID: &str = "client_id";
 /// `username`: the Salesforce user (password, jwt_bearer).
-pub const USERNAME: &str = "username";
+pub(super) const USERNAME: &str = "username";
 /// `audience`: `login`, `test` or a URL (jwt_bearer).
-pub const AUDIENCE: &str = "audience";
+pub(super) const AUDIENCE: &str = "audience";
 /// `instance_url`: the org's REST host (access_token).
-pub const INSTANCE_URL: &str = "instance_url";
+pub(super) const INSTANCE_URL: &str = "instance_url";
 /// Secrets, each configured as `<name>_env` or `<name>_file`.
-pub const CLIENT_SECRET: &str = "client_secret";
+pub(super) const CLIENT_SECRET: &str = "client_secret";
 /// See [`CLIENT_SECRET`].
-pub const PASSWORD: &str = "password";
+pub(super) const PASSWORD: &str = "password";
 /// See [`CLIENT_SECRET`].
-pub const SECURITY_TOKEN: &str = "security_token";
+pub(super) const SECURITY_TOKEN: &str = "security_token";
 /// See [`CLIENT_SECRET`].
-pub const REFRESH_TOKEN: &str = "refresh_token";
+pub(super) const REFRESH_TOKEN: &str = "refresh_token";
 /// See [`CLIENT_SECRET`]; the PEM of the RSA key (jwt_bearer).
-pub const PRIVATE_KEY: &str = "private_key";
+pub(super) const PRIVATE_KEY: &str = "private_key";
 /// See [`CLIENT_SECRET`].
-pub const ACCESS_TOKEN: &str = "access_token";
+pub(super) const ACCESS_TOKEN: &str = "access_token";
 
 /// The auth flows, as spelled in `flow`.
 pub const FLOWS: [&str; 5] = [

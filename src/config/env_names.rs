@@ -17,7 +17,7 @@ use super::source::{
 };
 
 /// The prefix of every variable sfgate owns.
-pub const PREFIX: &str = "SFGATE_";
+pub(super) const PREFIX: &str = "SFGATE_";
 
 /// The variables sfgate reads whatever the file says.
 const FIXED: [&str; 7] = [

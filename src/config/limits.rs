@@ -11,24 +11,24 @@ use super::error::{Origin, Problem, Problems};
 use super::fields::Fields;
 
 /// `max_concurrent`: data requests in flight at once (1 or more).
-pub const MAX_CONCURRENT: &str = "max_concurrent";
+pub(super) const MAX_CONCURRENT: &str = "max_concurrent";
 /// `daily_budget_reserve`: daily API requests kept back for others (0 disables).
-pub const DAILY_BUDGET_RESERVE: &str = "daily_budget_reserve";
+pub(super) const DAILY_BUDGET_RESERVE: &str = "daily_budget_reserve";
 /// `max_retries`: retries after the first attempt, for failures safe to retry.
-pub const MAX_RETRIES: &str = "max_retries";
+pub(super) const MAX_RETRIES: &str = "max_retries";
 /// `retry_base_ms`: the first backoff; it doubles per retry, with jitter.
-pub const RETRY_BASE_MS: &str = "retry_base_ms";
+pub(super) const RETRY_BASE_MS: &str = "retry_base_ms";
 /// `retry_budget_percent`: retries allowed as a fraction (0 to 1) of recent calls.
-pub const RETRY_BUDGET_PERCENT: &str = "retry_budget_percent";
+pub(super) const RETRY_BUDGET_PERCENT: &str = "retry_budget_percent";
 /// `retry_budget_min_per_sec`: retries per second always allowed.
-pub const RETRY_BUDGET_MIN_PER_SEC: &str = "retry_budget_min_per_sec";
+pub(super) const RETRY_BUDGET_MIN_PER_SEC: &str = "retry_budget_min_per_sec";
 
 /// `session_lifetime_secs`: the org's session timeout; tokens are re-minted before it
 /// runs out (0 disables).
-pub const SESSION_LIFETIME_SECS: &str = "session_lifetime_secs";
+pub(super) const SESSION_LIFETIME_SECS: &str = "session_lifetime_secs";
 
 /// `max_queue_wait_ms`: the longest a call waits for a request slot (0: until its deadline).
-pub const MAX_QUEUE_WAIT_MS: &str = "max_queue_wait_ms";
+pub(super) const MAX_QUEUE_WAIT_MS: &str = "max_queue_wait_ms";
 
 /// Every limit key.
 pub(crate) const LIMIT_KEYS: [&str; 8] = [

@@ -10,11 +10,13 @@
 //! - `connection` (with `fields`, `flows`, `limits`), `urls`, `secrets`: connections, their
 //!   URLs, limits and secrets;
 //! - `api_keys`: callers' keys; `caller_limits`: `[limits]` and each key's rate limit;
-//!   `triggers`: `[triggers]`, the pollers' settings; [`check()`]: `sfgate check`, which
-//!   tries each login;
-//! - `env_names`: every `SFGATE_*` variable must be one sfgate reads;
-//! - `wiring`: from [`Config`] to clients, auth keys, start-up warnings and the sandbox's
-//!   settings.
+//!   `triggers`: `[triggers]`, the pollers' settings; `page_token_key`: [`PageTokenKey`];
+//! - `env_names`: every `SFGATE_*` variable must be one sfgate reads.
+//!
+//! A leaf of settings: it takes the settings types of [`crate::salesforce`],
+//! [`crate::triggers`], [`crate::caller`] and [`crate::limits`], and nothing from the server,
+//! the handlers, the middleware, the sandbox or the assembly (`.ci/run` checks). From a
+//! [`Config`] to what runs is [`crate::assembly`]'s.
 //!
 //! # Environment overrides
 //!
@@ -32,26 +34,25 @@
 
 mod api_keys;
 mod caller_limits;
-pub mod check;
 mod connection;
 mod env_names;
 mod error;
 mod fields;
 mod flows;
 mod limits;
+mod page_token_key;
 mod raw;
 mod secrets;
 mod server;
 pub mod source;
 mod triggers;
 mod urls;
-mod wiring;
 
 use std::collections::BTreeSet;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
-use std::time::Duration;
 
-use crate::middleware::Limits;
+use crate::limits::{DEFAULT_TIMEOUT, Limits, MAX_TIMEOUT};
 use crate::salesforce::ConnectionConfig;
 use crate::triggers::TriggerConfig;
 
@@ -60,9 +61,9 @@ pub use caller_limits::{
     BURST, MAX_CONCURRENT_CALLS, MAX_RECORDS, MAX_REQUEST_BYTES, MAX_STREAMS,
     MAX_STREAMS_PER_CALLER, RATE_PER_SECOND,
 };
-pub use check::{CheckReport, ConnectionCheck, check};
 pub use connection::FLOWS;
 pub use error::{ConfigError, Origin, Problem};
+pub use page_token_key::{MIN_PAGE_TOKEN_KEY_BYTES, PageTokenKey};
 pub use server::{SandboxConfig, ServerConfig};
 pub use source::{
     ENV_CONFIG, ENV_DEFAULT_TIMEOUT_MS, ENV_LISTEN, ENV_LOG, ENV_SANDBOX_ENABLED,
@@ -77,15 +78,16 @@ pub use urls::{LOGIN, TEST};
 use error::Problems;
 use source::{LineIndex, env_item, env_segment};
 
-/// `[server] listen` when unset.
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
-/// `[server] default_timeout_ms` when unset.
-pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+/// `[server] listen` when unset, and where `sfgate` serves without a configuration file.
+pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 50051);
+/// `[server] default_timeout_ms` when unset: [`DEFAULT_TIMEOUT`].
+pub const DEFAULT_TIMEOUT_MS: u64 = DEFAULT_TIMEOUT.as_millis() as u64;
 /// Largest `default_timeout_ms` and `max_timeout_ms` accepted (one hour).
 pub const MAX_TIMEOUT_MS: u64 = 3_600_000;
-/// `[server] max_timeout_ms` when unset: Salesforce's own 10-minute limit on a request.
-pub const DEFAULT_MAX_TIMEOUT_MS: u64 = 600_000;
-/// The connection name the embedded sandbox takes.
+/// `[server] max_timeout_ms` when unset: [`MAX_TIMEOUT`], Salesforce's own 10-minute
+/// limit on a request.
+pub const DEFAULT_MAX_TIMEOUT_MS: u64 = MAX_TIMEOUT.as_millis() as u64;
+/// The connection name the embedded sandbox takes (with or without a configuration file).
 pub const SANDBOX_CONNECTION: &str = "sandbox";
 
 /// The checked configuration. Secrets are already read; `Debug` shows them as `***`.
@@ -243,9 +245,7 @@ fn build(
             .collect();
         let timeout = server
             .as_ref()
-            .map_or(Duration::from_millis(DEFAULT_TIMEOUT_MS), |s| {
-                s.default_timeout
-            });
+            .map_or(DEFAULT_TIMEOUT, |s| s.default_timeout);
         let built = connection::build(name, origin, values, timeout, env, base_dir, problems);
         if let Some(c) = built {
             connections.push(c);
@@ -326,4 +326,4 @@ pub fn check_env_without_file(env: &impl Env) -> Result<(), ConfigError> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

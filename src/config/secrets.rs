@@ -10,9 +10,9 @@ use super::error::{Origin, Problem};
 use super::source::{Env, Item};
 
 /// Suffix of a key naming the environment variable that holds a secret.
-pub const ENV_SUFFIX: &str = "_env";
+pub(super) const ENV_SUFFIX: &str = "_env";
 /// Suffix of a key naming the file that holds a secret.
-pub const FILE_SUFFIX: &str = "_file";
+pub(super) const FILE_SUFFIX: &str = "_file";
 
 /// Where one secret (e.g. `client_secret`) is to be read from, as configured.
 #[derive(Debug)]

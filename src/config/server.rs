@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::error::{Origin, Problems};
+use super::page_token_key::{MIN_PAGE_TOKEN_KEY_BYTES, PageTokenKey};
 use super::raw;
 use super::secrets::SecretRef;
 use super::source::{
@@ -12,8 +13,7 @@ use super::source::{
     LineIndex, env_item,
 };
 use super::{DEFAULT_LISTEN, DEFAULT_MAX_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS};
-use crate::api::{MIN_PAGE_TOKEN_KEY_BYTES, PageTokenKey};
-use crate::server::Transport;
+use crate::limits::Transport;
 
 /// `[server]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +57,7 @@ pub(crate) fn server(
         .or_else(|| env_item(env, ENV_LISTEN))
         .or_else(|| raw.listen.map(|l| index.item(l)))
         .unwrap_or(Item {
-            value: DEFAULT_LISTEN.to_owned(),
+            value: DEFAULT_LISTEN.to_string(),
             origin: Origin::File,
         });
     let listen = match listen.value.trim().parse::<SocketAddr>() {
@@ -182,21 +182,21 @@ fn page_token_key(
 }
 
 /// `[server] max_connections`: client connections open at once.
-pub const MAX_CONNECTIONS: &str = "max_connections";
+pub(super) const MAX_CONNECTIONS: &str = "max_connections";
 /// `[server] max_concurrent_streams`: calls open at once on one connection.
-pub const MAX_CONCURRENT_STREAMS: &str = "max_concurrent_streams";
+pub(super) const MAX_CONCURRENT_STREAMS: &str = "max_concurrent_streams";
 /// `[server] first_request_timeout_ms`: a new connection's time to send a request.
-pub const FIRST_REQUEST_TIMEOUT_MS: &str = "first_request_timeout_ms";
+pub(super) const FIRST_REQUEST_TIMEOUT_MS: &str = "first_request_timeout_ms";
 /// `[server] idle_timeout_ms`: a connection without calls is closed after it.
-pub const IDLE_TIMEOUT_MS: &str = "idle_timeout_ms";
+pub(super) const IDLE_TIMEOUT_MS: &str = "idle_timeout_ms";
 /// `[server] keepalive_interval_ms`: how often a quiet connection is pinged.
-pub const KEEPALIVE_INTERVAL_MS: &str = "keepalive_interval_ms";
+pub(super) const KEEPALIVE_INTERVAL_MS: &str = "keepalive_interval_ms";
 /// `[server] keepalive_timeout_ms`: how long a ping may go unanswered.
-pub const KEEPALIVE_TIMEOUT_MS: &str = "keepalive_timeout_ms";
+pub(super) const KEEPALIVE_TIMEOUT_MS: &str = "keepalive_timeout_ms";
 /// `[server] request_body_timeout_ms`: a call's message must arrive within it.
-pub const REQUEST_BODY_TIMEOUT_MS: &str = "request_body_timeout_ms";
+pub(super) const REQUEST_BODY_TIMEOUT_MS: &str = "request_body_timeout_ms";
 /// `[server] shutdown_grace_ms`: how long calls in flight may finish at shutdown.
-pub const SHUTDOWN_GRACE_MS: &str = "shutdown_grace_ms";
+pub(super) const SHUTDOWN_GRACE_MS: &str = "shutdown_grace_ms";
 
 /// One day, in milliseconds: the longest interval any of the timeouts takes.
 const DAY_MS: u64 = 86_400_000;

@@ -2,13 +2,14 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::time::Duration;
 
-use crate::api::Permission;
+use crate::caller::Permission;
 use crate::salesforce::{AuthFlow, UpstreamLimits};
 
 use super::*;
 
-const EXAMPLE: &str = include_str!("../../sfgate.example.toml");
+pub(crate) const EXAMPLE: &str = include_str!("../../sfgate.example.toml");
 
 /// Secret values used below; each test that can leak one asserts it does not.
 const SECRETS: [&str; 7] = [
@@ -41,7 +42,7 @@ fn rsa_pem() -> &'static str {
     })
 }
 
-fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+pub(crate) fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     pairs
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -49,7 +50,7 @@ fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
 }
 
 /// The example's secrets, its two `_file` secrets redirected to variables through overrides.
-fn example_env() -> HashMap<String, String> {
+pub(crate) fn example_env() -> HashMap<String, String> {
     env(&[
         ("ACME_CLIENT_SECRET", SECRETS[0]),
         ("SFGATE_CONNECTIONS__ACME_JWT__PRIVATE_KEY_ENV", "T_PEM"),
@@ -66,12 +67,12 @@ fn example_env() -> HashMap<String, String> {
     ])
 }
 
-fn load(text: &str, env: &HashMap<String, String>) -> Result<Config, ConfigError> {
+pub(crate) fn load(text: &str, env: &HashMap<String, String>) -> Result<Config, ConfigError> {
     Config::from_toml(text, "test.toml", Path::new("."), env)
 }
 
 /// The problems `text` has; panics if it loads.
-fn problems(text: &str, env: &HashMap<String, String>) -> Vec<Problem> {
+pub(crate) fn problems(text: &str, env: &HashMap<String, String>) -> Vec<Problem> {
     match load(text, env) {
         Ok(config) => panic!("expected problems, loaded {config:?}"),
         Err(e) => e.problems().to_vec(),
@@ -79,7 +80,12 @@ fn problems(text: &str, env: &HashMap<String, String>) -> Vec<Problem> {
 }
 
 /// The one problem `text` has, asserting its key and that its line is `line`.
-fn only_problem(text: &str, env: &HashMap<String, String>, key: &str, origin: Origin) -> Problem {
+pub(crate) fn only_problem(
+    text: &str,
+    env: &HashMap<String, String>,
+    key: &str,
+    origin: Origin,
+) -> Problem {
     let problems = problems(text, env);
     assert_eq!(problems.len(), 1, "{problems:#?}");
     let problem = problems.into_iter().next().unwrap();
@@ -89,12 +95,12 @@ fn only_problem(text: &str, env: &HashMap<String, String>, key: &str, origin: Or
 }
 
 /// The 1-based line of the first line of `text` containing `needle`.
-fn line(text: &str, needle: &str) -> Origin {
+pub(crate) fn line(text: &str, needle: &str) -> Origin {
     let n = text.lines().position(|l| l.contains(needle));
     Origin::Line(n.unwrap_or_else(|| panic!("{needle:?} not in text")) + 1)
 }
 
-const CC: &str = r#"
+pub(crate) const CC: &str = r#"
 [connections.acme]
 login_url = "https://acme.my.salesforce.com"
 api_version = "62.0"
@@ -103,14 +109,14 @@ client_id = "3MVG9"
 client_secret_env = "ACME_SECRET"
 "#;
 
-fn cc_env() -> HashMap<String, String> {
+pub(crate) fn cc_env() -> HashMap<String, String> {
     env(&[("ACME_SECRET", SECRETS[0])])
 }
 
 #[test]
 fn the_example_file_parses_into_every_flow() {
     let config = load(EXAMPLE, &example_env()).unwrap();
-    assert_eq!(config.server.listen, DEFAULT_LISTEN.parse().unwrap());
+    assert_eq!(config.server.listen, DEFAULT_LISTEN);
     assert_eq!(config.server.default_timeout.as_millis(), 10_000);
     assert!(config.sandbox.is_none());
     let names: Vec<&str> = config.connections.iter().map(|c| c.name.as_str()).collect();
@@ -396,9 +402,9 @@ fn validation_errors_name_the_key_and_the_line() {
     }
 }
 
-const KEY: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+pub(crate) const KEY: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
-fn with_key(body: &str) -> String {
+pub(crate) fn with_key(body: &str) -> String {
     format!("{CC}\n[api_keys.voice]\n{body}\n")
 }
 
@@ -693,65 +699,6 @@ fn shape_errors_name_the_dotted_key() {
 }
 
 #[test]
-fn keys_become_auth_entries_with_the_hash_sfgate_hash_key_prints() {
-    let config = load(EXAMPLE, &example_env()).unwrap();
-    let keys = config.auth_keys();
-    let voice = keys
-        .iter()
-        .find(|k| k.caller.key_name == "voice-agent")
-        .unwrap();
-    // The example's voice-agent hash is that of the key "test".
-    let hex: String = voice.hash.iter().map(|b| format!("{b:02x}")).collect();
-    assert_eq!(hex, crate::middleware::ApiKey::hash_hex("test"));
-    assert_eq!(voice.caller.default_connection, "acme");
-    assert!(voice.caller.permissions.contains(&Permission::Write));
-    assert!(!voice.caller.permissions.contains(&Permission::Delete));
-
-    let single = with_key(&format!(
-        "sha256 = \"{KEY}\"\nconnections = [\"acme\"]\npermissions = [\"query\"]"
-    ));
-    let keys = load(&single, &cc_env()).unwrap().auth_keys();
-    assert_eq!(keys[0].caller.default_connection, "acme");
-    // No list, but the gateway has one connection: that one.
-    let all = with_key(&format!("sha256 = \"{KEY}\"\npermissions = [\"query\"]"));
-    let keys = load(&all, &cc_env()).unwrap().auth_keys();
-    assert_eq!(keys[0].caller.default_connection, "acme");
-    // Several: none, so requests must name one.
-    let example = load(EXAMPLE, &example_env()).unwrap().auth_keys();
-    let ops = example.iter().find(|k| k.caller.key_name == "ops").unwrap();
-    assert_eq!(ops.caller.default_connection, "");
-
-    let gateway = load(EXAMPLE, &example_env())
-        .unwrap()
-        .gateway(&reqwest::Client::new());
-    assert_eq!(gateway.connections.len(), 5);
-    assert_eq!(gateway.api_keys.len(), 2);
-}
-
-#[test]
-fn the_sandbox_config_carries_the_seed_file() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("seed.json"), "{}").unwrap();
-    let text = "[sandbox]\nenabled = true\nseed_file = \"seed.json\"\n";
-    let config = Config::from_toml(text, "t.toml", dir.path(), &env(&[])).unwrap();
-    let sandbox = config.sandbox_config().unwrap();
-    assert_eq!(sandbox.seed_path, Some(dir.path().join("seed.json")));
-
-    let err = Config::from_toml(text, "t.toml", Path::new("/nonexistent"), &env(&[])).unwrap_err();
-    let [problem] = err.problems() else {
-        panic!("{err}")
-    };
-    assert_eq!(
-        (problem.key.as_str(), &problem.origin),
-        ("sandbox.seed_file", &Origin::Line(3))
-    );
-
-    let off = env(&[(ENV_SANDBOX_ENABLED, "false")]);
-    let err = Config::from_toml(text, "t.toml", dir.path(), &off).unwrap_err();
-    assert_eq!(err.problems()[0].key, "connections");
-}
-
-#[test]
 fn an_override_holding_a_secret_is_refused_without_echoing_it() {
     let mut vars = cc_env();
     vars.insert(
@@ -842,7 +789,7 @@ fn the_example_states_the_defaults_the_code_uses() {
         ),
     ];
     let l = Limits::default();
-    let crate::middleware::RateLimit::PerSecond { per_second, burst } = l.default_rate_limit else {
+    let crate::limits::RateLimit::PerSecond { per_second, burst } = l.default_rate_limit else {
         panic!("the default is a rate limit")
     };
     let defaults = defaults.into_iter().chain([
@@ -861,7 +808,7 @@ fn the_example_states_the_defaults_the_code_uses() {
         });
         assert!(documented, "{key}: default {value} not in the example");
     }
-    let t = crate::server::Transport::default();
+    let t = crate::limits::Transport::default();
     let ms = |d: std::time::Duration| d.as_millis().to_string();
     for (key, value) in [
         (server::MAX_CONNECTIONS, t.max_connections.to_string()),
@@ -894,72 +841,12 @@ fn the_example_states_the_defaults_the_code_uses() {
     assert!(EXAMPLE.contains(&format!("\nmax_timeout_ms = {DEFAULT_MAX_TIMEOUT_MS}\n")));
     assert!(EXAMPLE.contains(&format!("Default \"{DEFAULT_LISTEN}\".")));
     let bare = load("[sandbox]\nenabled = true\n", &env(&[])).unwrap();
-    assert_eq!(bare.server.listen, DEFAULT_LISTEN.parse().unwrap());
+    assert_eq!(bare.server.listen, DEFAULT_LISTEN);
     assert_eq!(
         bare.server.default_timeout.as_millis(),
         u128::from(DEFAULT_TIMEOUT_MS)
     );
     assert_eq!(bare.limits, Limits::default());
-}
-
-#[test]
-fn caller_limits_are_read_checked_and_reach_the_gateway() {
-    use crate::middleware::RateLimit;
-
-    let config = load(EXAMPLE, &example_env()).unwrap();
-    assert_eq!(
-        config.limits.rate_limit("voice-agent"),
-        RateLimit::per_second(20, 40).unwrap()
-    );
-    assert_eq!(config.limits.rate_limit("ops"), RateLimit::default());
-
-    let text = format!(
-        "{CC}\n[limits]\nrate_per_second = 5\nmax_records = 10\nmax_concurrent_calls = 3\n\
-         [api_keys.voice]\nsha256 = \"{KEY}\"\npermissions = [\"query\"]\nburst = 7\n"
-    );
-    let config = load(&text, &cc_env()).unwrap();
-    let gateway = config.gateway(&reqwest::Client::new());
-    assert_eq!(gateway.limits.max_records, 10);
-    assert_eq!(gateway.limits.max_concurrent_calls, 3);
-    assert_eq!(
-        gateway.limits.default_rate_limit,
-        RateLimit::per_second(5, 200).unwrap()
-    );
-    // A key's own burst, with the [limits] rate.
-    assert_eq!(
-        gateway.limits.rate_limit("voice"),
-        RateLimit::per_second(5, 7).unwrap()
-    );
-
-    for (table, line_text, key) in [
-        ("[limits]", "max_records = 0", "limits.max_records"),
-        ("[limits]", "rate_per_second = -1", "limits.rate_per_second"),
-        (
-            "[limits]",
-            "max_request_bytes = 10",
-            "limits.max_request_bytes",
-        ),
-        (
-            "[api_keys.voice]\nsha256 = \"0000000000000000000000000000000000000000000000000000000000000000\"\npermissions = [\"query\"]",
-            "burst = 0",
-            "api_keys.voice.burst",
-        ),
-    ] {
-        let text = format!("{CC}\n{table}\n{line_text}\n");
-        let problem = only_problem(&text, &cc_env(), key, line(&text, line_text));
-        assert!(
-            problem.message.contains("expected an integer from"),
-            "{problem}"
-        );
-    }
-    let text = format!("{CC}\n[limits]\nmax_calls = 3\n");
-    let problem = only_problem(
-        &text,
-        &cc_env(),
-        "limits.max_calls",
-        line(&text, "max_calls"),
-    );
-    assert!(problem.message.contains("max_calls"), "{problem}");
 }
 
 #[test]
@@ -1028,149 +915,6 @@ fn trigger_settings_load_and_bad_ones_name_the_key_and_line() {
     let typo = format!("{base}poll_intervall_ms = 5\n");
     let problems = problems(&typo, &env(&[]));
     assert!(problems[0].key.starts_with("triggers"), "{problems:?}");
-}
-
-#[test]
-fn server_connection_settings_are_read_checked_and_reach_the_gateway() {
-    let text = format!(
-        "[server]\nmax_connections = 50\nmax_concurrent_streams = 7\nfirst_request_timeout_ms = 1500\n\
-         idle_timeout_ms = 60000\nkeepalive_interval_ms = 30000\nkeepalive_timeout_ms = 5000\n\
-         request_body_timeout_ms = 2000\nshutdown_grace_ms = 0\n{CC}"
-    );
-    let gateway = load(&text, &cc_env())
-        .unwrap()
-        .gateway(&reqwest::Client::new());
-    let ms = std::time::Duration::from_millis;
-    assert_eq!(
-        gateway.transport,
-        crate::server::Transport {
-            max_connections: 50,
-            max_concurrent_streams: 7,
-            first_request_timeout: ms(1500),
-            idle_timeout: ms(60_000),
-            keepalive_interval: ms(30_000),
-            keepalive_timeout: ms(5000),
-            request_body_timeout: ms(2000),
-            shutdown_grace: ms(0),
-        }
-    );
-    for line_text in [
-        "max_connections = 0",
-        "max_concurrent_streams = 100000",
-        "first_request_timeout_ms = 5",
-        "idle_timeout_ms = -1",
-        "keepalive_interval_ms = 999",
-        "keepalive_timeout_ms = 0",
-        "request_body_timeout_ms = 600001",
-        "shutdown_grace_ms = 600001",
-    ] {
-        let text = format!("[server]\n{line_text}\n{CC}");
-        let key = format!("server.{}", line_text.split(' ').next().unwrap());
-        let problem = only_problem(&text, &cc_env(), &key, line(&text, line_text));
-        assert!(
-            problem.message.contains("expected an integer from"),
-            "{problem}"
-        );
-    }
-}
-
-#[test]
-fn the_page_token_key_is_a_secret_of_at_least_32_bytes() {
-    let key = "k".repeat(48);
-    let text = format!("[server]\npage_token_key_env = \"TOKEN_KEY\"\n{CC}");
-    let mut vars = cc_env();
-    vars.insert("TOKEN_KEY".into(), key.clone());
-    let config = load(&text, &vars).unwrap();
-    assert_eq!(
-        config.server.page_token_key,
-        crate::api::PageTokenKey::new(key.as_bytes())
-    );
-    assert!(!format!("{config:?}").contains(&key), "never in Debug");
-    let gateway = config.gateway(&reqwest::Client::new());
-    assert!(!gateway.page_token_key.is_generated());
-
-    // From a file, relative to the config's folder.
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("key"), format!("{key}\n")).unwrap();
-    let text_file = format!("[server]\npage_token_key_file = \"key\"\n{CC}");
-    let config = Config::from_toml(&text_file, "test.toml", dir.path(), &cc_env()).unwrap();
-    assert_eq!(
-        config.server.page_token_key,
-        crate::api::PageTokenKey::new(key.as_bytes())
-    );
-
-    // Unset: generated at start.
-    let gateway = load(CC, &cc_env())
-        .unwrap()
-        .gateway(&reqwest::Client::new());
-    assert!(gateway.page_token_key.is_generated());
-
-    // Too short (the message gives the length, never the key), inline, or unset variable.
-    vars.insert("TOKEN_KEY".into(), "short".into());
-    let problem = only_problem(
-        &text,
-        &vars,
-        "server.page_token_key_env",
-        line(&text, "page_token_key_env"),
-    );
-    assert!(problem.message.contains("at least 32"), "{problem}");
-    assert!(!problem.message.contains("short"), "{problem}");
-    let inline = format!("[server]\npage_token_key = \"{key}\"\n{CC}");
-    let problem = only_problem(
-        &inline,
-        &cc_env(),
-        "server.page_token_key",
-        line(&inline, "page_token_key ="),
-    );
-    assert!(
-        problem.message.contains("inline secrets are refused"),
-        "{problem}"
-    );
-    let problem = only_problem(
-        &text,
-        &cc_env(),
-        "server.page_token_key_env",
-        line(&text, "page_token_key_env"),
-    );
-    assert!(
-        problem.message.contains("TOKEN_KEY is not set"),
-        "{problem}"
-    );
-}
-
-#[test]
-fn max_timeout_caps_callers_deadlines_and_is_at_least_the_default() {
-    let config = load(CC, &cc_env()).unwrap();
-    assert_eq!(config.server.max_timeout.as_millis(), 600_000);
-    let text = format!("[server]\ndefault_timeout_ms = 2000\nmax_timeout_ms = 30000\n{CC}");
-    let gateway = load(&text, &cc_env())
-        .unwrap()
-        .gateway(&reqwest::Client::new());
-    assert_eq!(
-        (
-            gateway.default_timeout.as_millis(),
-            gateway.max_timeout.as_millis()
-        ),
-        (2000, 30_000)
-    );
-    let text = format!("[server]\ndefault_timeout_ms = 20000\nmax_timeout_ms = 5000\n{CC}");
-    let problem = only_problem(
-        &text,
-        &cc_env(),
-        "server.max_timeout_ms",
-        line(&text, "max_timeout_ms"),
-    );
-    assert!(
-        problem.message.contains("shorter than default_timeout_ms"),
-        "{problem}"
-    );
-    let text = format!("[server]\nmax_timeout_ms = 0\n{CC}");
-    only_problem(
-        &text,
-        &cc_env(),
-        "server.max_timeout_ms",
-        line(&text, "max_timeout_ms"),
-    );
 }
 
 #[test]
@@ -1286,19 +1030,6 @@ fn without_a_file_only_variables_that_need_none_are_accepted() {
         ]
     );
     assert!(err.to_string().contains("none is given"), "{err}");
-}
-
-#[test]
-fn start_up_says_when_no_key_can_call_and_which_keys_must_name_a_connection() {
-    let warnings = load(CC, &cc_env()).unwrap().startup_warnings();
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].contains("no [api_keys]"), "{warnings:?}");
-    assert!(warnings[0].contains("acme"), "{warnings:?}");
-    let warnings = load(EXAMPLE, &example_env()).unwrap().startup_warnings();
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].contains("\"ops\""), "{warnings:?}");
-    let one = with_key(&format!("sha256 = \"{KEY}\"\npermissions = [\"query\"]"));
-    assert!(load(&one, &cc_env()).unwrap().startup_warnings().is_empty());
 }
 
 #[test]

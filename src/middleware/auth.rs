@@ -1,47 +1,19 @@
-//! Caller authentication: `authorization: Bearer <key>` → a [`Caller`] in the
-//! request extensions.
+//! Caller authentication: `authorization: Bearer <key>` → a [`Caller`](crate::caller::Caller)
+//! in the request extensions, or `UNAUTHENTICATED` `API_KEY_INVALID`.
 //!
-//! Keys are configured as SHA-256 hashes, so the configuration never holds a
-//! usable key; a presented key is hashed and compared with every configured hash
-//! in constant time. Only the gateway's own services (`/sfgate.v1.*`) are guarded:
-//! health and reflection stay open so probes and grpcurl work without a key.
+//! Keys are configured as SHA-256 hashes ([`ApiKey`]), so the configuration never holds a
+//! usable key; a presented key is hashed and compared with every configured hash in
+//! constant time. The layer wraps the gateway's own services only: health and reflection
+//! stay open so probes and grpcurl work without a key.
 
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
-use sha2::{Digest, Sha256};
-use tonic::Code;
-use tower::{Layer, Service};
+use tonic::Status;
+use tower::Layer;
 
-use super::BoxFuture;
-use crate::api::{Caller, gateway_status};
-
-/// A configured API key: its SHA-256 hash and what it grants.
-#[derive(Debug, Clone)]
-pub struct ApiKey {
-    /// SHA-256 of the key, as 32 bytes.
-    pub hash: [u8; 32],
-    /// The identity and grants attached to requests made with the key.
-    pub caller: Caller,
-}
-
-impl ApiKey {
-    /// The entry for a plain-text key (hashed here; the key itself is not kept).
-    pub fn from_plain(key: &str, caller: Caller) -> Self {
-        ApiKey {
-            hash: Sha256::digest(key.as_bytes()).into(),
-            caller,
-        }
-    }
-
-    /// The SHA-256 hash of a key, as configuration holds it (lowercase hex).
-    pub fn hash_hex(key: &str) -> String {
-        Sha256::digest(key.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    }
-}
+use super::check::{Check, Checked};
+use crate::caller::ApiKey;
+use crate::status;
 
 /// Adds [`Auth`] to a service.
 #[derive(Debug, Clone)]
@@ -59,61 +31,15 @@ impl AuthLayer {
 impl<S> Layer<S> for AuthLayer {
     type Service = Auth<S>;
     fn layer(&self, inner: S) -> Auth<S> {
-        Auth {
-            inner,
-            keys: self.keys.clone(),
-        }
+        Checked::new(self.clone(), inner)
     }
 }
 
-/// Refuses requests to the gateway's services without a known API key.
-#[derive(Debug, Clone)]
-pub struct Auth<S> {
-    inner: S,
-    keys: Arc<[ApiKey]>,
-}
+/// Refuses calls without a known API key; attaches the caller of the others.
+pub type Auth<S> = Checked<AuthLayer, S>;
 
-// === impl Auth ===
-
-impl<S> Auth<S> {
-    fn find(&self, presented: &str) -> Option<&Caller> {
-        let hash: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
-        // Look at every key whatever matches, and compare without early exit, so
-        // the time taken says nothing about how close a guess was.
-        let mut found = None;
-        for key in self.keys.iter() {
-            let diff = key
-                .hash
-                .iter()
-                .zip(hash.iter())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-            if diff == 0 {
-                found = Some(&key.caller);
-            }
-        }
-        found
-    }
-}
-
-impl<S, B> Service<http::Request<B>> for Auth<S>
-where
-    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>>,
-    S::Future: Send + 'static,
-    S::Error: 'static,
-    B: Send + 'static,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = BoxFuture<Result<Self::Response, Self::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
-        if !super::is_gateway_call(&request) {
-            return Box::pin(self.inner.call(request));
-        }
+impl Check for AuthLayer {
+    fn check<B>(&self, request: &mut http::Request<B>) -> Result<(), Status> {
         let presented = request
             .headers()
             .get(http::header::AUTHORIZATION)
@@ -123,17 +49,11 @@ where
                     .or_else(|| v.strip_prefix("bearer "))
             })
             .map(str::trim);
-        let refusal = match presented {
-            None => "missing api key: send `authorization: Bearer <key>`",
-            Some(key) => match self.find(key) {
-                Some(caller) => {
-                    request.extensions_mut().insert(caller.clone());
-                    return Box::pin(self.inner.call(request));
-                }
-                None => "unknown api key",
-            },
+        let Some(key) = presented else {
+            return Err(status::no_api_key());
         };
-        let status = gateway_status(Code::Unauthenticated, "API_KEY_INVALID", refusal);
-        Box::pin(async move { Ok(status.into_http()) })
+        let caller = ApiKey::find(&self.keys, key).ok_or_else(status::unknown_api_key)?;
+        request.extensions_mut().insert(caller.clone());
+        Ok(())
     }
 }

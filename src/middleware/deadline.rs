@@ -5,27 +5,24 @@
 //! (`default_timeout_ms`). Unlike tower's
 //! `Timeout`, which fails with an error tonic turns into `INTERNAL`, and tonic's own
 //! server timeout, which answers `CANCELLED`, this answers the status a caller's
-//! retry logic expects. The deadline is also put into the request extensions as a
-//! [`Deadline`], and into the task for the Salesforce client
+//! retry logic expects. The deadline is also put into the task for the Salesforce client
 //! ([`crate::salesforce::with_deadline`]), which bounds its queueing, requests
 //! and retries by the time left.
+//!
+//! It wraps the service of unary calls only: a stream outlives any per-call timeout (the
+//! timeout would only cover opening it), so streams are left to the client's own deadline.
 
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::time::Instant;
-use tonic::Code;
 use tower::{Layer, Service};
 
 use super::BoxFuture;
-use crate::api::gateway_status;
 use crate::salesforce::with_deadline;
+use crate::status;
 
-/// When the current call must be answered by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Deadline(pub Instant);
-
-/// Adds [`DeadlineService`] to a service.
+/// Adds [`Deadline`] to a service.
 #[derive(Debug, Clone, Copy)]
 pub struct DeadlineLayer {
     default: Duration,
@@ -41,9 +38,9 @@ impl DeadlineLayer {
 }
 
 impl<S> Layer<S> for DeadlineLayer {
-    type Service = DeadlineService<S>;
-    fn layer(&self, inner: S) -> DeadlineService<S> {
-        DeadlineService {
+    type Service = Deadline<S>;
+    fn layer(&self, inner: S) -> Deadline<S> {
+        Deadline {
             inner,
             default: self.default,
             max: self.max,
@@ -53,7 +50,7 @@ impl<S> Layer<S> for DeadlineLayer {
 
 /// Answers `DEADLINE_EXCEEDED` when a unary call outlives its deadline.
 #[derive(Debug, Clone)]
-pub struct DeadlineService<S> {
+pub struct Deadline<S> {
     inner: S,
     default: Duration,
     max: Duration,
@@ -84,7 +81,7 @@ fn margin(asked: Duration) -> Duration {
         .min(asked)
 }
 
-impl<S, B> Service<http::Request<B>> for DeadlineService<S>
+impl<S, B> Service<http::Request<B>> for Deadline<S>
 where
     S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>>,
     S::Future: Send + 'static,
@@ -98,16 +95,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
-        // Streams outlive any per-call timeout: the timeout below would only cover
-        // opening them, so they are left to the client's own deadline.
-        if !request
-            .uri()
-            .path()
-            .starts_with("/sfgate.v1.SalesforceService/")
-        {
-            return Box::pin(self.inner.call(request));
-        }
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let asked = request
             .headers()
             .get("grpc-timeout")
@@ -119,21 +107,13 @@ where
         // `CANCELLED` at the deadline itself.
         let budget = asked.map_or(self.default, |a| (a - margin(a)).min(self.max));
         let deadline = Instant::now() + budget;
-        request.extensions_mut().insert(Deadline(deadline));
         // The Salesforce client reads the deadline from the task, so its waiting,
         // requests and retries stop in time too.
         let call = with_deadline(deadline, self.inner.call(request));
         Box::pin(async move {
             match tokio::time::timeout_at(deadline, call).await {
                 Ok(result) => result,
-                Err(_) => {
-                    let status = gateway_status(
-                        Code::DeadlineExceeded,
-                        "DEADLINE_EXCEEDED",
-                        &format!("no answer within the call's deadline of {budget:?}"),
-                    );
-                    Ok(status.into_http())
-                }
+                Err(_) => Ok(status::deadline_exceeded(budget).into_http()),
             }
         })
     }

@@ -1,43 +1,42 @@
-//! Tower layers in front of the gRPC services, composed in [`layers`]; and the
-//! caller-side limits they and the handlers enforce ([`Limits`]).
+//! Tower layers in front of the gRPC services, composed in [`GatewayLayers`]. They enforce
+//! the caller-side limits of [`crate::limits`] for the identities of [`crate::caller`], and
+//! refuse with the statuses of [`crate::status`]; they know nothing of the handlers.
 //!
-//! In their order: `deadline`, `auth`, `rate_limit`, `admission` (permission and
-//! stream slots, from the headers), `request_body` (the message, whole and in
-//! time), `overload` (the in-flight bound), `request_size` (tonic's refusals
-//! reworded); `stream_slots` is the bookkeeping of open streams.
+//! They wrap the gateway's own services, each by itself (tonic's per-service layering), so
+//! health and reflection are unguarded by construction, not by a check of the path. In their
+//! order: `deadline` (unary calls only), `auth`, `rate_limit`, `admission` (permission and
+//! stream slots, from the headers), `request_body` (the message, whole and in time),
+//! `overload` (the in-flight bound), `request_size` (tonic's refusals reworded, on every
+//! service). `check` is the frame auth, the rate limit and admission share.
 
 mod admission;
 mod auth;
+mod check;
 mod deadline;
-mod limits;
 mod overload;
 mod rate_limit;
 mod request_body;
 mod request_size;
 mod stack;
-mod stream_slots;
+
+use tonic::Status;
+use tonic::body::Body;
 
 pub use admission::{Admission, AdmissionLayer};
-pub use auth::{ApiKey, Auth, AuthLayer};
-pub use deadline::{Deadline, DeadlineLayer, DeadlineService, parse_grpc_timeout};
-pub use limits::{
-    DEFAULT_BURST, DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_MAX_RECORDS, DEFAULT_MAX_REQUEST_BYTES,
-    DEFAULT_MAX_STREAMS, DEFAULT_MAX_STREAMS_PER_CALLER, DEFAULT_RATE_PER_SECOND, Limits,
-    RateLimit, ZeroRateLimit,
-};
+pub use auth::{Auth, AuthLayer};
+pub use check::{Check, Checked};
+pub use deadline::{Deadline, DeadlineLayer, parse_grpc_timeout};
 pub use overload::{Overload, OverloadLayer};
-pub use rate_limit::{RateLimitLayer, RateLimitService, RateLimits};
+pub use rate_limit::{RateLimit, RateLimitLayer, RateLimits};
 pub use request_body::{RequestBody, RequestBodyLayer};
 pub use request_size::{RequestSize, RequestSizeLayer};
-pub use stack::{GatewayLayers, LayerSettings, layers};
-pub use stream_slots::{AdmittedStream, StreamSlot, StreamSlots};
+pub use stack::{GatewayLayers, Guarded, LayerSettings};
 
-/// The future of every layer's service: the layers wrap tonic's router, whose
-/// futures they cannot name.
+/// The future of the layers' services: they box the inner service's future rather than name
+/// one type per layer.
 type BoxFuture<T> = futures_util::future::BoxFuture<'static, T>;
 
-/// Whether `request` is for one of the gateway's own services (`/sfgate.*`), which
-/// the layers guard; health and reflection pass untouched.
-fn is_gateway_call<B>(request: &http::Request<B>) -> bool {
-    request.uri().path().starts_with("/sfgate.")
+/// Answers `status` at once, without calling the inner service: a layer's refusal.
+fn refuse<E: 'static>(status: Status) -> BoxFuture<Result<http::Response<Body>, E>> {
+    Box::pin(async move { Ok(status.into_http()) })
 }

@@ -3,17 +3,17 @@
 //! `UNAVAILABLE` (reason `OVERLOADED`, a short RetryInfo) instead of queueing it.
 //!
 //! This is tower's `GlobalConcurrencyLimit` under `LoadShed`, fused into one
-//! `try_acquire` on a shared semaphore, for three reasons: it applies only to
-//! the gateway's own services (health and reflection must answer even when the
-//! gateway is saturated, or orchestrators restart a busy instance); the refusal
+//! `try_acquire` on a shared semaphore, for two reasons: the refusal
 //! carries our details (tonic answers `LoadShed`'s error as a bare
 //! `RESOURCE_EXHAUSTED "Too many active requests for the connection"`, with no
 //! RetryInfo and naming the wrong scope); and no queue exists at all, so an
-//! admitted call never waits behind others and a refused one costs microseconds.
+//! admitted call never waits behind others and a refused one costs microseconds. Like every
+//! guard, it wraps the gateway's own services only: health and reflection must answer even
+//! when the gateway is saturated, or orchestrators restart a busy instance.
 //!
 //! The permit is held until the handler's response is ready. For a unary call
 //! that is the whole call; for a server stream it is the opening only — open
-//! streams are bounded separately, by [`super::StreamSlots`].
+//! streams are bounded separately, by [`crate::limits::StreamSlots`].
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -21,8 +21,8 @@ use std::task::{Context, Poll};
 use tokio::sync::Semaphore;
 use tower::{Layer, Service};
 
-use super::BoxFuture;
-use crate::api::overloaded;
+use super::{BoxFuture, refuse};
+use crate::status::overloaded;
 
 /// Adds [`Overload`] to a service.
 #[derive(Debug, Clone)]
@@ -78,9 +78,6 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        if !super::is_gateway_call(&request) {
-            return Box::pin(self.inner.call(request));
-        }
         // `try_acquire`, never `acquire`: waiting for a permit is the queue this
         // layer exists to avoid.
         match self.permits.clone().try_acquire_owned() {
@@ -92,10 +89,7 @@ where
                     response
                 })
             }
-            Err(_) => {
-                let status = overloaded(self.max);
-                Box::pin(async move { Ok(status.into_http()) })
-            }
+            Err(_) => refuse(overloaded(self.max)),
         }
     }
 }

@@ -13,23 +13,22 @@
 //! immutable map, then governor's lock-free compare-and-swap).
 //!
 //! It keys on the [`Caller`] the auth layer put into the request, so it sits
-//! inside auth; requests without one (health, reflection, and refused calls
-//! that auth answered itself) pass untouched: grpcurl's reflection calls are
-//! never throttled.
+//! inside auth. It wraps the gateway's own services only: grpcurl's reflection calls
+//! and health probes are never throttled.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use governor::clock::Clock;
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tonic::Status;
-use tower::{Layer, Service};
+use tower::Layer;
 
-use super::BoxFuture;
-use super::limits::{Limits, RateLimit};
-use crate::api::{Caller, rate_limited};
+use super::check::{Check, Checked};
+use crate::caller::Caller;
+use crate::limits::Limits;
+use crate::status::rate_limited;
 
 /// One key's bucket and the quota it was built from (for the error message).
 #[derive(Debug)]
@@ -69,8 +68,8 @@ impl RateLimits {
             .into_iter()
             .map(|name| {
                 let bucket = match limits.rate_limit(name) {
-                    RateLimit::Unlimited => None,
-                    RateLimit::PerSecond { per_second, burst } => Some(Bucket {
+                    crate::limits::RateLimit::Unlimited => None,
+                    crate::limits::RateLimit::PerSecond { per_second, burst } => Some(Bucket {
                         limiter: RateLimiter::direct(quota(per_second, burst)),
                         per_second,
                         burst,
@@ -80,8 +79,8 @@ impl RateLimits {
             })
             .collect();
         let fallback = match limits.default_rate_limit {
-            RateLimit::Unlimited => None,
-            RateLimit::PerSecond { per_second, burst } => Some((
+            crate::limits::RateLimit::Unlimited => None,
+            crate::limits::RateLimit::PerSecond { per_second, burst } => Some((
                 RateLimiter::keyed(quota(per_second, burst)),
                 per_second,
                 burst,
@@ -116,7 +115,7 @@ impl RateLimits {
     }
 }
 
-/// Adds [`RateLimitService`] to a service.
+/// Adds [`RateLimit`] to a service.
 #[derive(Debug, Clone)]
 pub struct RateLimitLayer {
     limits: RateLimits,
@@ -130,44 +129,20 @@ impl RateLimitLayer {
 }
 
 impl<S> Layer<S> for RateLimitLayer {
-    type Service = RateLimitService<S>;
-    fn layer(&self, inner: S) -> RateLimitService<S> {
-        RateLimitService {
-            inner,
-            limits: self.limits.clone(),
-        }
+    type Service = RateLimit<S>;
+    fn layer(&self, inner: S) -> RateLimit<S> {
+        Checked::new(self.clone(), inner)
     }
 }
 
 /// Refuses a caller's calls over its rate limit, before they do any work.
-#[derive(Debug, Clone)]
-pub struct RateLimitService<S> {
-    inner: S,
-    limits: RateLimits,
-}
+pub type RateLimit<S> = Checked<RateLimitLayer, S>;
 
-impl<S, B> Service<http::Request<B>> for RateLimitService<S>
-where
-    S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>>,
-    S::Future: Send + 'static,
-    S::Error: 'static,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = BoxFuture<Result<Self::Response, Self::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let checked = match request.extensions().get::<Caller>() {
+impl Check for RateLimitLayer {
+    fn check<B>(&self, request: &mut http::Request<B>) -> Result<(), Status> {
+        match request.extensions().get::<Caller>() {
             Some(caller) => self.limits.check(&caller.key_name),
             None => Ok(()),
-        };
-        match checked {
-            Ok(()) => Box::pin(self.inner.call(request)),
-            Err(status) => Box::pin(async move { Ok(status.into_http()) }),
         }
     }
 }
@@ -175,6 +150,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::RateLimit;
     use tonic::Code;
     use tonic_types::StatusExt;
 

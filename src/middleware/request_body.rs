@@ -11,7 +11,7 @@
 //! Reading stops as soon as the 5-byte gRPC prefix announces a message over
 //! `max_request_bytes`: tonic refuses it from that prefix, as before. Every gateway method
 //! takes one request message (unary or server streaming), so nothing waits for a client
-//! that streams; health and reflection (a bidirectional stream) pass untouched.
+//! that streams; health and reflection (a bidirectional stream) are not wrapped.
 
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -25,7 +25,7 @@ use tonic::body::Body;
 use tower::{Layer, Service, ServiceExt};
 
 use super::BoxFuture;
-use crate::api::{request_body_timeout, shutting_down};
+use crate::status::{request_body_timeout, shutting_down};
 
 /// The gRPC message prefix: a compression flag and a 4-byte length.
 const PREFIX: usize = 5;
@@ -62,7 +62,7 @@ impl<S> Layer<S> for RequestBodyLayer {
     }
 }
 
-/// Reads a gateway call's request message whole, within the timeout, before calling on.
+/// Reads a call's request message whole, within the timeout, before calling on.
 #[derive(Debug, Clone)]
 pub struct RequestBody<S> {
     inner: S,
@@ -86,9 +86,6 @@ where
     }
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
-        if !super::is_gateway_call(&request) {
-            return Box::pin(self.inner.call(request));
-        }
         // The clone that was made ready goes with this request (tower's usual swap).
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);

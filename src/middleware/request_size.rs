@@ -13,6 +13,8 @@
 //! answers `INTERNAL`, as if the gateway were broken. The caller sent it: this layer
 //! answers `INVALID_ARGUMENT` `MALFORMED_REQUEST` instead. Everything else passes untouched.
 //!
+//! Not a guard but a rewording, so it wraps every service, health and reflection included.
+//!
 //! It recognises tonic's refusals by the `Status` tonic leaves in the response's
 //! extensions: their code and their message's start (tonic has no error type for them).
 //! The end-to-end tests fail if tonic ever words them otherwise.
@@ -23,7 +25,7 @@ use tonic::{Code, Status};
 use tower::{Layer, Service};
 
 use super::BoxFuture;
-use crate::api::{malformed_request, request_too_large, undecodable};
+use crate::status::{malformed_request, request_too_large, undecodable};
 
 /// The start of tonic's message for a request over `max_decoding_message_size`.
 const TONIC_TOO_LARGE: &str = "Error, decoded message length too large: found ";

@@ -6,14 +6,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use http::{Method, StatusCode};
+use http::StatusCode;
 use reqwest::Url;
-use serde::de::DeserializeOwned;
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
 use super::auth::{self, AuthFlow, Token, TokenCache};
 use super::limits::{ApiUsage, UsageTracker};
+use super::request::{ApiPath, ApiRequest, ApiResponse};
 use super::upstream::{Upstream, UpstreamLimits, UpstreamStats};
 use super::{ApiError, Error, deadline};
 
@@ -66,38 +66,6 @@ struct Inner {
     upstream: Upstream,
     /// Key prefix → sObject name, from one global describe per connection.
     key_prefixes: OnceCell<HashMap<String, String>>,
-}
-
-/// Where a request goes, relative to the token's instance URL.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum ApiPath<'a> {
-    /// Segments under `/services/data/vXX.X/`, each percent-encoded as one segment.
-    Data(&'a [&'a str]),
-    /// An absolute path already checked to lie under `/services/data/` (a `nextRecordsUrl`).
-    Checked(&'a str),
-}
-
-/// One REST call, replayable after a token refresh.
-#[derive(Debug)]
-pub(crate) struct ApiRequest<'a> {
-    pub(crate) method: Method,
-    pub(crate) path: ApiPath<'a>,
-    pub(crate) query: &'a [(&'a str, &'a str)],
-    pub(crate) body: Option<&'a serde_json::Value>,
-    pub(crate) batch_size: Option<u32>,
-    /// An error code that means success when it answers a retry: the earlier attempt may have
-    /// done the work (a DELETE answered `ENTITY_IS_DELETED`).
-    pub(crate) done_on_retry: Option<&'static str>,
-    /// Sent as the `Idempotency-Key` header: Salesforce answers a repeat with the first
-    /// answer instead of doing the work again, so the request may be retried like a GET.
-    pub(crate) idempotency_key: Option<&'a str>,
-}
-
-/// A successful response.
-#[derive(Debug)]
-pub(crate) struct ApiResponse {
-    pub(crate) path: String,
-    pub(crate) body: Vec<u8>,
 }
 
 // === impl Client ===
@@ -260,8 +228,10 @@ impl Client {
         if let Some(key) = request.idempotency_key {
             builder = builder.header("Idempotency-Key", key);
         }
-        if let Some(body) = request.body {
-            builder = builder.json(body);
+        if let Some(body) = &request.body {
+            builder = builder
+                .header(http::header::CONTENT_TYPE, "application/json")
+                .body(body.clone());
         }
         let started = Instant::now();
         let response = builder.send().await.map_err(transport_error)?;
@@ -314,16 +284,6 @@ impl Client {
             .map(str::len)
             .sum();
         check_uri(path + "?q=".len() + encoded)
-    }
-}
-
-impl ApiResponse {
-    /// The body as `T`.
-    pub(crate) fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        serde_json::from_slice(&self.body).map_err(|source| Error::Decode {
-            path: self.path.clone(),
-            source,
-        })
     }
 }
 

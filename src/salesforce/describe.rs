@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use http::Method;
 use serde::Deserialize;
 
-use super::client::{ApiPath, ApiRequest};
+use super::request::{ApiPath, ApiRequest};
 use super::{Client, Error, key_prefixes};
 
 /// The parts of `GET /sobjects/{SObject}/describe` the gateway uses.
@@ -118,31 +118,15 @@ impl Client {
     /// Describes one sObject (`GET /sobjects/{SObject}/describe`). Not cached: it reflects
     /// the user's current permissions.
     pub async fn describe_sobject(&self, sobject: &str) -> Result<SObjectDescribe, Error> {
-        self.send(ApiRequest {
-            method: Method::GET,
-            path: ApiPath::Data(&["sobjects", sobject, "describe"]),
-            query: &[],
-            body: None,
-            batch_size: None,
-            done_on_retry: None,
-            idempotency_key: None,
-        })
-        .await?
-        .json()
+        let path = ApiPath::Data(&["sobjects", sobject, "describe"]);
+        self.send(ApiRequest::new(Method::GET, path)).await?.json()
     }
 
     async fn global_describe(&self) -> Result<HashMap<String, String>, Error> {
+        // The trailing empty segment gives the documented `/sobjects/`.
+        let path = ApiPath::Data(&["sobjects", ""]);
         let describe: GlobalDescribe = self
-            .send(ApiRequest {
-                method: Method::GET,
-                // The trailing empty segment gives the documented `/sobjects/`.
-                path: ApiPath::Data(&["sobjects", ""]),
-                query: &[],
-                body: None,
-                batch_size: None,
-                done_on_retry: None,
-                idempotency_key: None,
-            })
+            .send(ApiRequest::new(Method::GET, path))
             .await?
             .json()?;
         let mut prefixes = HashMap::new();

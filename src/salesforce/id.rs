@@ -3,7 +3,10 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// The alphabet of the 3-char case-encoding suffix (salesforce-api.md §7).
+/// The alphabet of the 3-char case-encoding suffix: each of its characters says which of 5
+/// characters of the 15 are upper case (bit *j* for the *j*-th), as Salesforce's
+/// `CASESAFEID()` and its 18-character Ids have it ("ID Field Type",
+/// <https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/field_types.htm>).
 const SUFFIX_ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
 
 /// A record Id: 15 case-sensitive base-62 chars, or 18 with a checksum suffix that encodes
@@ -143,7 +146,8 @@ impl AsRef<str> for RecordId {
 mod tests {
     use super::*;
 
-    /// The vectors from salesforce-api.md §7 (two are Salesforce doc Ids, the rest codegolf).
+    /// Known pairs: the first four are Ids of Salesforce's own documentation examples, the
+    /// rest the published test vectors of the algorithm (codegolf.stackexchange.com 69127).
     const VECTORS: &[(&str, &str)] = &[
         ("001D000000IqhSL", "001D000000IqhSLIAZ"),
         ("003RO0000035WQg", "003RO0000035WQgYAM"),

@@ -1,10 +1,10 @@
 //! sObject create, update and delete.
 
 use http::Method;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::client::{ApiPath, ApiRequest};
+use super::request::{ApiPath, ApiRequest};
 use super::{Client, Error, RecordId};
 
 /// The 201 body: `{"id","success","errors"}` from the sObject API, a record representation
@@ -13,6 +13,14 @@ use super::{Client, Error, RecordId};
 #[derive(Deserialize)]
 struct CreateResult {
     id: String,
+}
+
+/// The UI API's record input (`POST ui-api/records`): the sObject and its fields, borrowed.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UiRecordInput<'a> {
+    api_name: &'a str,
+    fields: &'a Map<String, Value>,
 }
 
 // === impl Client ===
@@ -29,17 +37,9 @@ impl Client {
         sobject: &str,
         fields: &Map<String, Value>,
     ) -> Result<String, Error> {
-        let body = Value::Object(fields.clone());
+        let path = ApiPath::Data(&["sobjects", sobject]);
         let created: CreateResult = self
-            .send(ApiRequest {
-                method: Method::POST,
-                path: ApiPath::Data(&["sobjects", sobject]),
-                query: &[],
-                body: Some(&body),
-                batch_size: None,
-                done_on_retry: None,
-                idempotency_key: None,
-            })
+            .send(ApiRequest::new(Method::POST, path).with_json(fields))
             .await?
             .json()?;
         Ok(created.id)
@@ -58,19 +58,14 @@ impl Client {
         fields: &Map<String, Value>,
         key: &str,
     ) -> Result<String, Error> {
-        let body = serde_json::json!({ "apiName": sobject, "fields": fields });
-        let created: CreateResult = self
-            .send(ApiRequest {
-                method: Method::POST,
-                path: ApiPath::Data(&["ui-api", "records"]),
-                query: &[],
-                body: Some(&body),
-                batch_size: None,
-                done_on_retry: None,
-                idempotency_key: Some(key),
-            })
-            .await?
-            .json()?;
+        let body = UiRecordInput {
+            api_name: sobject,
+            fields,
+        };
+        let request = ApiRequest::new(Method::POST, ApiPath::Data(&["ui-api", "records"]))
+            .with_json(&body)
+            .with_idempotency_key(key);
+        let created: CreateResult = self.send(request).await?.json()?;
         Ok(created.id)
     }
 
@@ -84,17 +79,9 @@ impl Client {
         id: &RecordId,
         fields: &Map<String, Value>,
     ) -> Result<(), Error> {
-        let body = Value::Object(fields.clone());
-        self.send(ApiRequest {
-            method: Method::PATCH,
-            path: ApiPath::Data(&["sobjects", sobject, id.as_str18()]),
-            query: &[],
-            body: Some(&body),
-            batch_size: None,
-            done_on_retry: None,
-            idempotency_key: None,
-        })
-        .await?;
+        let path = ApiPath::Data(&["sobjects", sobject, id.as_str18()]);
+        self.send(ApiRequest::new(Method::PATCH, path).with_json(fields))
+            .await?;
         Ok(())
     }
 
@@ -106,16 +93,9 @@ impl Client {
     /// deleted by someone else in between; the outcome is the same.) Without a retry,
     /// `ENTITY_IS_DELETED` is returned as the error it is.
     pub async fn delete(&self, sobject: &str, id: &RecordId) -> Result<(), Error> {
-        self.send(ApiRequest {
-            method: Method::DELETE,
-            path: ApiPath::Data(&["sobjects", sobject, id.as_str18()]),
-            query: &[],
-            body: None,
-            batch_size: None,
-            done_on_retry: Some("ENTITY_IS_DELETED"),
-            idempotency_key: None,
-        })
-        .await?;
+        let path = ApiPath::Data(&["sobjects", sobject, id.as_str18()]);
+        self.send(ApiRequest::new(Method::DELETE, path).with_done_on_retry("ENTITY_IS_DELETED"))
+            .await?;
         Ok(())
     }
 }

@@ -21,7 +21,7 @@ use tokio::time::Instant;
 
 use super::Client;
 use super::Error;
-use super::client::{ApiRequest, ApiResponse};
+use super::request::{ApiRequest, ApiResponse};
 
 // === impl Client ===
 

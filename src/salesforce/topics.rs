@@ -2,7 +2,8 @@
 
 use serde_json::{Map, Value};
 
-use super::{Client, Error, RecordId, escape_soql_string};
+use super::soql::quote;
+use super::{Client, Error, RecordId};
 
 /// The result of [`Client::add_topic`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,7 +17,9 @@ pub struct TopicAssignment {
 }
 
 const DUPLICATE_VALUE: &str = "DUPLICATE_VALUE";
-/// Key prefixes of `Topic` and `TopicAssignment` (salesforce-api.md §4.1: `0TO`, `0FT`).
+/// Key prefixes of `Topic` (`0TO`, as the Topic Ids of Salesforce's Connect REST API examples)
+/// and `TopicAssignment` (`0FT`: commonly cited, not in Salesforce's documentation; the
+/// object: <https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_topicassignment.htm>).
 const TOPIC_PREFIX: &str = "0TO";
 const ASSIGNMENT_PREFIX: &str = "0FT";
 
@@ -59,9 +62,9 @@ impl Client {
                 Some(id) => id,
                 None => {
                     let soql = format!(
-                        "SELECT Id FROM TopicAssignment WHERE TopicId = '{}' AND EntityId = '{}'",
-                        escape_soql_string(&topic_id),
-                        record_id.as_str18()
+                        "SELECT Id FROM TopicAssignment WHERE TopicId = {} AND EntityId = {}",
+                        quote(&topic_id),
+                        quote(record_id.as_str18())
                     );
                     let found = self.first_id(&soql).await;
                     // Deleted between the two calls, or not visible to us: report what
@@ -81,10 +84,7 @@ impl Client {
     }
 
     async fn find_or_create_topic(&self, name: &str) -> Result<String, Error> {
-        let soql = format!(
-            "SELECT Id, Name FROM Topic WHERE Name = '{}'",
-            escape_soql_string(name)
-        );
+        let soql = format!("SELECT Id, Name FROM Topic WHERE Name = {}", quote(name));
         let lookup = |e: Error| e.in_lookup("Topic");
         if let Some(id) = self.first_id(&soql).await.map_err(lookup)? {
             return Ok(id);

@@ -27,7 +27,7 @@ pub struct UpstreamLimits {
     pub max_concurrent: usize,
     /// Requests of the org's daily API budget kept back (default 1000): once the last
     /// `Sforce-Limit-Info` says fewer than this many remain, calls are refused with
-    /// [`Error::BudgetReserve`](super::Error::BudgetReserve) before sending, so the rest stays
+    /// [`Error::BudgetReserve`] before sending, so the rest stays
     /// for people and other integrations. An absolute count rather than a percentage, because
     /// what the people using an org need does not grow with its licence count. Zero disables.
     pub daily_budget_reserve: u64,
@@ -51,7 +51,7 @@ pub struct UpstreamLimits {
     /// refuses the token.
     pub session_lifetime: Option<Duration>,
     /// The longest a call waits for a request slot (default 200 ms, about one Salesforce
-    /// round trip) before it is refused with [`Error::ConnectionBusy`](super::Error::ConnectionBusy):
+    /// round trip) before it is refused with [`Error::ConnectionBusy`]:
     /// under sustained overload the calls that get through keep their normal latency and
     /// the rest are refused at once instead of queueing until their deadline. A burst that
     /// drains within it waits. `None`: wait until the deadline.

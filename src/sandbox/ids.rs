@@ -1,5 +1,7 @@
 //! Record Ids: 15-character case-sensitive base-62 plus Salesforce's 3-character
-//! case-encoding suffix (salesforce-api.md §7).
+//! case-encoding suffix ("ID Field Type",
+//! <https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/field_types.htm>;
+//! each suffix character says which of 5 characters are upper case).
 //!
 //! Ids are minted from one counter per sandbox so that sorting Ids as text
 //! follows creation order, which the polling trigger's `(CreatedDate, Id)`

@@ -55,7 +55,7 @@ fn contact_fields() -> SeedObject {
 /// The sample data: a few Accounts, Contacts with phone numbers, and Leads,
 /// so the first query a new user types returns rows; and the custom fields of
 /// [`contact_fields`], which some of them use.
-pub fn sample() -> Seed {
+pub(super) fn sample() -> Seed {
     let rec = |ty: &str, reference: Option<&str>, fields: Value| SeedRecord {
         sobject: ty.to_owned(),
         reference: reference.map(str::to_owned),

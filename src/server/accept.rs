@@ -20,7 +20,7 @@ use tokio::time::Instant;
 use tonic::body::Body;
 
 use super::connection;
-use super::transport::Transport;
+use crate::limits::Transport;
 
 /// The first wait after an accept error that is not about one connection (out of file
 /// descriptors, out of memory); it doubles up to [`MAX_BACKOFF`] while they continue.

@@ -28,7 +28,7 @@ use tonic::body::Body;
 use tonic::transport::server::TcpConnectInfo;
 use tower::ServiceExt;
 
-use super::transport::Transport;
+use crate::limits::Transport;
 
 /// After a graceful close has begun for idleness or a missing first request, how long the
 /// client has to go before the connection is dropped.

@@ -1,16 +1,16 @@
-//! The gRPC server: the services, health, reflection, the layers, the accept loop and a
-//! shutdown bounded by its grace period.
+//! The gRPC server: the services each with its layers, health, reflection, the accept loop
+//! and a shutdown bounded by its grace period.
 //!
 //! # Layout
 //!
 //! - this file: [`Gateway`] and [`serve`], which puts the services and layers together;
-//! - [`transport`]: the connection-level settings ([`Transport`]);
+//! - `fd_limit`: `max_connections` fitted under the process's open-file limit;
 //! - `accept`: the accept loop (connection cap, accept-error backoff, bounded shutdown);
 //! - `connection`: one connection (HTTP/2 settings, first-request and idle timeouts).
 
 mod accept;
 mod connection;
-pub mod transport;
+mod fd_limit;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -20,14 +20,15 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tonic::service::Routes;
 
-use crate::api::{PageTokenKey, SalesforceApi, TriggerApi, health};
-use crate::middleware::{self, ApiKey, Limits};
+use crate::api::{SalesforceApi, TriggerApi, health};
+use crate::caller::ApiKey;
+use crate::config::PageTokenKey;
+use crate::limits::{Limits, Transport};
+use crate::middleware::{GatewayLayers, LayerSettings};
 use crate::pb::trigger_service_server::TriggerServiceServer;
 use crate::pb::{self, salesforce_service_server::SalesforceServiceServer};
 use crate::salesforce::Client;
 use crate::triggers::{Engine, TriggerConfig};
-
-pub use transport::Transport;
 
 /// Everything the server needs: the Salesforce connections by name and the API keys.
 #[derive(Debug)]
@@ -51,14 +52,6 @@ pub struct Gateway {
     /// across them and across restarts.
     pub page_token_key: PageTokenKey,
 }
-
-/// The default per-call deadline: long enough for a slow Salesforce query, short
-/// enough that nothing hangs.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-/// The default ceiling on a caller's own deadline: Salesforce's own limit on a REST
-/// request, 10 minutes
-/// (<https://developer.salesforce.com/docs/atlas.en-us.salesforce_app_limits_cheatsheet.meta/salesforce_app_limits_cheatsheet/salesforce_app_limits_platform_api.htm>).
-pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// A server that failed to start or stopped with an error.
 pub type ServeError = Box<dyn std::error::Error + Send + Sync>;
@@ -121,31 +114,35 @@ pub async fn serve(
         // Graceful shutdown waits for open streams: end them (UNAVAILABLE, with a cursor).
         engine.shutdown();
     };
-    let max_request_bytes = gateway.limits.max_request_bytes;
-    let routes = Routes::new(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
-        .add_service(SalesforceServiceServer::new(api).max_decoding_message_size(max_request_bytes))
-        .add_service(
-            TriggerServiceServer::new(triggers).max_decoding_message_size(max_request_bytes),
-        )
-        .prepare();
     tracing::info!(
         default_timeout_ms = gateway.default_timeout.as_millis() as u64,
         max_timeout_ms = gateway.max_timeout.as_millis() as u64,
         "a call without a grpc-timeout ends after default_timeout_ms; a caller's \
          grpc-timeout is honoured up to max_timeout_ms"
     );
-    let settings = middleware::LayerSettings {
+    let settings = LayerSettings {
         default_timeout: gateway.default_timeout,
         max_timeout: gateway.max_timeout.max(gateway.default_timeout),
         request_body_timeout: gateway.transport.request_body_timeout,
         stream_slots,
         closing: closing_rx,
     };
-    let service = middleware::layers(settings, gateway.api_keys, &gateway.limits).service(routes);
+    let layers = GatewayLayers::new(settings, gateway.api_keys, &gateway.limits);
+    let max_request_bytes = gateway.limits.max_request_bytes;
+    // Each service with its own layers: the gateway's guarded, health and reflection not.
+    let routes =
+        Routes::new(layers.unguarded(health_service))
+            .add_service(layers.unguarded(reflection_v1))
+            .add_service(layers.unguarded(reflection_v1alpha))
+            .add_service(layers.unary(
+                SalesforceServiceServer::new(api).max_decoding_message_size(max_request_bytes),
+            ))
+            .add_service(layers.streaming(
+                TriggerServiceServer::new(triggers).max_decoding_message_size(max_request_bytes),
+            ))
+            .prepare();
     let mut transport = gateway.transport;
-    let fitted = transport::fit_to_fd_limit(transport.max_connections, transport::fd_soft_limit());
+    let fitted = fd_limit::fit_to_fd_limit(transport.max_connections, fd_limit::fd_soft_limit());
     if fitted < transport.max_connections {
         tracing::warn!(
             max_connections = transport.max_connections,
@@ -154,6 +151,6 @@ pub async fn serve(
         );
         transport.max_connections = fitted;
     }
-    accept::run(listener, service, transport, shutdown).await;
+    accept::run(listener, routes, transport, shutdown).await;
     Ok(())
 }

@@ -1,5 +1,7 @@
 //! The trigger's queries: a window of the feed between two positions, and the
-//! probe run before a stream starts.
+//! probe run before a stream starts. Their text and their pages are
+//! [`crate::salesforce::soql`]'s; what is the trigger's here is which records it reads and
+//! how a record becomes an event.
 
 use std::sync::Arc;
 
@@ -9,8 +11,8 @@ use time::OffsetDateTime;
 use super::cursor::{self, Position};
 use super::source::SourceKind;
 use super::{Event, Trigger};
-use crate::salesforce::datetime::{parse_datetime, soql_datetime};
-use crate::salesforce::{Client, Error};
+use crate::salesforce::datetime::parse_datetime;
+use crate::salesforce::{Client, Error, soql};
 
 /// The records with `after < (CreatedDate, Id) <= upto`, in that order, every page read.
 ///
@@ -26,37 +28,26 @@ pub(crate) async fn window(
 ) -> Result<Vec<Arc<Event>>, Error> {
     let soql = window_soql(trigger, after.time(), upto.time());
     let mut events: Vec<Arc<Event>> = Vec::new();
-    let mut page = client.query(&soql, false, None).await?;
-    loop {
-        for record in page.records.drain(..) {
-            let Some(event) = event(trigger, fp, record) else {
-                continue;
-            };
-            if &event.position > after && &event.position <= upto {
+    client
+        .for_each_record(&soql, |record| {
+            if let Some(event) = event(trigger, fp, record)
+                && &event.position > after
+                && &event.position <= upto
+            {
                 events.push(Arc::new(event));
             }
-        }
-        match page.next_records_url.take().filter(|_| !page.done) {
-            Some(next) => page = client.query_more(&next, None).await?,
-            None => break,
-        }
-    }
+        })
+        .await?;
     events.sort_by(|a, b| a.position.cmp(&b.position));
     events.dedup_by(|a, b| a.position == b.position);
     Ok(events)
 }
 
-/// The query of [`window`]. Its length does not depend on the bounds (datetimes always
-/// render to the same length), so the probe can check that every poll's query fits.
+/// The query of [`window`]: [`soql::created_between`], whose length does not depend on the
+/// bounds, so the probe can check that every poll's query fits.
 fn window_soql(trigger: &Trigger, after: OffsetDateTime, upto: OffsetDateTime) -> String {
-    format!(
-        "SELECT {} FROM {} WHERE {}CreatedDate >= {} AND CreatedDate <= {} ORDER BY CreatedDate, Id",
-        select_list(&trigger.fields),
-        trigger.sobject,
-        condition(&trigger.condition),
-        soql_datetime(after),
-        soql_datetime(upto),
-    )
+    let (sobject, fields) = (&trigger.sobject, &trigger.fields);
+    soql::created_between(sobject, fields, &trigger.condition, after, upto)
 }
 
 /// Runs the trigger's query over the records created in the second `at`, and
@@ -70,50 +61,18 @@ pub(crate) async fn probe(
     // A poll's query is longer than the probe's: one that cannot be sent would fail every
     // poll, after the stream had started. Refuse the trigger now instead.
     client.check_query_uri(&window_soql(trigger, at, at), false)?;
-    let soql = format!(
-        "SELECT {} FROM {} WHERE {}CreatedDate = {}",
-        select_list(&trigger.fields),
-        trigger.sobject,
-        condition(&trigger.condition),
-        soql_datetime(at),
-    );
-    let mut page = client.query(&soql, false, None).await?;
+    let soql = soql::created_at(&trigger.sobject, &trigger.fields, &trigger.condition, at);
     let mut max: Option<String> = None;
-    loop {
-        for r in &page.records {
+    client
+        .for_each_record(&soql, |r| {
             if let Some(id) = r.get("Id").and_then(Value::as_str)
                 && max.as_deref().is_none_or(|m| id > m)
             {
                 max = Some(id.to_owned());
             }
-        }
-        match page.next_records_url.take().filter(|_| !page.done) {
-            Some(next) => page = client.query_more(&next, None).await?,
-            None => break,
-        }
-    }
+        })
+        .await?;
     Ok(max)
-}
-
-/// The fields to select: the requested ones plus `Id` and `CreatedDate`, which
-/// position every event.
-fn select_list(fields: &[String]) -> String {
-    let mut out: Vec<&str> = vec!["Id", "CreatedDate"];
-    for f in fields {
-        if !out.iter().any(|o| o.eq_ignore_ascii_case(f)) {
-            out.push(f);
-        }
-    }
-    out.join(", ")
-}
-
-/// The caller's (already bound) condition, parenthesised so its `OR`s stay inside.
-fn condition(bound: &str) -> String {
-    if bound.trim().is_empty() {
-        String::new()
-    } else {
-        format!("({bound}) AND ")
-    }
 }
 
 /// One record as an event, or `None` (logged) if it lacks a usable Id or CreatedDate.
@@ -176,16 +135,5 @@ mod tests {
             Value::Object(r),
             serde_json::json!({"Account": {"Name": "Acme", "Owner": {"Name": "Una"}}, "Email": null})
         );
-    }
-
-    #[test]
-    fn the_select_list_always_positions_events() {
-        assert_eq!(select_list(&[]), "Id, CreatedDate");
-        assert_eq!(
-            select_list(&["email".into(), "Id".into(), "LastName".into()]),
-            "Id, CreatedDate, email, LastName"
-        );
-        assert_eq!(condition(""), "");
-        assert_eq!(condition("A = 1 OR B = 2"), "(A = 1 OR B = 2) AND ");
     }
 }

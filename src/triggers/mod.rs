@@ -27,7 +27,10 @@
 //! nothing can later appear *before* a released position. Salesforce breaks that
 //! naively: a record's `CreatedDate` is when its transaction started, so a
 //! transaction that commits late makes a record appear with a `CreatedDate` earlier
-//! than records already seen (salesforce-api.md §8.4).
+//! than records already seen (Salesforce says as much of its own replication API: the
+//! start time of a long-running transaction holds `latestDateCovered` back until it
+//! completes,
+//! <https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_calls_getupdated_getupdatedresult.htm>).
 //!
 //! The poller therefore only *releases* records created before a horizon
 //! `floor_to_second(now − overlap)`: it reads

@@ -4,12 +4,15 @@
 
 use std::net::SocketAddr;
 
-use sfgate::embedded;
+use sfgate::assembly::embedded;
+use sfgate::pb::ExecuteSoqlQueryRequest;
 use sfgate::pb::salesforce_service_client::SalesforceServiceClient;
 use sfgate::sandbox::{Sandbox, SandboxConfig};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+use tonic::Code;
 use tonic::transport::Channel;
+use tonic_types::StatusExt;
 
 /// A running gateway and the sandbox org behind it; both stop when dropped.
 pub struct Gateway {
@@ -140,4 +143,111 @@ pub fn str_field<'a>(s: &'a prost_types::Struct, name: &str) -> Option<&'a str> 
         prost_types::value::Kind::StringValue(v) => Some(v),
         _ => None,
     }
+}
+
+/// The repository's root, where `scripts/`, `proto/` and `.venv/` are.
+pub fn root() -> &'static std::path::Path {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A query request binding `params` (a JSON object) to the placeholders of `soql`.
+pub fn query_request(soql: &str, params: serde_json::Value) -> ExecuteSoqlQueryRequest {
+    let serde_json::Value::Object(params) = params else {
+        panic!("params must be a JSON object")
+    };
+    ExecuteSoqlQueryRequest {
+        query: soql.into(),
+        params: params.into_iter().map(|(k, v)| (k, value(v))).collect(),
+        ..Default::default()
+    }
+}
+
+/// Runs `soql` with `params` through the gateway with the embedded key; panics naming the
+/// query if it fails.
+pub async fn query(
+    client: &mut SalesforceServiceClient<Channel>,
+    soql: &str,
+    params: serde_json::Value,
+) -> sfgate::pb::ExecuteSoqlQueryResponse {
+    client
+        .execute_soql_query(authed(query_request(soql, params)))
+        .await
+        .unwrap_or_else(|e| panic!("{soql}: {e:?}"))
+        .into_inner()
+}
+
+/// Creates a `sobject` record with `fields` (a JSON object) through the gateway with the
+/// embedded key; its Id.
+pub async fn create(
+    client: &mut SalesforceServiceClient<Channel>,
+    sobject: &str,
+    fields: serde_json::Value,
+) -> String {
+    client
+        .create_object(authed(sfgate::pb::CreateObjectRequest {
+            sobject: sobject.into(),
+            fields: Some(self::fields(fields)),
+            ..Default::default()
+        }))
+        .await
+        .expect("create succeeds")
+        .into_inner()
+        .id
+}
+
+/// A JSON object literal as the map the Salesforce client takes for a record's fields.
+pub fn json_map(json: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    json.as_object().expect("a JSON object").clone()
+}
+
+/// A cheap query that reaches Salesforce: one Contact's Id.
+pub fn lookup() -> ExecuteSoqlQueryRequest {
+    ExecuteSoqlQueryRequest {
+        query: "SELECT Id FROM Contact LIMIT 1".into(),
+        ..Default::default()
+    }
+}
+
+/// How many Leads with this `LastName` the sandbox org holds, read from its store (no API
+/// call counted).
+pub fn leads_named(sandbox: &Sandbox, last: &str) -> usize {
+    sandbox.with_data(|d| {
+        let mut n = 0;
+        d.scan("Lead", &mut |r| {
+            n += usize::from(r.get("LastName") == Some(&serde_json::Value::from(last)))
+        });
+        n
+    })
+}
+
+// === reading statuses ===
+
+/// The code, `ErrorInfo` reason and domain of a refusal; every error carries an `ErrorInfo`.
+pub fn reason(status: &tonic::Status) -> (Code, String, String) {
+    let details = status.get_error_details();
+    let info = details
+        .error_info()
+        .unwrap_or_else(|| panic!("every error carries an ErrorInfo: {status:?}"));
+    (status.code(), info.reason.clone(), info.domain.clone())
+}
+
+/// The fields of a refusal's `BadRequest` violations, in order (none without one).
+pub fn bad_fields(status: &tonic::Status) -> Vec<String> {
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// [`reason`] and [`bad_fields`]: code, reason, domain, fields.
+pub fn anatomy(status: &tonic::Status) -> (Code, String, String, Vec<String>) {
+    let (code, reason, domain) = reason(status);
+    (code, reason, domain, bad_fields(status))
+}
+
+/// [`anatomy`] without the domain: code, reason, fields.
+pub fn reason_and_fields(status: &tonic::Status) -> (Code, String, Vec<String>) {
+    let (code, reason, _, fields) = anatomy(status);
+    (code, reason, fields)
 }

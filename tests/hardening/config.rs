@@ -5,8 +5,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use sfgate::api::{Caller, Permission};
-use sfgate::middleware::ApiKey;
+use sfgate::caller::{ApiKey, Caller, Permission};
 use sfgate::pb::ExecuteSoqlQueryRequest;
 use sfgate::sandbox::SandboxConfig;
 use tokio::process::Command;

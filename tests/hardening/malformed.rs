@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use prost::Message;
-use sfgate::embedded;
+use sfgate::assembly::embedded;
 use sfgate::pb::{CreateObjectRequest, ExecuteSoqlQueryRequest};
 use tonic::Code;
 use tonic_types::StatusExt;

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
-use sfgate::api::PageTokenKey;
-use sfgate::embedded;
+use sfgate::assembly::{self, embedded};
+use sfgate::config::PageTokenKey;
 use sfgate::pb::*;
 use sfgate::sandbox::SandboxConfig;
 use tonic::Code;
@@ -48,7 +48,7 @@ async fn two_connections(key: Option<PageTokenKey>) -> common::Gateway {
         other.name = "other".into();
         gateway.connections.insert(
             "other".into(),
-            sfgate::salesforce::Client::new(other, embedded::http_client()),
+            sfgate::salesforce::Client::new(other, assembly::http_client()),
         );
         for key in &mut gateway.api_keys {
             key.caller.connections = None;

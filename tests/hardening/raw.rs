@@ -9,16 +9,16 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// The client connection preface (RFC 9113 §3.4).
-pub const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-pub const HEADERS: u8 = 1;
-pub const SETTINGS: u8 = 4;
-pub const PING: u8 = 6;
-pub const GOAWAY: u8 = 7;
-pub const END_STREAM: u8 = 0x1;
-pub const END_HEADERS: u8 = 0x4;
+pub(crate) const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+pub(crate) const HEADERS: u8 = 1;
+pub(crate) const SETTINGS: u8 = 4;
+pub(crate) const PING: u8 = 6;
+pub(crate) const GOAWAY: u8 = 7;
+pub(crate) const END_STREAM: u8 = 0x1;
+pub(crate) const END_HEADERS: u8 = 0x4;
 
 /// One frame: a 9-byte header and the payload.
-pub fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+pub(crate) fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
     let len = payload.len() as u32;
     let mut out = vec![(len >> 16) as u8, (len >> 8) as u8, len as u8, kind, flags];
     out.extend_from_slice(&(stream & 0x7fff_ffff).to_be_bytes());
@@ -43,7 +43,7 @@ fn integer(out: &mut Vec<u8>, first: u8, n: u32, mut value: usize) {
 }
 
 /// A header block of literal fields without indexing (RFC 7541 §6.2.2), no Huffman.
-pub fn header_block(headers: &[(&str, &str)]) -> Vec<u8> {
+pub(crate) fn header_block(headers: &[(&str, &str)]) -> Vec<u8> {
     let mut out = Vec::new();
     for (name, value) in headers {
         out.push(0x00);
@@ -56,7 +56,7 @@ pub fn header_block(headers: &[(&str, &str)]) -> Vec<u8> {
 }
 
 /// The request headers of a gRPC call to `path` with `key`.
-pub fn grpc_headers(path: &str, key: &str) -> Vec<u8> {
+pub(crate) fn grpc_headers(path: &str, key: &str) -> Vec<u8> {
     let auth = format!("Bearer {key}");
     header_block(&[
         (":method", "POST"),
@@ -70,7 +70,7 @@ pub fn grpc_headers(path: &str, key: &str) -> Vec<u8> {
 }
 
 /// Connects and sends the preface and an empty SETTINGS frame.
-pub async fn handshake(addr: SocketAddr) -> TcpStream {
+pub(crate) async fn handshake(addr: SocketAddr) -> TcpStream {
     let mut socket = TcpStream::connect(addr).await.expect("connect");
     let mut hello = PREFACE.to_vec();
     hello.extend(frame(SETTINGS, 0, 0, &[]));
@@ -80,7 +80,7 @@ pub async fn handshake(addr: SocketAddr) -> TcpStream {
 
 /// Reads whatever the server sends, without answering anything, until it closes the
 /// connection (`Ok` with the frame types seen) or `within` passes (`Err`).
-pub async fn read_until_closed(
+pub(crate) async fn read_until_closed(
     socket: &mut TcpStream,
     within: Duration,
 ) -> Result<Vec<u8>, &'static str> {

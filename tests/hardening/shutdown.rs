@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use sfgate::embedded;
+use sfgate::assembly::embedded;
 use sfgate::pb::trigger_service_client::TriggerServiceClient;
 use sfgate::pb::{ExecuteSoqlQueryRequest, NewContactTrigger, SubscribeRequest, subscribe_request};
 use sfgate::sandbox::SandboxConfig;
@@ -29,7 +29,7 @@ async fn free_addr() -> std::net::SocketAddr {
 
 /// `sfgate serve --config` on the embedded sandbox, with `server` lines added to `[server]`;
 /// returns once its health service answers SERVING.
-pub async fn serve_process(dir: &Path, server: &str) -> (Child, std::net::SocketAddr) {
+pub(crate) async fn serve_process(dir: &Path, server: &str) -> (Child, std::net::SocketAddr) {
     let addr = free_addr().await;
     let config = dir.join("sfgate.toml");
     std::fs::write(

@@ -5,35 +5,35 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use sfgate::api::{Caller, Permission};
-use sfgate::embedded;
-use sfgate::middleware::ApiKey;
+use sfgate::assembly::embedded;
+use sfgate::caller::{ApiKey, Caller, Permission};
+use sfgate::config::SANDBOX_CONNECTION;
 use sfgate::pb::ExecuteSoqlQueryRequest;
 use sfgate::sandbox::SandboxConfig;
 use tokio::net::TcpStream;
 use tonic::Code;
 use tonic_types::StatusExt;
 
-use crate::common::{self, with_key};
+use crate::common::{self, reason, with_key};
 
 const QUERY: &str = "/sfgate.v1.SalesforceService/ExecuteSoqlQuery";
 const SUBSCRIBE: &str = "/sfgate.v1.TriggerService/Subscribe";
 
 /// A key named `name` (presented as `<name>-secret`) with `permissions`.
-pub fn key(name: &str, permissions: &[Permission]) -> ApiKey {
+pub(crate) fn key(name: &str, permissions: &[Permission]) -> ApiKey {
     ApiKey::from_plain(
         &format!("{name}-secret"),
         Caller {
             key_name: name.into(),
-            connections: Some(BTreeSet::from([embedded::CONNECTION.to_owned()])),
-            default_connection: embedded::CONNECTION.into(),
+            connections: Some(BTreeSet::from([SANDBOX_CONNECTION.to_owned()])),
+            default_connection: SANDBOX_CONNECTION.into(),
             permissions: permissions.iter().copied().collect(),
         },
     )
 }
 
 /// An HTTP/2 connection to the gateway, its driver running in a task.
-pub async fn h2_connection(addr: std::net::SocketAddr) -> h2::client::SendRequest<Bytes> {
+pub(crate) async fn h2_connection(addr: std::net::SocketAddr) -> h2::client::SendRequest<Bytes> {
     let tcp = TcpStream::connect(addr).await.unwrap();
     let (h2, connection) = h2::client::handshake(tcp).await.unwrap();
     tokio::spawn(connection);
@@ -42,7 +42,7 @@ pub async fn h2_connection(addr: std::net::SocketAddr) -> h2::client::SendReques
 
 /// A call to `path` with `key` whose message announces 100 bytes of which 7 arrive; the
 /// stream stays open. Returns the response to come and the stream (keep it alive).
-pub async fn stalled(
+pub(crate) async fn stalled(
     h2: &mut h2::client::SendRequest<Bytes>,
     path: &str,
     key: &str,
@@ -62,7 +62,10 @@ pub async fn stalled(
 }
 
 /// The gRPC status of an answer: in its headers (trailers-only) or its trailers.
-pub async fn status_of(response: h2::client::ResponseFuture, within: Duration) -> tonic::Status {
+pub(crate) async fn status_of(
+    response: h2::client::ResponseFuture,
+    within: Duration,
+) -> tonic::Status {
     let read = async {
         let response = response.await.expect("a response");
         if let Some(status) = tonic::Status::from_header_map(response.headers()) {
@@ -83,13 +86,6 @@ pub async fn status_of(response: h2::client::ResponseFuture, within: Duration) -
     tokio::time::timeout(within, read)
         .await
         .expect("an answer in time")
-}
-
-fn reason(status: &tonic::Status) -> String {
-    status
-        .get_details_error_info()
-        .map(|i| i.reason)
-        .unwrap_or_default()
 }
 
 #[tokio::test]
@@ -126,7 +122,7 @@ async fn stalled_calls_hold_no_in_flight_slot_and_are_refused_after_the_body_tim
     for (response, _body) in held {
         let status = status_of(response, Duration::from_secs(5)).await;
         assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
-        assert_eq!(reason(&status), "REQUEST_BODY_TIMEOUT");
+        assert_eq!(reason(&status).1, "REQUEST_BODY_TIMEOUT");
         let info = status.get_details_error_info().unwrap();
         assert_eq!(info.metadata["timeoutMs"], "2000");
     }
@@ -152,12 +148,12 @@ async fn stream_quotas_and_permissions_apply_before_the_body() {
     let (response, _body) = stalled(&mut h2, SUBSCRIBE, embedded::API_KEY).await;
     let status = status_of(response, Duration::from_secs(1)).await;
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
-    assert_eq!(reason(&status), "TOO_MANY_STREAMS");
+    assert_eq!(reason(&status).1, "TOO_MANY_STREAMS");
     // A key without the triggers permission: refused at once too.
     let (response, _body) = stalled(&mut h2, SUBSCRIBE, "reader-secret").await;
     let status = status_of(response, Duration::from_secs(1)).await;
     assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
-    assert_eq!(reason(&status), "PERMISSION_MISSING");
+    assert_eq!(reason(&status).1, "PERMISSION_MISSING");
     // So is a unary call it may not make.
     let (response, _body) = stalled(
         &mut h2,

@@ -2,26 +2,18 @@
 
 use std::time::{Duration, Instant};
 
-use sfgate::pb::ExecuteSoqlQueryRequest;
 use sfgate::sandbox::SandboxConfig;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use crate::common::{self, authed};
+use crate::common::{self, authed, lookup};
 use crate::raw;
 
-async fn gateway(change: impl FnOnce(&mut sfgate::server::Transport)) -> common::Gateway {
+async fn gateway(change: impl FnOnce(&mut sfgate::limits::Transport)) -> common::Gateway {
     common::start_custom(SandboxConfig::default(), |gateway, _, _| {
         change(&mut gateway.transport)
     })
     .await
-}
-
-fn lookup() -> ExecuteSoqlQueryRequest {
-    ExecuteSoqlQueryRequest {
-        query: "SELECT Id FROM Contact LIMIT 1".into(),
-        ..Default::default()
-    }
 }
 
 #[tokio::test]

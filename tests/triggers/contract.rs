@@ -239,13 +239,13 @@ async fn parent_paths_in_fields_arrive_as_nested_objects() {
 async fn bad_requests_fail_before_the_stream_starts() {
     let gw = common::start_custom(sandbox(), |gw, _, _| {
         gw.triggers = fast();
-        gw.api_keys.push(sfgate::middleware::ApiKey::from_plain(
+        gw.api_keys.push(sfgate::caller::ApiKey::from_plain(
             "query-only",
-            sfgate::api::Caller {
+            sfgate::caller::Caller {
                 key_name: "query-only".into(),
                 connections: None,
                 default_connection: "sandbox".into(),
-                permissions: [sfgate::api::Permission::Query].into(),
+                permissions: [sfgate::caller::Permission::Query].into(),
             },
         ));
     })

@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use serde_json::json;
-use sfgate::embedded;
+use sfgate::assembly::{self, embedded};
+use sfgate::config::SANDBOX_CONNECTION;
 use sfgate::pb::salesforce_service_client::SalesforceServiceClient;
 use sfgate::pb::trigger_service_client::TriggerServiceClient;
 use sfgate::pb::*;
@@ -17,7 +18,7 @@ use tonic_types::StatusExt;
 use crate::common::{self, authed, fields, value};
 
 /// Short intervals so a test hears about a record within ~2-3 s.
-pub fn fast() -> TriggerConfig {
+pub(crate) fn fast() -> TriggerConfig {
     TriggerConfig {
         poll_interval: Duration::from_millis(100),
         min_interval: Duration::from_millis(50),
@@ -31,7 +32,7 @@ pub fn fast() -> TriggerConfig {
     }
 }
 
-pub fn sandbox() -> SandboxConfig {
+pub(crate) fn sandbox() -> SandboxConfig {
     SandboxConfig {
         daily_api_limit: 1_000_000_000,
         ..SandboxConfig::default()
@@ -40,7 +41,7 @@ pub fn sandbox() -> SandboxConfig {
 
 /// A gateway with `config`'s pollers, and room for the crowds these tests open:
 /// 1,000 streams on one key, subscribed all at once.
-pub async fn start(config: TriggerConfig) -> common::Gateway {
+pub(crate) async fn start(config: TriggerConfig) -> common::Gateway {
     common::start_custom(sandbox(), move |gw, addr, _| {
         gw.triggers = config;
         gw.limits.max_streams_per_caller = 5_000;
@@ -51,26 +52,26 @@ pub async fn start(config: TriggerConfig) -> common::Gateway {
         let mut connection = embedded::connection_config(addr, "sandbox", "sandbox");
         connection.limits.max_queue_wait = None;
         gw.connections.insert(
-            embedded::CONNECTION.into(),
-            sfgate::salesforce::Client::new(connection, embedded::http_client()),
+            SANDBOX_CONNECTION.into(),
+            sfgate::salesforce::Client::new(connection, assembly::http_client()),
         );
     })
     .await
 }
 
-pub async fn triggers(gw: &common::Gateway) -> TriggerServiceClient<Channel> {
+pub(crate) async fn triggers(gw: &common::Gateway) -> TriggerServiceClient<Channel> {
     TriggerServiceClient::connect(format!("http://{}", gw.addr))
         .await
         .expect("gateway accepts connections")
 }
 
 /// A unique LastName per test, so tests never see each other's records.
-pub fn tag(name: &str) -> String {
+pub(crate) fn tag(name: &str) -> String {
     format!("{name}{}", rand::random::<u32>())
 }
 
 /// New Contacts whose LastName is `tag`.
-pub fn tagged(tag: &str) -> subscribe_request::Trigger {
+pub(crate) fn tagged(tag: &str) -> subscribe_request::Trigger {
     subscribe_request::Trigger::NewObject(NewObjectTrigger {
         sobject: "Contact".into(),
         r#where: "LastName = :tag".into(),
@@ -79,7 +80,7 @@ pub fn tagged(tag: &str) -> subscribe_request::Trigger {
     })
 }
 
-pub fn request(
+pub(crate) fn request(
     trigger: subscribe_request::Trigger,
     start: Option<subscribe_request::Start>,
 ) -> SubscribeRequest {
@@ -90,11 +91,11 @@ pub fn request(
     }
 }
 
-pub fn resume(cursor: &str) -> Option<subscribe_request::Start> {
+pub(crate) fn resume(cursor: &str) -> Option<subscribe_request::Start> {
     Some(subscribe_request::Start::ResumeCursor(cursor.to_owned()))
 }
 
-pub async fn subscribe(
+pub(crate) async fn subscribe(
     client: &mut TriggerServiceClient<Channel>,
     req: SubscribeRequest,
 ) -> Streaming<SubscribeResponse> {
@@ -105,7 +106,7 @@ pub async fn subscribe(
         .into_inner()
 }
 
-pub async fn create(sf: &mut SalesforceServiceClient<Channel>, last_name: &str) -> String {
+pub(crate) async fn create(sf: &mut SalesforceServiceClient<Channel>, last_name: &str) -> String {
     sf.create_object(authed(CreateObjectRequest {
         sobject: "Contact".into(),
         fields: Some(fields(
@@ -120,7 +121,7 @@ pub async fn create(sf: &mut SalesforceServiceClient<Channel>, last_name: &str) 
 }
 
 /// The next event, skipping heartbeats; panics after `within`.
-pub async fn next_event(
+pub(crate) async fn next_event(
     stream: &mut Streaming<SubscribeResponse>,
     within: Duration,
 ) -> TriggerEvent {
@@ -140,7 +141,10 @@ pub async fn next_event(
     .expect("an event in time")
 }
 
-pub async fn events(stream: &mut Streaming<SubscribeResponse>, n: usize) -> Vec<TriggerEvent> {
+pub(crate) async fn events(
+    stream: &mut Streaming<SubscribeResponse>,
+    n: usize,
+) -> Vec<TriggerEvent> {
     let mut out = Vec::new();
     for _ in 0..n {
         out.push(next_event(stream, Duration::from_secs(20)).await);
@@ -148,12 +152,12 @@ pub async fn events(stream: &mut Streaming<SubscribeResponse>, n: usize) -> Vec<
     out
 }
 
-pub fn ids(events: &[TriggerEvent]) -> Vec<String> {
+pub(crate) fn ids(events: &[TriggerEvent]) -> Vec<String> {
     events.iter().map(|e| e.record_id.clone()).collect()
 }
 
 /// The next heartbeat, skipping nothing: an event before it fails the test.
-pub async fn next_heartbeat(stream: &mut Streaming<SubscribeResponse>) -> Heartbeat {
+pub(crate) async fn next_heartbeat(stream: &mut Streaming<SubscribeResponse>) -> Heartbeat {
     let msg = tokio::time::timeout(Duration::from_secs(10), stream.message())
         .await
         .expect("a heartbeat in time")
@@ -165,7 +169,7 @@ pub async fn next_heartbeat(stream: &mut Streaming<SubscribeResponse>) -> Heartb
     }
 }
 
-pub fn resume_cursor(status: &Status) -> String {
+pub(crate) fn resume_cursor(status: &Status) -> String {
     status
         .get_details_error_info()
         .and_then(|i| i.metadata.get("resumeCursor").cloned())
@@ -174,7 +178,7 @@ pub fn resume_cursor(status: &Status) -> String {
 
 /// Every `LastName = tag` Contact in the sandbox, as the feed must order them:
 /// by `(CreatedDate, Id)`. Read through the gateway with faults off.
-pub async fn truth(sf: &mut SalesforceServiceClient<Channel>, tag: &str) -> Vec<String> {
+pub(crate) async fn truth(sf: &mut SalesforceServiceClient<Channel>, tag: &str) -> Vec<String> {
     let reply = sf
         .execute_soql_query(authed(ExecuteSoqlQueryRequest {
             query: "SELECT Id, CreatedDate FROM Contact WHERE LastName = :tag".into(),
@@ -206,7 +210,12 @@ pub async fn truth(sf: &mut SalesforceServiceClient<Channel>, tag: &str) -> Vec<
 
 /// Creates `n` tagged Contacts with `workers` concurrent callers, retrying a
 /// create the gateway reports as unavailable; returns the Ids created.
-pub async fn create_many(gw: &common::Gateway, tag: &str, n: usize, workers: usize) -> Vec<String> {
+pub(crate) async fn create_many(
+    gw: &common::Gateway,
+    tag: &str,
+    n: usize,
+    workers: usize,
+) -> Vec<String> {
     let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for _ in 0..workers {
@@ -228,7 +237,10 @@ pub async fn create_many(gw: &common::Gateway, tag: &str, n: usize, workers: usi
 
 /// A create retried while the gateway answers `UNAVAILABLE` (an injected 503
 /// that survived the gateway's own retries; nothing was created).
-pub async fn create_retrying(sf: &mut SalesforceServiceClient<Channel>, last_name: &str) -> String {
+pub(crate) async fn create_retrying(
+    sf: &mut SalesforceServiceClient<Channel>,
+    last_name: &str,
+) -> String {
     loop {
         let reply = sf
             .create_object(authed(CreateObjectRequest {

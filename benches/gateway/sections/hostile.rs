@@ -66,8 +66,8 @@ pub(super) async fn section(b: &mut Bench) {
          [api_keys.victim]\nsha256 = \"{}\"\npermissions = [\"query\"]\n",
         size.max_connections,
         procs::connection_table(b.sandbox.addr, 20),
-        sfgate::middleware::ApiKey::hash_hex(ATTACKER),
-        sfgate::middleware::ApiKey::hash_hex(VICTIM),
+        sfgate::caller::ApiKey::hash_hex(ATTACKER),
+        sfgate::caller::ApiKey::hash_hex(VICTIM),
     );
     let mut gw = procs::serve_config(b.dir.path(), "hostile.toml", &config).await;
     let victim = Target::Gateway(load::Gateway::connect(gw.addr, VICTIM, 2).await);

@@ -47,7 +47,7 @@ fn type_error(java_type: &str, v: &Value) -> SfError {
 /// the yyyy-MM-dd format to specify date fields. Specifying an offset for date
 /// is not supported",
 /// <https://developer.salesforce.com/docs/platform/api-rest/guide/intro-valid-date-formats.html>).
-pub fn coerce(f: &FieldDef, v: &Value) -> Result<Value, SfError> {
+pub(crate) fn coerce(f: &FieldDef, v: &Value) -> Result<Value, SfError> {
     use FieldType as T;
     if v.is_null() {
         return Ok(Value::Null);

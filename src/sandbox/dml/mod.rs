@@ -11,11 +11,11 @@ use super::schema::{FieldDef, FieldType};
 
 mod coerce;
 
-pub use coerce::coerce;
+pub(super) use coerce::coerce;
 
 /// Whether a body creates or updates a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
+pub(super) enum Op {
     /// POST, or the insert half of an upsert.
     Create,
     /// PATCH, or the update half of an upsert.
@@ -24,7 +24,7 @@ pub enum Op {
 
 /// How a lookup value resolves, answered by the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target<'a> {
+pub(super) enum Target<'a> {
     /// A live record of this type.
     Live(&'a str),
     /// A record of this type in the recycle bin.
@@ -34,11 +34,11 @@ pub enum Target<'a> {
 }
 
 /// A body as parsed and coerced: canonical field names to stored values.
-pub type Changes = Vec<(String, Value)>;
+pub(super) type Changes = Vec<(String, Value)>;
 
 /// Checks and coerces `body` for `op` on `meta`. `resolve` says what an Id
 /// in a lookup field points at. `current` is the record being updated.
-pub fn check<'s>(
+pub(super) fn check<'s>(
     meta: &ObjectMeta,
     body: &Map<String, Value>,
     op: Op,

@@ -6,7 +6,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 /// Why a token, revoke or introspect request failed. Each maps to exactly one
-/// Salesforce `error` / `error_description` pair (salesforce-api.md §1.3, §1.5).
+/// Salesforce `error` / `error_description` pair: a standard OAuth error response
+/// ("OAuth 2.0 Authorization Errors", <https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_flow_errors.htm&type=5>; revocation's `invalid_token`:
+/// <https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_revoke_token.htm&type=5>).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum OAuthError {
     /// No `grant_type`.
@@ -34,9 +36,10 @@ pub(super) enum OAuthError {
 }
 
 impl OAuthError {
-    /// The wire pair. Sources: salesforce-api.md §1.3 and §1.5; "expired
-    /// authorization code" for an expired JWT is a real capture (Salesforce
-    /// StackExchange 282513), as §1.3 lists no wording for that case.
+    /// The wire pair. Salesforce documents the shape, not every description: the texts are
+    /// the ones real token endpoints answer (captures in client libraries' issues and tests;
+    /// "expired authorization code" for an expired JWT is from Salesforce StackExchange
+    /// question 282513).
     pub(super) fn wire(self) -> (&'static str, &'static str) {
         match self {
             OAuthError::MissingGrantType => ("invalid_request", "grant type is missing"),

@@ -1,5 +1,5 @@
-//! `POST /services/oauth2/introspect` and `GET /services/oauth2/userinfo`
-//! (salesforce-api.md §1.5).
+//! `POST /services/oauth2/introspect` ("OpenID Connect Token Introspection",
+//! <https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oidc_token_introspection_endpoint.htm&type=5>; RFC 7662) and `GET /services/oauth2/userinfo`.
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -61,7 +61,8 @@ pub(super) async fn introspect(
 
 /// The OpenID Connect userinfo of the token's user. A bad token gets 403
 /// `Bad_OAuth_Token` as plain text, as Salesforce's identity service answers
-/// (from memory, not re-verified: salesforce-api.md has no capture).
+/// (not in Salesforce's documentation: taken from its identity service's answers, not
+/// re-verified here).
 pub(super) async fn userinfo(State(ctx): State<Ctx>, headers: HeaderMap) -> Response {
     let header = headers
         .get(header::AUTHORIZATION)

@@ -21,8 +21,9 @@ const AUDIENCES: [&str; 2] = [
     "https://test.salesforce.com",
 ];
 
-/// How far past `exp` an assertion is still accepted (Salesforce allows about 3
-/// minutes of clock skew, salesforce-api.md §1.1).
+/// How far past `exp` an assertion is still accepted: Salesforce allows about 3 minutes of
+/// clock skew ("OAuth 2.0 JWT Bearer Flow for Server-to-Server Integration",
+/// <https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_jwt_flow.htm&type=5>).
 const EXP_SKEW_SECS: u64 = 180;
 
 /// DER of the rsaEncryption OID 1.2.840.113549.1.1.1 (contents only).

@@ -1,4 +1,5 @@
-//! `POST|GET /services/oauth2/revoke` (salesforce-api.md §1.5).
+//! `POST|GET /services/oauth2/revoke` ("Revoke OAuth Tokens Programmatically",
+//! <https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_revoke_token.htm&type=5>).
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};

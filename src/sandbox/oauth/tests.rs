@@ -36,13 +36,13 @@ pub(super) struct Reply {
 }
 
 impl Reply {
-    pub fn json(&self) -> Value {
+    pub(super) fn json(&self) -> Value {
         serde_json::from_str(&self.text).unwrap_or(Value::Null)
     }
 
     /// Asserts an OAuth error body and its headers.
     #[track_caller]
-    pub fn assert_error(&self, error: &str, description: &str) {
+    pub(super) fn assert_error(&self, error: &str, description: &str) {
         assert_eq!(self.status, StatusCode::BAD_REQUEST, "body: {}", self.text);
         assert_eq!(
             self.json(),

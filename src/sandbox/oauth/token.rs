@@ -12,8 +12,8 @@ use super::errors::{OAuthError, json_response};
 use super::form::{Params, basic_credentials};
 use super::{AuthServer, Ctx, SCOPE_API, SCOPE_WITH_REFRESH, identity_url, jwt, now_ms};
 
-/// The success body (salesforce-api.md §1.2). No `expires_in`: Salesforce sessions
-/// have an idle timeout instead.
+/// The success body, as Salesforce's OAuth flows document it (e.g. the JWT bearer flow's
+/// response, <https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_jwt_flow.htm&type=5>). No `expires_in`: Salesforce sessions have an idle timeout instead.
 #[derive(Serialize)]
 struct TokenResponse<'a> {
     access_token: &'a str,

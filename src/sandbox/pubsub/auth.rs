@@ -17,7 +17,11 @@ use super::status;
 use crate::sandbox::Shared;
 
 /// The caller's session token, once its metadata checks out.
-pub fn check(shared: &Shared, metadata: &MetadataMap, rpc_id: &str) -> Result<String, Status> {
+pub(super) fn check(
+    shared: &Shared,
+    metadata: &MetadataMap,
+    rpc_id: &str,
+) -> Result<String, Status> {
     let header = |key: &str| {
         metadata
             .get(key)
@@ -56,7 +60,7 @@ pub fn check(shared: &Shared, metadata: &MetadataMap, rpc_id: &str) -> Result<St
 
 /// Whether the session is still valid (it may have expired or been revoked since the call
 /// started); using it counts as activity for the idle timeout.
-pub fn still_valid(shared: &Shared, token: &str, rpc_id: &str) -> Result<(), Status> {
+pub(super) fn still_valid(shared: &Shared, token: &str, rpc_id: &str) -> Result<(), Status> {
     shared
         .auth
         .authenticate(Some(&format!("Bearer {token}")))

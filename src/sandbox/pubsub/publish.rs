@@ -17,7 +17,7 @@ use crate::eventbus::v1::{Error, ErrorCode, PublishRequest, PublishResponse, Pub
 use crate::sandbox::Shared;
 
 /// The response to one PublishRequest on `topic_name` (already the stream's topic).
-pub fn publish(
+pub(super) fn publish(
     shared: &Shared,
     topic_name: &str,
     req: &PublishRequest,
@@ -63,7 +63,7 @@ pub fn publish(
 }
 
 /// The topic of a request on a PublishStream whose first request named `first`.
-pub fn stream_topic<'a>(
+pub(super) fn stream_topic<'a>(
     first: &'a str,
     req: &'a PublishRequest,
     rpc_id: &str,

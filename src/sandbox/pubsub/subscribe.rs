@@ -51,7 +51,7 @@ use crate::sandbox::faults::chance;
 pub const MAX_REQUESTED: i64 = 100;
 
 /// A subscription checked and ready to stream.
-pub struct Subscription {
+pub(super) struct Subscription {
     shared: Arc<Shared>,
     token: String,
     rpc_id: String,
@@ -96,7 +96,7 @@ fn corrupted(topic: &str, rpc_id: &str) -> Status {
 
 impl Subscription {
     /// Checks the first FetchRequest.
-    pub fn open(
+    pub(super) fn open(
         shared: Arc<Shared>,
         token: String,
         rpc_id: String,
@@ -161,7 +161,7 @@ impl Subscription {
     }
 
     /// Streams events into `out` until the subscriber goes away or an error ends it.
-    pub async fn run(
+    pub(super) async fn run(
         mut self,
         mut inbound: Streaming<FetchRequest>,
         out: mpsc::Sender<Result<FetchResponse, Status>>,

@@ -20,7 +20,7 @@ use crate::sandbox::errors::SfError;
 use crate::sandbox::faults::FaultConfig;
 
 /// `/__sandbox/…`.
-pub fn router(shared: Arc<Shared>) -> Router {
+pub(super) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route(
             "/__sandbox/faults",

@@ -10,7 +10,7 @@ use crate::sandbox::errors::SfError;
 
 /// A JSON object body.
 #[derive(Debug)]
-pub struct JsonObject(pub Map<String, Value>);
+pub(super) struct JsonObject(pub Map<String, Value>);
 
 impl<S: Send + Sync> FromRequest<S> for JsonObject {
     type Rejection = SfError;
@@ -30,7 +30,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
 /// 413 for a body over the configured limit. Salesforce's exact error for an
 /// oversized REST body is not documented in what we read; this follows the
 /// envelope with the standard status.
-pub fn too_large() -> SfError {
+pub(super) fn too_large() -> SfError {
     SfError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "REQUEST_ENTITY_TOO_LARGE",
@@ -39,7 +39,7 @@ pub fn too_large() -> SfError {
 }
 
 /// Parses a body that must be one JSON object.
-pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, SfError> {
+pub(super) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, SfError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(SfError::json_parser(
             "The HTTP entity body is required, but this request has no entity body.",

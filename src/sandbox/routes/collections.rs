@@ -81,21 +81,21 @@ use crate::sandbox::store::{Located, State as Org};
 use crate::sandbox::visibility;
 
 /// Most records a create, update, upsert or delete may carry.
-pub const MAX_RECORDS: usize = 200;
+pub(super) const MAX_RECORDS: usize = 200;
 /// Most Ids a read may carry.
-pub const MAX_READ: usize = 2_000;
+pub(super) const MAX_READ: usize = 2_000;
 /// Most chunks (runs of records of one type) a create or update may have.
-pub const MAX_CHUNKS: usize = 10;
+pub(super) const MAX_CHUNKS: usize = 10;
 
 /// On a collection subrequest of an all-or-none Composite request: the
 /// collection is all-or-none whatever its body says.
 #[derive(Debug, Clone, Copy)]
-pub struct ForcedAllOrNone;
+pub(super) struct ForcedAllOrNone;
 
 /// On a collection response in which some record failed (what an
 /// all-or-none Composite request treats as a failed subrequest).
 #[derive(Debug, Clone, Copy)]
-pub struct SomeRecordFailed;
+pub(super) struct SomeRecordFailed;
 
 /// One record's result.
 #[derive(Debug, Serialize)]
@@ -318,7 +318,7 @@ fn live(st: &Org, ti: usize, raw: &str) -> Result<(String, usize), SfError> {
 }
 
 /// `POST …/composite/sobjects`: creates.
-pub async fn create(
+pub(super) async fn create(
     State(sh): State<Arc<Shared>>,
     Extension(faults): Extension<FaultConfig>,
     forced: Option<Extension<ForcedAllOrNone>>,
@@ -348,7 +348,7 @@ pub async fn create(
 }
 
 /// `PATCH …/composite/sobjects`: updates, each record naming its `id`.
-pub async fn update(
+pub(super) async fn update(
     State(sh): State<Arc<Shared>>,
     Extension(faults): Extension<FaultConfig>,
     forced: Option<Extension<ForcedAllOrNone>>,
@@ -392,7 +392,7 @@ pub async fn update(
 }
 
 /// `PATCH …/composite/sobjects/{Type}/{ExtIdField}`: upserts by external Id.
-pub async fn upsert(
+pub(super) async fn upsert(
     State(sh): State<Arc<Shared>>,
     Extension(faults): Extension<FaultConfig>,
     forced: Option<Extension<ForcedAllOrNone>>,
@@ -496,7 +496,7 @@ pub async fn upsert(
 }
 
 /// `DELETE …/composite/sobjects?ids=…&allOrNone=…`.
-pub async fn delete(
+pub(super) async fn delete(
     State(sh): State<Arc<Shared>>,
     Extension(faults): Extension<FaultConfig>,
     forced: Option<Extension<ForcedAllOrNone>>,
@@ -618,7 +618,7 @@ fn sobject_of(path: Result<Path<Vec<String>>, PathRejection>) -> Result<String, 
 }
 
 /// `GET …/composite/sobjects/{Type}?ids=…&fields=…`.
-pub async fn retrieve(
+pub(super) async fn retrieve(
     State(sh): State<Arc<Shared>>,
     Extension(v): Extension<ApiVersion>,
     Extension(faults): Extension<FaultConfig>,
@@ -640,7 +640,7 @@ pub async fn retrieve(
 }
 
 /// `POST …/composite/sobjects/{Type}` with `{"ids": [...], "fields": [...]}`.
-pub async fn retrieve_by_body(
+pub(super) async fn retrieve_by_body(
     State(sh): State<Arc<Shared>>,
     Extension(v): Extension<ApiVersion>,
     Extension(faults): Extension<FaultConfig>,

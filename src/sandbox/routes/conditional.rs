@@ -16,7 +16,7 @@ use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 /// 304 when `headers` carry an `If-Modified-Since` no earlier than
 /// `last_modified` (compared to the millisecond: a change later in the same
 /// second as the date counts as a change).
-pub fn not_modified(headers: &HeaderMap, last_modified: OffsetDateTime) -> Option<Response> {
+pub(super) fn not_modified(headers: &HeaderMap, last_modified: OffsetDateTime) -> Option<Response> {
     let since = headers
         .get(header::IF_MODIFIED_SINCE)?
         .to_str()
@@ -27,7 +27,7 @@ pub fn not_modified(headers: &HeaderMap, last_modified: OffsetDateTime) -> Optio
 
 /// Parses `Wed, 3 Jul 2013 19:43:31 GMT` (weekday optional, day of one or two
 /// digits, a zone name or offset).
-pub fn parse_http_date(s: &str) -> Option<OffsetDateTime> {
+pub(super) fn parse_http_date(s: &str) -> Option<OffsetDateTime> {
     let mut parts = s.split_whitespace().peekable();
     // The weekday, when present, ends with a comma.
     if parts.peek().is_some_and(|p| p.ends_with(',')) {

@@ -58,7 +58,7 @@ fn summary(m: &ObjectMeta, version: &str) -> Value {
 /// `GET …/sobjects/`: 304 when `If-Modified-Since` is no earlier than the
 /// last change to any sObject's metadata
 /// (<https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/describe_global_with_ifmodified_header.htm>).
-pub async fn global(
+pub(super) async fn global(
     State(sh): State<Arc<Shared>>,
     Extension(v): Extension<ApiVersion>,
     Extension(faults): Extension<FaultConfig>,
@@ -175,7 +175,7 @@ fn field(m: &ObjectMeta, f: &FieldDef) -> Value {
 /// `GET …/sobjects/{Type}/describe`: 304 when `If-Modified-Since` is no
 /// earlier than the last change to the type's metadata
 /// (<https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/sobject_describe_with_ifmodified_header.htm>).
-pub async fn object(
+pub(super) async fn object(
     State(sh): State<Arc<Shared>>,
     Extension(v): Extension<ApiVersion>,
     Extension(faults): Extension<FaultConfig>,
@@ -227,7 +227,7 @@ fn child_relationships(objects: &[ObjectMeta], parent: &str) -> Value {
 }
 
 /// `GET …/sobjects/{Type}`: basic information.
-pub async fn basic(
+pub(super) async fn basic(
     State(sh): State<Arc<Shared>>,
     Extension(v): Extension<ApiVersion>,
     path: Result<Path<Vec<String>>, PathRejection>,

@@ -13,10 +13,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 /// Salesforce's limit on the request line's URI and the headers together, in bytes.
-pub const MAX_URI_AND_HEADERS: usize = 16_384;
+pub(super) const MAX_URI_AND_HEADERS: usize = 16_384;
 
 /// Refuses a request over the edge's size limits; passes the rest on.
-pub async fn limits(req: Request, next: Next) -> Response {
+pub(super) async fn limits(req: Request, next: Next) -> Response {
     let uri = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
     if uri > MAX_URI_AND_HEADERS {
         return html_error(StatusCode::URI_TOO_LONG);
@@ -33,7 +33,7 @@ pub async fn limits(req: Request, next: Next) -> Response {
 }
 
 /// An HTML error page with `status`, as a web server or proxy writes one.
-pub fn html_error(status: StatusCode) -> Response {
+pub(super) fn html_error(status: StatusCode) -> Response {
     let title = format!(
         "{} {}",
         status.as_u16(),

@@ -31,17 +31,17 @@ use super::faults::{FaultConfig, chance};
 use super::oauth::AuthFailure;
 use super::visibility;
 
-pub use query::Cursors;
-pub use uiapi::IdempotencyKeys;
+pub(super) use query::Cursors;
+pub(super) use uiapi::IdempotencyKeys;
 
 /// The API version of a request (`"58.0"`), put in its extensions by the guard.
 #[derive(Debug, Clone)]
-pub struct ApiVersion(pub Arc<str>);
+pub(super) struct ApiVersion(pub Arc<str>);
 
 /// Marks a response whose connection must be closed without sending it.
 /// `Sandbox::serve` honours it; a router served another way sends a bare 500.
 #[derive(Debug, Clone, Copy)]
-pub struct DropConnection;
+pub(super) struct DropConnection;
 
 fn dropped() -> Response {
     let mut r = StatusCode::INTERNAL_SERVER_ERROR.into_response();
@@ -55,7 +55,7 @@ fn both(r: Router<Arc<Shared>>, path: &str, mr: MethodRouter<Arc<Shared>>) -> Ro
 }
 
 /// Everything the org serves.
-pub fn router(shared: Arc<Shared>, instance_url: String) -> Router {
+pub(super) fn router(shared: Arc<Shared>, instance_url: String) -> Router {
     const V: &str = "/services/data/{version}";
     let max_body = shared.max_body_bytes;
     // What a Composite subrequest reaches: the same handlers, behind the

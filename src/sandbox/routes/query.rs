@@ -35,7 +35,7 @@ struct Cursor {
 
 /// Open query locators, at most `max` of them; the oldest is evicted first.
 #[derive(Debug)]
-pub struct Cursors {
+pub(crate) struct Cursors {
     // std Mutex: held for a map insert or lookup only, never across an await.
     open: Mutex<(HashMap<String, Cursor>, VecDeque<String>)>,
     next: AtomicU64,
@@ -44,7 +44,7 @@ pub struct Cursors {
 
 impl Cursors {
     /// Room for `max` open locators.
-    pub fn new(max: usize) -> Cursors {
+    pub(crate) fn new(max: usize) -> Cursors {
         Cursors {
             open: Mutex::new((HashMap::new(), VecDeque::new())),
             next: AtomicU64::new(1),
@@ -190,7 +190,7 @@ fn q_param(req: &Request) -> Option<String> {
 }
 
 /// `GET …/query?q=`.
-pub async fn query(
+pub(super) async fn query(
     State(sh): State<Arc<Shared>>,
     Extension(v): Extension<ApiVersion>,
     req: Request,
@@ -199,7 +199,7 @@ pub async fn query(
 }
 
 /// `GET …/queryAll?q=`: deleted records included.
-pub async fn query_all(
+pub(super) async fn query_all(
     State(sh): State<Arc<Shared>>,
     Extension(v): Extension<ApiVersion>,
     req: Request,
@@ -208,7 +208,7 @@ pub async fn query_all(
 }
 
 /// `GET …/query/{locator}-{offset}`: the next page.
-pub async fn more(
+pub(super) async fn more(
     State(sh): State<Arc<Shared>>,
     Extension(v): Extension<ApiVersion>,
     path: Result<Path<Vec<String>>, PathRejection>,

@@ -13,7 +13,7 @@ use crate::sandbox::soql::Record;
 
 /// A record as the REST API shows it: `attributes`, then the fields (all of
 /// them, or `only` these, then `Id` if they leave it out).
-pub struct RecordJson<'a> {
+pub(super) struct RecordJson<'a> {
     /// The record's type.
     pub def: &'a ObjectDef,
     /// The record as stored.
@@ -51,7 +51,7 @@ impl Serialize for RecordJson<'_> {
 
 /// The fields `names` (as a `fields=` list gives them) of `def`, or 400
 /// `INVALID_FIELD` naming the first unknown one.
-pub fn pick<'a, 'n>(
+pub(super) fn pick<'a, 'n>(
     def: &'a ObjectDef,
     names: impl IntoIterator<Item = &'n str>,
 ) -> Result<Vec<&'a FieldDef>, SfError> {
@@ -73,7 +73,7 @@ pub fn pick<'a, 'n>(
         .collect()
 }
 
-pub fn render(
+pub(super) fn render(
     def: &ObjectDef,
     rec: &Record,
     version: &str,
@@ -94,7 +94,7 @@ pub fn render(
     ))
 }
 
-pub fn created(version: &str, sobject: &str, id: &str, upsert: bool) -> Response {
+pub(super) fn created(version: &str, sobject: &str, id: &str, upsert: bool) -> Response {
     let body = if upsert {
         json!({"id": id, "success": true, "errors": [], "created": true})
     } else {

@@ -21,7 +21,7 @@ use crate::sandbox::schema::ObjectDef;
 use crate::sandbox::store::{Located, State as Org};
 
 /// The path segments after the version: `[version, sobject, id…]`.
-pub type Segments = Result<Path<Vec<String>>, PathRejection>;
+pub(super) type Segments = Result<Path<Vec<String>>, PathRejection>;
 
 fn segments(p: Segments) -> Result<Vec<String>, SfError> {
     p.map(|Path(v)| v).map_err(|_| SfError::not_found())
@@ -85,7 +85,7 @@ fn result<T: IntoResponse>(r: Result<T, SfError>) -> Response {
 }
 
 /// `POST …/sobjects/{Type}/`.
-pub async fn create(
+pub(super) async fn create(
     State(sh): State<Arc<Shared>>,
     Extension(v): Extension<ApiVersion>,
     Extension(faults): Extension<FaultConfig>,
@@ -105,7 +105,7 @@ pub async fn create(
 }
 
 /// `GET …/sobjects/{Type}/{Id}[?fields=…]`.
-pub async fn read(
+pub(super) async fn read(
     State(sh): State<Arc<Shared>>,
     Extension(v): Extension<ApiVersion>,
     path: Segments,
@@ -144,7 +144,7 @@ fn target(st: &Org, ti: usize, raw: &str) -> Result<usize, SfError> {
 }
 
 /// `PATCH …/sobjects/{Type}/{Id}` → 204.
-pub async fn update(
+pub(super) async fn update(
     State(sh): State<Arc<Shared>>,
     path: Segments,
     body: Result<JsonObject, SfError>,
@@ -162,7 +162,7 @@ pub async fn update(
 
 /// `POST …/sobjects/{Type}/{Id}?_HttpMethod=PATCH`: an update for clients
 /// that can't send PATCH (§3.3); any other POST here is 405.
-pub async fn post_override(
+pub(super) async fn post_override(
     state: State<Arc<Shared>>,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
     path: Segments,
@@ -180,7 +180,7 @@ pub async fn post_override(
 }
 
 /// `DELETE …/sobjects/{Type}/{Id}` → 204.
-pub async fn delete(State(sh): State<Arc<Shared>>, path: Segments) -> Response {
+pub(super) async fn delete(State(sh): State<Arc<Shared>>, path: Segments) -> Response {
     result((|| {
         let segs = segments(path)?;
         let mut st = sh.store.write();
@@ -254,7 +254,7 @@ pub(super) fn upsert_by(
 
 /// `PATCH …/sobjects/{Type}/{ExtField}/{value}`: 201 when created; when
 /// updated, 200 with `created:false` from v46.0, 204 before.
-pub async fn upsert(
+pub(super) async fn upsert(
     State(sh): State<Arc<Shared>>,
     Extension(v): Extension<ApiVersion>,
     Extension(faults): Extension<FaultConfig>,
@@ -300,7 +300,7 @@ pub async fn upsert(
 }
 
 /// `GET …/sobjects/{Type}/{ExtField}/{value}`.
-pub async fn read_by_external(
+pub(super) async fn read_by_external(
     State(sh): State<Arc<Shared>>,
     Extension(v): Extension<ApiVersion>,
     path: Segments,

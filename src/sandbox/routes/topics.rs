@@ -76,7 +76,7 @@ fn entity(st: &Org, raw: &str) -> Result<String, SfError> {
 /// `POST …/connect/records/{recordId}/topics` with `{"topicName"}` or
 /// `{"topicId"}` (or the same as query parameters): assigns the topic,
 /// creating it by name if needed, and answers 201 with the Topic.
-pub async fn assign(
+pub(super) async fn assign(
     State(sh): State<Arc<Shared>>,
     Extension(v): Extension<ApiVersion>,
     path: Result<Path<Vec<String>>, PathRejection>,
@@ -151,7 +151,7 @@ pub async fn assign(
 }
 
 /// `GET …/connect/records/{recordId}/topics`: the Topic Collection.
-pub async fn list(
+pub(super) async fn list(
     State(sh): State<Arc<Shared>>,
     Extension(v): Extension<ApiVersion>,
     path: Result<Path<Vec<String>>, PathRejection>,

@@ -1,5 +1,6 @@
-//! `POST …/ui-api/records`: create with an optional `Idempotency-Key`
-//! (salesforce-api.md §3.5a).
+//! `POST …/ui-api/records`: create with an optional `Idempotency-Key` ("Prevent Record
+//! Duplication with Idempotent Record Writes",
+//! <https://developer.salesforce.com/docs/atlas.en-us.uiapi.meta/uiapi/ui_api_features_records_idempotent.htm>).
 //!
 //! The first request with a key stores its answer; a later request with the
 //! same key and the same body gets that answer again and creates nothing, so a
@@ -39,7 +40,7 @@ struct Stored {
 
 /// Remembered answers by idempotency key.
 #[derive(Debug, Default)]
-pub struct IdempotencyKeys {
+pub(crate) struct IdempotencyKeys {
     // std Mutex held for check, create and store, so one key creates once.
     // It is taken before the store's lock (never the other way round) and
     // never across an await.
@@ -124,7 +125,7 @@ fn create(sh: &Shared, body: &[u8], late: std::time::Duration) -> Result<String,
 }
 
 /// `POST …/ui-api/records`.
-pub async fn create_record(
+pub(super) async fn create_record(
     State(sh): State<Arc<Shared>>,
     Extension(_v): Extension<ApiVersion>,
     Extension(faults): Extension<FaultConfig>,

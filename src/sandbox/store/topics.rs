@@ -15,7 +15,8 @@ use crate::sandbox::soql::Record;
 /// and inserting a name that differs from an existing one only by a removed space is
 /// refused with `DUPLICATE_VALUE` (reported in jongpie/NebulaLogger#154). A duplicate's
 /// error names the existing topic: "duplicate value found: Name duplicates value on record
-/// with id: 0TO…" (the shape of salesforce-api.md §3.6).
+/// with id: 0TO…" (the message real orgs send for a `DUPLICATE_VALUE`; its 15-character Id
+/// is theirs too).
 pub(super) fn normalise_topic(name: &str) -> String {
     name.chars()
         .filter(|c| !c.is_whitespace())

@@ -194,7 +194,7 @@ async fn memory_of(gateway: &procs::Process, n: usize) -> Result<Memory, String>
 /// Queries in `polls` intervals with one subscriber, then with `crowd` on the same trigger,
 /// on the bench's sfgate.
 async fn economy(b: &Bench, crowd: usize, polls: u32) -> Result<(u64, u64), String> {
-    let http = sfgate::embedded::http_client();
+    let http = sfgate::assembly::http_client();
     let clients = channels(b.gateway.addr, crowd.div_ceil(PER_CHANNEL)).await?;
     let first = open(&clients[..1], 1).await?;
     // Polls start once the settle delay (overlap 1 s) has passed the subscription's second.

@@ -50,7 +50,7 @@
 //! answered inside the response, 404 `NOT_FOUND`. A subresponse's
 //! `httpHeaders` carry `Location` when the call sends one.
 
-pub mod refs;
+pub(super) mod refs;
 
 use std::sync::Arc;
 
@@ -74,18 +74,18 @@ use crate::sandbox::faults::{FaultConfig, chance};
 use crate::sandbox::store::Savepoint;
 
 /// Most subrequests in one Composite request.
-pub const MAX_SUBREQUESTS: usize = 25;
+pub(super) const MAX_SUBREQUESTS: usize = 25;
 /// Most of them that may be queries or sObject Collections requests.
-pub const MAX_QUERIES_AND_COLLECTIONS: usize = 5;
+pub(super) const MAX_QUERIES_AND_COLLECTIONS: usize = 5;
 
 /// The routes a subrequest reaches (the org's own, behind [`sub_guard`]).
 #[derive(Debug, Clone)]
-pub struct Subrouter(pub Router);
+pub(super) struct Subrouter(pub Router);
 
 /// On a subrequest whose query string is too long for a URI (over 65,534
 /// bytes, the `http` crate's limit): the query string, for the handler to read.
 #[derive(Debug, Clone)]
-pub struct RawQuery(pub String);
+pub(super) struct RawQuery(pub String);
 
 const ROLLED_BACK: &str =
     "The transaction was rolled back since another operation in the same transaction failed.";
@@ -420,7 +420,7 @@ impl Drop for Txn<'_> {
 }
 
 /// `POST …/composite`.
-pub async fn run(
+pub(super) async fn run(
     State(sh): State<Arc<Shared>>,
     Extension(faults): Extension<FaultConfig>,
     Extension(Subrouter(inner)): Extension<Subrouter>,
@@ -500,7 +500,7 @@ pub async fn run(
 }
 
 /// `GET …/composite`: the composite resources served.
-pub async fn resources(Extension(v): Extension<ApiVersion>) -> Response {
+pub(super) async fn resources(Extension(v): Extension<ApiVersion>) -> Response {
     json(
         StatusCode::OK,
         &json!({"sobjects": format!("/services/data/v{}/composite/sobjects", v.0)}),
@@ -511,7 +511,11 @@ pub async fn resources(Extension(v): Extension<ApiVersion>) -> Response {
 /// API version, the sObjects the user can see, and (for a single-record
 /// write) an injected `UNABLE_TO_LOCK_ROW`, under the Composite request's
 /// fault switches.
-pub async fn sub_guard(State(sh): State<Arc<Shared>>, mut req: Request, next: Next) -> Response {
+pub(super) async fn sub_guard(
+    State(sh): State<Arc<Shared>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let faults = req
         .extensions()
         .get::<FaultConfig>()

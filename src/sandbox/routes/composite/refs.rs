@@ -24,11 +24,11 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 /// The response bodies of the subrequests that succeeded, by referenceId.
-pub type Done = HashMap<String, Value>;
+pub(crate) type Done = HashMap<String, Value>;
 
 /// Why a reference did not resolve: the message of the subrequest's 400
 /// `PROCESSING_HALTED`.
-pub type Unresolved = String;
+pub(crate) type Unresolved = String;
 
 fn unresolved(inner: &str) -> Unresolved {
     let id: String = inner
@@ -77,7 +77,7 @@ fn text_of(v: &Value) -> String {
 
 /// `s` with every reference replaced by its value's text (`encode` turns
 /// each replacement into URL-safe text).
-pub fn resolve_text(s: &str, done: &Done, encode: bool) -> Result<String, Unresolved> {
+pub(crate) fn resolve_text(s: &str, done: &Done, encode: bool) -> Result<String, Unresolved> {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(start) = rest.find("@{") {
@@ -99,7 +99,7 @@ pub fn resolve_text(s: &str, done: &Done, encode: bool) -> Result<String, Unreso
 }
 
 /// `body` with every reference in its strings replaced.
-pub fn resolve_body(body: &Value, done: &Done) -> Result<Value, Unresolved> {
+pub(crate) fn resolve_body(body: &Value, done: &Done) -> Result<Value, Unresolved> {
     Ok(match body {
         Value::String(s) if s.contains("@{") => {
             let whole = s
@@ -127,7 +127,7 @@ pub fn resolve_body(body: &Value, done: &Done) -> Result<Value, Unresolved> {
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
-pub fn percent_encode(s: &str) -> String {
+pub(crate) fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
